@@ -4,8 +4,24 @@
 //! Nothing here does IO, reads a clock or uses ambient randomness: time arrives as
 //! `now: Timestamp`, so every rule can be tested deterministically and replayed from a
 //! persisted state. The proxy and the daemon are the only callers.
+//!
+//! Layout: [`outcome`] turns upstream answers into [`outcome::Outcome`]s; [`pool`] holds the
+//! accounts; [`select`] hands out leases; [`record`] applies outcomes; [`exhausted`] builds the
+//! `pool_exhausted` answer; [`persist`] is the `state.json` schema; [`body`] and [`session`]
+//! read request bodies and keys.
 
+pub mod account;
+pub mod body;
+pub mod exhausted;
+pub mod label;
+pub mod outcome;
+pub mod persist;
+pub mod pool;
+pub mod quota;
+pub mod record;
 pub mod secret;
+pub mod select;
+pub mod session;
 pub mod time;
 
 pub use secret::Secret;

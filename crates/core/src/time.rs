@@ -79,7 +79,9 @@ impl Timestamp {
     pub fn parse_rfc3339(s: &str) -> Result<Self, TimestampParseError> {
         let dt = OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| TimestampParseError(s.to_owned()))?;
         let ms = dt.unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(ms).map(Self).map_err(|_| TimestampParseError(s.to_owned()))
+        i64::try_from(ms)
+            .map(Self)
+            .map_err(|_| TimestampParseError(s.to_owned()))
     }
 }
 

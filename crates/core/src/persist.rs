@@ -1,0 +1,113 @@
+//! The `state.json` schema: the soft state that survives a restart (SPEC §3).
+//!
+//! Cooldowns, backoff streaks, quota readings, per-account usage and the session map. No
+//! secrets and no raw session keys (only their hashes). Unknown account ids are ignored on
+//! import, so a state file never resurrects a removed account.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+use crate::account::{CoolReason, Cooldown, Streak};
+use crate::pool::Pool;
+use crate::quota::QuotaReading;
+use crate::session::{SessionEntry, SessionHash};
+
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PoolState {
+    pub version: u32,
+    #[serde(default)]
+    pub saved_at: Option<Timestamp>,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountState>,
+    #[serde(default)]
+    pub sessions: BTreeMap<SessionHash, SessionEntry>,
+    #[serde(default)]
+    pub outage_until: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountState {
+    #[serde(default)]
+    pub cooldown: Option<Cooldown>,
+    #[serde(default)]
+    pub streaks: Vec<(CoolReason, Streak)>,
+    #[serde(default)]
+    pub deactivations: Vec<Timestamp>,
+    #[serde(default)]
+    pub quota: Option<QuotaReading>,
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub failures: u64,
+    #[serde(default)]
+    pub last_used: Option<Timestamp>,
+}
+
+impl Pool {
+    pub fn export_state(&self, now: Timestamp) -> PoolState {
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|a| {
+                let st = AccountState {
+                    cooldown: a.active_cooldown(now),
+                    streaks: a.streaks.clone(),
+                    deactivations: a.deactivations.clone(),
+                    quota: a.quota.clone(),
+                    requests: a.requests,
+                    failures: a.failures,
+                    last_used: a.last_used,
+                };
+                (a.id.clone(), st)
+            })
+            .collect();
+        let ttl = self.config.session_ttl;
+        let sessions = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| now.since(e.last_used) <= ttl)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        PoolState {
+            version: STATE_VERSION,
+            saved_at: Some(now),
+            accounts,
+            sessions,
+            outage_until: self.outage_until(now),
+        }
+    }
+
+    /// Restores soft state for the accounts currently in the pool.
+    pub fn import_state(&mut self, state: PoolState, now: Timestamp) {
+        for a in &mut self.accounts {
+            let Some(st) = state.accounts.get(&a.id) else {
+                continue;
+            };
+            a.cooldown = st.cooldown.filter(|c| c.until > now);
+            a.streaks = st.streaks.clone();
+            a.deactivations = st.deactivations.clone();
+            a.quota = st.quota.clone();
+            a.requests = st.requests;
+            a.failures = st.failures;
+            a.last_used = st.last_used;
+        }
+        let max = self.config.max_sessions;
+        let ttl = self.config.session_ttl;
+        for (k, e) in state.sessions {
+            let known = self.accounts.iter().any(|a| a.id == e.account_id);
+            if known && now.since(e.last_used) <= ttl {
+                self.sessions.bind(k, e, max);
+            }
+        }
+        self.outage.until = state.outage_until.filter(|u| *u > now);
+    }
+}
+
+/// Cooldown reasons are part of the file format; keep their names stable.
+pub fn cool_reason_name(r: CoolReason) -> &'static str {
+    r.state_reason()
+}

@@ -1,0 +1,290 @@
+//! The account pool: accounts in pool order, session affinity, counters and the outage rule.
+//!
+//! A `Pool` is plain data. The daemon keeps one behind a mutex and every request takes it for a
+//! few microseconds at a time (select, record, release), so selection and the bookkeeping that
+//! follows it are one critical section: parallel requests can never lose a counter update or
+//! observe half of another request's "last account / last error".
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::Timestamp;
+use crate::account::{Account, AccountStatus, State};
+use crate::quota::QuotaReading;
+use crate::session::SessionMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    Sticky,
+    RoundRobin,
+    FillFirst,
+    LeastUsed,
+}
+
+/// The rotation settings the core needs (SPEC §8 `[rotation]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolConfig {
+    pub strategy: Strategy,
+    pub max_attempts: u32,
+    pub session_ttl: Duration,
+    pub max_sessions: usize,
+    pub preemptive_quota_percent: f64,
+    /// Base cooldown of a usage limit whose reset nobody named.
+    pub rate_limit_default: Duration,
+    pub server_error_base: Duration,
+    pub network_error_base: Duration,
+    pub backoff_max: Duration,
+    pub outage_accounts: u32,
+    pub outage_window: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Sticky,
+            max_attempts: 4,
+            session_ttl: Duration::from_secs(30 * 60),
+            max_sessions: 10_000,
+            preemptive_quota_percent: 97.0,
+            rate_limit_default: Duration::from_secs(60),
+            server_error_base: Duration::from_secs(4),
+            network_error_base: Duration::from_secs(6),
+            backoff_max: Duration::from_secs(300),
+            outage_accounts: 3,
+            outage_window: Duration::from_secs(10),
+        }
+    }
+}
+
+/// SPEC §9 counters. Serialised as the `counters` object of `status --json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub total_requests: u64,
+    pub upstream_requests: u64,
+    pub retries: u64,
+    pub rotations: u64,
+    pub streams_started: u64,
+    pub streams_completed: u64,
+    pub streams_failed: u64,
+    pub refreshes: u64,
+    pub refresh_failures: u64,
+    pub pool_exhausted: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastError {
+    pub at: Timestamp,
+    pub account: String,
+    pub kind: &'static str,
+    pub http_status: Option<u16>,
+}
+
+/// Pool-wide backoff when several accounts fail the same way at once (SPEC §4.2 5xx row).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outage {
+    pub(crate) recent: VecDeque<(Timestamp, String)>,
+    pub(crate) until: Option<Timestamp>,
+    pub(crate) level: u32,
+}
+
+/// What `accounts.json` says about an account; the pool keeps its soft state by id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountMeta {
+    pub id: String,
+    pub label: String,
+    pub plan_type: Option<String>,
+    pub enabled: bool,
+    pub status: AccountStatus,
+}
+
+/// One account row of a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountView {
+    pub id: String,
+    pub label: String,
+    pub plan_type: Option<String>,
+    pub state: State,
+    pub state_reason: Option<&'static str>,
+    pub until: Option<Timestamp>,
+    pub quota: Option<QuotaReading>,
+    pub requests: u64,
+    pub failures: u64,
+    pub in_flight: u32,
+    pub last_used: Option<Timestamp>,
+}
+
+/// One consistent reading of the whole pool, taken under the lock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub counters: Counters,
+    pub last_account: Option<String>,
+    pub last_error: Option<LastError>,
+    pub accounts: Vec<AccountView>,
+    pub outage_until: Option<Timestamp>,
+    pub sessions: usize,
+}
+
+#[derive(Debug)]
+pub struct Pool {
+    pub(crate) config: PoolConfig,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) sessions: SessionMap,
+    pub(crate) counters: Counters,
+    pub(crate) last_account: Option<String>,
+    pub(crate) last_error: Option<LastError>,
+    pub(crate) outage: Outage,
+    pub(crate) rr_cursor: usize,
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig) -> Self {
+        Self {
+            config,
+            accounts: Vec::new(),
+            sessions: SessionMap::default(),
+            counters: Counters::default(),
+            last_account: None,
+            last_error: None,
+            outage: Outage::default(),
+            rr_cursor: 0,
+        }
+    }
+
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// Applies new settings live (`config reload`); soft state is kept.
+    pub fn set_config(&mut self, config: PoolConfig) {
+        self.config = config;
+    }
+
+    /// Replaces the account list (pool order = `metas` order), keeping the soft state of ids
+    /// that stay. Sessions of removed accounts are forgotten.
+    pub fn sync_accounts(&mut self, metas: Vec<AccountMeta>) {
+        let mut old = std::mem::take(&mut self.accounts);
+        for meta in metas {
+            let mut acct = match old.iter().position(|a| a.id == meta.id) {
+                Some(i) => old.swap_remove(i),
+                None => Account::new(meta.id.clone(), meta.label.clone()),
+            };
+            acct.label = meta.label;
+            acct.plan_type = meta.plan_type;
+            acct.enabled = meta.enabled;
+            acct.status = meta.status;
+            self.accounts.push(acct);
+        }
+        for gone in old {
+            self.sessions.forget_account(&gone.id);
+        }
+    }
+
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    pub fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.accounts.iter_mut().find(|a| a.id == id)
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A newer reading replaces an older one, whatever its source.
+    pub fn set_quota(&mut self, id: &str, reading: QuotaReading) {
+        if let Some(a) = self.account_mut(id)
+            && a.quota.as_ref().is_none_or(|q| q.read_at <= reading.read_at)
+        {
+            a.quota = Some(reading);
+        }
+    }
+
+    pub fn set_refreshing(&mut self, id: &str, refreshing: bool) {
+        if let Some(a) = self.account_mut(id) {
+            a.refreshing = refreshing;
+        }
+    }
+
+    pub fn note_refresh(&mut self, ok: bool) {
+        if ok {
+            self.counters.refreshes += 1;
+        } else {
+            self.counters.refresh_failures += 1;
+        }
+    }
+
+    pub fn outage_until(&self, now: Timestamp) -> Option<Timestamp> {
+        self.outage.until.filter(|u| *u > now)
+    }
+
+    pub fn snapshot(&self, now: Timestamp) -> Snapshot {
+        let outage = self.outage_until(now);
+        let accounts = self.accounts.iter().map(|a| self.view(a, outage, now)).collect();
+        Snapshot {
+            counters: self.counters.clone(),
+            last_account: self.last_account.clone(),
+            last_error: self.last_error.clone(),
+            accounts,
+            outage_until: outage,
+            sessions: self.sessions.len(),
+        }
+    }
+
+    pub(crate) fn view(&self, a: &Account, outage: Option<Timestamp>, now: Timestamp) -> AccountView {
+        let pct = self.config.preemptive_quota_percent;
+        let (mut state, mut reason, mut until) = a.view_state(pct, now);
+        if state == State::Ready
+            && let Some(o) = outage
+        {
+            (state, reason, until) = (State::CoolingDown, Some("upstream_outage"), Some(o));
+        }
+        if reason == Some("preemptive") && self.fallback_account(&[], now) == Some(a.id.as_str()) {
+            (state, reason, until) = (State::Ready, Some("preemptive_fallback"), None);
+        }
+        AccountView {
+            id: a.id.clone(),
+            label: a.label.clone(),
+            plan_type: a.plan_type.clone(),
+            state,
+            state_reason: reason,
+            until,
+            quota: a.quota.clone(),
+            requests: a.requests,
+            failures: a.failures,
+            in_flight: a.in_flight,
+            last_used: a.last_used,
+        }
+    }
+
+    /// The account the preemptive rule's fallback would use: when no untried account is fully
+    /// usable, the preemptively skipped one with the lowest reading ("quota left is quota to
+    /// use").
+    pub(crate) fn fallback_account(&self, exclude: &[String], now: Timestamp) -> Option<&str> {
+        use crate::account::Availability::*;
+        let pct = self.config.preemptive_quota_percent;
+        let mut best: Option<(&Account, f64)> = None;
+        for a in self.accounts.iter().filter(|a| !exclude.contains(&a.id)) {
+            match a.availability(pct, now) {
+                Usable => return None,
+                Preemptive { used, .. } if best.is_none_or(|(_, b)| used < b) => best = Some((a, used)),
+                _ => {}
+            }
+        }
+        best.map(|(a, _)| a.id.as_str())
+    }
+}

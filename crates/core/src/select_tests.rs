@@ -1,0 +1,508 @@
+use std::time::Duration;
+
+use crate::Timestamp;
+use crate::account::{AccountStatus, NeedsLoginReason};
+use crate::exhausted::FailureKind;
+use crate::outcome::Outcome;
+use crate::pool::{AccountMeta, Pool, PoolConfig, Strategy};
+use crate::quota::{QuotaReading, QuotaSource, QuotaWindow};
+use crate::record::{Next, RetryKind, StreamEnd};
+use crate::select::{Lease, RequestCtx, Selection};
+use crate::session::SessionHash;
+
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_unix_secs(1_800_000_000 + s)
+}
+
+fn pool(n: usize, strategy: Strategy) -> Pool {
+    let mut p = Pool::new(PoolConfig {
+        strategy,
+        ..PoolConfig::default()
+    });
+    p.sync_accounts(
+        (0..n)
+            .map(|i| AccountMeta {
+                id: format!("id{i}"),
+                label: format!("acct-{i}"),
+                plan_type: Some("pro".into()),
+                enabled: true,
+                status: AccountStatus::Ok,
+            })
+            .collect(),
+    );
+    p
+}
+
+fn lease(p: &mut Pool, ctx: &mut RequestCtx, now: Timestamp) -> Lease {
+    match p.select(ctx, now) {
+        Selection::Use(l) => l,
+        Selection::Exhausted(e) => panic!("exhausted: {e:?}"),
+    }
+}
+
+/// One full successful request; returns the serving label.
+fn serve(p: &mut Pool, session: Option<&str>, now: Timestamp) -> String {
+    let mut ctx = p.begin(session.map(SessionHash::of), false, now);
+    let l = lease(p, &mut ctx, now);
+    let r = p.record(&mut ctx, &l, &Outcome::Success { quota: None }, Some(200), now);
+    assert_eq!(r.next, Next::Deliver);
+    p.release(&l);
+    p.finish(&ctx, Some(&l), false);
+    l.label
+}
+
+fn usage(used: f64, reset: Timestamp, now: Timestamp) -> QuotaReading {
+    QuotaReading {
+        primary: Some(QuotaWindow {
+            used_percent: used,
+            window_minutes: Some(300),
+            resets_at: Some(reset),
+        }),
+        secondary: None,
+        source: QuotaSource::Headers,
+        read_at: now,
+        plan_type: None,
+    }
+}
+
+#[test]
+fn sticky_spreads_new_sessions_and_keeps_existing_ones() {
+    let mut p = pool(3, Strategy::Sticky);
+    let firsts: Vec<String> = (0..3)
+        .map(|i| serve(&mut p, Some(&format!("s{i}")), t(i)))
+        .collect();
+    let mut sorted = firsts.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        3,
+        "new sessions go to the least recently used account: {firsts:?}"
+    );
+    for round in 0..5 {
+        for (i, first) in firsts.iter().enumerate() {
+            assert_eq!(&serve(&mut p, Some(&format!("s{i}")), t(10 + round)), first);
+        }
+    }
+}
+
+#[test]
+fn sticky_prefers_most_remaining_quota() {
+    let mut p = pool(3, Strategy::Sticky);
+    let now = t(0);
+    p.set_quota("id0", usage(50.0, t(1000), now));
+    p.set_quota("id1", usage(10.0, t(1000), now));
+    p.set_quota("id2", usage(80.0, t(1000), now));
+    assert_eq!(serve(&mut p, Some("new"), now), "acct-1");
+}
+
+#[test]
+fn round_robin_and_fill_first_behave_as_named() {
+    let mut p = pool(3, Strategy::RoundRobin);
+    let got: Vec<String> = (0..6).map(|i| serve(&mut p, None, t(i))).collect();
+    assert_eq!(got, ["acct-0", "acct-1", "acct-2", "acct-0", "acct-1", "acct-2"]);
+    let mut p = pool(3, Strategy::FillFirst);
+    let got: Vec<String> = (0..3).map(|i| serve(&mut p, None, t(i))).collect();
+    assert_eq!(got, ["acct-0", "acct-0", "acct-0"]);
+}
+
+#[test]
+fn least_used_balances_recent_requests() {
+    let mut p = pool(2, Strategy::LeastUsed);
+    for i in 0..3 {
+        serve(&mut p, Some(&format!("pinned{i}")), t(0));
+    }
+    let counts: Vec<u64> = p.accounts().iter().map(|a| a.requests).collect();
+    assert!(counts.iter().all(|c| *c >= 1), "{counts:?}");
+}
+
+#[test]
+fn usage_limit_fails_over_and_skips_until_reset() {
+    let mut p = pool(2, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(Some(SessionHash::of("s")), false, now);
+    let a = lease(&mut p, &mut ctx, now);
+    assert_eq!(a.label, "acct-0");
+    let limit = Outcome::UsageLimit {
+        reset_at: Some(t(3600)),
+        plan_type: None,
+        quota: None,
+    };
+    assert_eq!(p.record(&mut ctx, &a, &limit, Some(429), now).next, Next::TryNext);
+    p.release(&a);
+    let b = lease(&mut p, &mut ctx, now);
+    assert_eq!(b.label, "acct-1");
+    assert_eq!(ctx.calls(), 2);
+    p.record(&mut ctx, &b, &Outcome::Success { quota: None }, Some(200), now);
+    p.release(&b);
+    p.finish(&ctx, Some(&b), false);
+    assert_eq!(p.counters().rotations, 1);
+    assert_eq!(p.counters().retries, 1);
+    assert_eq!(serve(&mut p, None, t(3599)), "acct-1");
+    assert_eq!(serve(&mut p, None, t(3601)), "acct-0");
+}
+
+#[test]
+fn budget_limits_attempts_to_max_attempts() {
+    let mut p = pool(6, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let mut calls = 0;
+    let exhausted = loop {
+        match p.select(&mut ctx, now) {
+            Selection::Use(l) => {
+                calls += 1;
+                p.record(&mut ctx, &l, &Outcome::ServerError, Some(500), now);
+                p.release(&l);
+            }
+            Selection::Exhausted(e) => break e,
+        }
+    };
+    assert_eq!(calls, 4);
+    // review #27: a bounded per-request budget answers with reason "budget".
+    assert_eq!(exhausted.reason, FailureKind::Budget);
+    assert_eq!(exhausted.status, 503);
+    assert_eq!(exhausted.retry_after_ms, 0);
+}
+
+#[test]
+fn all_rate_limited_answers_429_with_exact_retry_after() {
+    // review #22, #23: retry_after_ms is exactly the soonest wait, and no whole-pool replay.
+    let mut p = pool(3, Strategy::FillFirst);
+    let now = t(0);
+    for (i, reset) in [(0, 7200), (1, 3600), (2, 5400)] {
+        let mut ctx = p.begin(None, false, now);
+        let l = match p.select(&mut ctx, now) {
+            Selection::Use(l) => l,
+            Selection::Exhausted(e) => panic!("{e:?} at {i}"),
+        };
+        p.record(
+            &mut ctx,
+            &l,
+            &Outcome::UsageLimit {
+                reset_at: Some(t(reset)),
+                plan_type: None,
+                quota: None,
+            },
+            Some(429),
+            now,
+        );
+        p.release(&l);
+    }
+    let later = Timestamp::from_unix_ms(t(100).as_unix_ms() + 250);
+    let mut ctx = p.begin(None, false, later);
+    let Selection::Exhausted(e) = p.select(&mut ctx, later) else {
+        panic!("expected exhaustion")
+    };
+    assert_eq!(e.status, 429);
+    assert_eq!(e.reason, FailureKind::RateLimited);
+    assert_eq!(e.retry_after_ms, 3_499_750);
+    assert_eq!(e.retry_after_secs(), Some(3500));
+    let u = e.usage.clone().unwrap();
+    assert_eq!(u.resets_at, t(3600).as_unix_ms() / 1000);
+    let body = e.body();
+    assert_eq!(body["error"]["type"], "usage_limit_reached");
+    assert_eq!(body["error"]["code"], "pool_exhausted");
+    assert_eq!(body["error"]["accounts"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        ctx.calls(),
+        0,
+        "no upstream call when every account is known to be limited"
+    );
+}
+
+#[test]
+fn short_waits_answer_503_and_dead_ends_400() {
+    let mut p = pool(1, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    p.record(&mut ctx, &l, &Outcome::ServerError, Some(502), now);
+    p.release(&l);
+    let Selection::Exhausted(e) = p.select(&mut ctx, now) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.status, e.reason, e.retry_after_ms),
+        (503, FailureKind::ServerError, 4000)
+    );
+    assert_eq!(e.retry_after_secs(), Some(4));
+
+    let mut p = pool(2, Strategy::FillFirst);
+    p.mark_needs_login("id0", NeedsLoginReason::RefreshFailed);
+    let mut metas: Vec<AccountMeta> = Vec::new();
+    for a in p.accounts() {
+        metas.push(AccountMeta {
+            id: a.id.clone(),
+            label: a.label.clone(),
+            plan_type: a.plan_type.clone(),
+            enabled: a.id != "id1",
+            status: a.status,
+        });
+    }
+    p.sync_accounts(metas);
+    let mut ctx = p.begin(None, false, now);
+    let Selection::Exhausted(e) = p.select(&mut ctx, now) else {
+        panic!()
+    };
+    assert_eq!((e.status, e.reason), (400, FailureKind::AuthFailed));
+    assert!(e.message.contains("codexctl accounts login"));
+
+    let mut empty = pool(0, Strategy::Sticky);
+    let mut ctx = empty.begin(None, false, now);
+    let Selection::Exhausted(e) = empty.select(&mut ctx, now) else {
+        panic!()
+    };
+    assert_eq!((e.status, e.reason), (400, FailureKind::NoAccounts));
+}
+
+#[test]
+fn unauthorized_refreshes_once_then_cools() {
+    let mut p = pool(2, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    let unauth = Outcome::Unauthorized { invalidated: false };
+    assert_eq!(
+        p.record(&mut ctx, &l, &unauth, Some(401), now).next,
+        Next::RetrySame(RetryKind::Refresh)
+    );
+    p.retry_same(&mut ctx, &l, RetryKind::Refresh);
+    assert_eq!(
+        p.record(&mut ctx, &l, &unauth, Some(401), now).next,
+        Next::TryNext
+    );
+    let v = p.snapshot(now).accounts[0].clone();
+    assert_eq!(v.state_reason, Some("auth_retry"));
+    assert_eq!(v.until, Some(t(300)));
+    let inv = Outcome::Unauthorized { invalidated: true };
+    p.release(&l);
+    let l2 = lease(&mut p, &mut ctx, now);
+    let r = p.record(&mut ctx, &l2, &inv, Some(401), now);
+    assert!(r.status_changed);
+    assert_eq!(
+        p.account("id1").unwrap().status,
+        AccountStatus::NeedsLogin(NeedsLoginReason::TokenInvalidated)
+    );
+}
+
+#[test]
+fn invalid_encrypted_content_retries_once_cleaned() {
+    let mut p = pool(1, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    let o = Outcome::InvalidEncryptedContent;
+    assert_eq!(
+        p.record(&mut ctx, &l, &o, Some(400), now).next,
+        Next::RetrySame(RetryKind::Clean)
+    );
+    p.retry_same(&mut ctx, &l, RetryKind::Clean);
+    assert_eq!(p.record(&mut ctx, &l, &o, Some(400), now).next, Next::PassThrough);
+    assert_eq!(p.account("id0").unwrap().failures, 0, "never the account's fault");
+}
+
+#[test]
+fn session_move_asks_for_a_cleaned_body() {
+    let mut p = pool(2, Strategy::Sticky);
+    let first = serve(&mut p, Some("conv"), t(0));
+    let first_id = if first == "acct-0" { "id0" } else { "id1" };
+    let now = t(1);
+    let mut ctx = p.begin(Some(SessionHash::of("conv")), false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    assert_eq!(l.account_id, first_id);
+    assert!(!l.clean_body);
+    p.record(
+        &mut ctx,
+        &l,
+        &Outcome::UsageLimit {
+            reset_at: Some(t(999)),
+            plan_type: None,
+            quota: None,
+        },
+        Some(429),
+        now,
+    );
+    p.release(&l);
+    let moved = lease(&mut p, &mut ctx, now);
+    assert_ne!(moved.account_id, first_id);
+    assert!(moved.clean_body);
+}
+
+#[test]
+fn preemptive_skip_and_fallback() {
+    let mut p = pool(2, Strategy::FillFirst);
+    let now = t(0);
+    p.set_quota("id0", usage(98.0, t(500), now));
+    assert_eq!(serve(&mut p, None, now), "acct-1");
+    p.set_quota("id1", usage(99.0, t(500), now));
+    // Both past the threshold: the lowest reading is used anyway.
+    assert_eq!(serve(&mut p, None, now), "acct-0");
+    let snap = p.snapshot(now);
+    assert_eq!(snap.accounts[0].state_reason, Some("preemptive_fallback"));
+    assert_eq!(snap.accounts[1].state_reason, Some("preemptive"));
+    // After the window resets the rule no longer applies.
+    assert_eq!(p.snapshot(t(501)).accounts[1].state_reason, None);
+}
+
+#[test]
+fn outage_rule_backs_off_the_pool() {
+    let mut p = pool(4, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    for _ in 0..3 {
+        let l = lease(&mut p, &mut ctx, now);
+        p.record(&mut ctx, &l, &Outcome::ServerError, Some(503), now);
+        p.release(&l);
+    }
+    // The running request keeps its remaining attempt.
+    assert!(matches!(p.select(&mut ctx, now), Selection::Use(_)));
+    let mut fresh = p.begin(None, false, now);
+    let Selection::Exhausted(e) = p.select(&mut fresh, now) else {
+        panic!("outage expected")
+    };
+    assert_eq!(
+        (e.status, e.reason, e.retry_after_ms),
+        (503, FailureKind::ServerError, 5000)
+    );
+    assert_eq!(p.snapshot(now).accounts[3].state_reason, Some("upstream_outage"));
+    let mut after = p.begin(None, false, t(6));
+    assert!(matches!(p.select(&mut after, t(6)), Selection::Use(_)));
+}
+
+#[test]
+fn deactivation_needs_three_answers_over_an_hour() {
+    let mut p = pool(2, Strategy::FillFirst);
+    for (i, at) in [0, 1900, 5600].iter().enumerate() {
+        let now = t(*at);
+        let mut ctx = p.begin(None, false, now);
+        let l = lease(&mut p, &mut ctx, now);
+        assert_eq!(l.account_id, "id0", "round {i}");
+        let r = p.record(&mut ctx, &l, &Outcome::Deactivated, Some(402), now);
+        p.release(&l);
+        assert_eq!(r.status_changed, i == 2);
+        if i < 2 {
+            // Let the cooldown pass.
+            let v = &p.snapshot(now).accounts[0];
+            assert_eq!(v.state_reason, Some("deactivation_suspected"));
+        }
+    }
+    assert_eq!(
+        p.account("id0").unwrap().status,
+        AccountStatus::DisabledByUpstream
+    );
+}
+
+#[test]
+fn model_not_supported_tries_one_other_plan() {
+    let mut p = pool(3, Strategy::FillFirst);
+    let mut metas: Vec<AccountMeta> = Vec::new();
+    for (i, plan) in ["plus", "plus", "pro"].iter().enumerate() {
+        metas.push(AccountMeta {
+            id: format!("id{i}"),
+            label: format!("acct-{i}"),
+            plan_type: Some((*plan).into()),
+            enabled: true,
+            status: AccountStatus::Ok,
+        });
+    }
+    p.sync_accounts(metas);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    assert_eq!(
+        p.record(&mut ctx, &l, &Outcome::ModelNotSupported, Some(400), now)
+            .next,
+        Next::TryNext
+    );
+    let l2 = lease(&mut p, &mut ctx, now);
+    assert_eq!(l2.plan_type.as_deref(), Some("pro"));
+    assert_eq!(
+        p.record(&mut ctx, &l2, &Outcome::ModelNotSupported, Some(400), now)
+            .next,
+        Next::PassThrough
+    );
+}
+
+#[test]
+fn parallel_leases_keep_counts_consistent() {
+    // review #20: N parallel requests never lose counter updates or leave in-flight counts.
+    let mut p = pool(3, Strategy::Sticky);
+    let now = t(0);
+    let mut open = Vec::new();
+    for i in 0..30 {
+        let mut ctx = p.begin(Some(SessionHash::of(&format!("s{i}"))), false, now);
+        let l = lease(&mut p, &mut ctx, now);
+        open.push((ctx, l));
+    }
+    let in_flight: u32 = p.accounts().iter().map(|a| a.in_flight).sum();
+    assert_eq!(in_flight, 30);
+    assert!(
+        p.accounts().iter().all(|a| a.in_flight == 10),
+        "ties broken by in-flight count"
+    );
+    for (mut ctx, l) in open {
+        p.record(&mut ctx, &l, &Outcome::Success { quota: None }, Some(200), now);
+        p.stream_started();
+        p.stream_ended(&l, ctx.session.as_ref(), StreamEnd::Completed, now);
+        p.release(&l);
+        p.finish(&ctx, Some(&l), false);
+    }
+    let c = p.counters();
+    assert_eq!(
+        (
+            c.total_requests,
+            c.upstream_requests,
+            c.streams_started,
+            c.streams_completed
+        ),
+        (30, 30, 30, 30)
+    );
+    assert!(p.accounts().iter().all(|a| a.in_flight == 0));
+}
+
+#[test]
+fn broken_stream_cools_and_forgets_session() {
+    let mut p = pool(2, Strategy::Sticky);
+    let now = t(0);
+    let first = serve(&mut p, Some("conv"), now);
+    let mut ctx = p.begin(Some(SessionHash::of("conv")), false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    assert_eq!(l.label, first);
+    p.record(&mut ctx, &l, &Outcome::Success { quota: None }, Some(200), now);
+    p.stream_started();
+    p.stream_ended(&l, ctx.session.as_ref(), StreamEnd::UpstreamBroken, now);
+    p.release(&l);
+    let ctx = p.begin(Some(SessionHash::of("conv")), false, t(1));
+    assert_eq!(ctx.session_account, None);
+    assert_eq!(p.snapshot(t(1)).counters.streams_failed, 1);
+}
+
+#[test]
+fn state_round_trips_through_json() {
+    let mut p = pool(2, Strategy::Sticky);
+    let now = t(0);
+    serve(&mut p, Some("conv"), now);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    p.record(
+        &mut ctx,
+        &l,
+        &Outcome::UsageLimit {
+            reset_at: Some(t(600)),
+            plan_type: None,
+            quota: None,
+        },
+        Some(429),
+        now,
+    );
+    p.release(&l);
+    let json = serde_json::to_string(&p.export_state(now)).unwrap();
+    let mut fresh = pool(2, Strategy::Sticky);
+    fresh.import_state(serde_json::from_str(&json).unwrap(), t(1));
+    assert_eq!(fresh.snapshot(t(1)).accounts, p.snapshot(t(1)).accounts);
+    let ctx = fresh.begin(Some(SessionHash::of("conv")), false, t(2));
+    assert!(ctx.session_account.is_some(), "sessions survive a restart");
+    assert!(!json.contains("conv"), "only hashes are stored");
+    let _ = Duration::ZERO;
+}
