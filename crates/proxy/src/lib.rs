@@ -1,1 +1,125 @@
-//! placeholder
+//! The loopback HTTP proxy of the Codex Responses API (SPEC §4).
+//!
+//! Every request is checked (Origin/Host, client key, body size), mapped to an upstream path,
+//! and sent as one account after another until one answers usefully. Nothing is buffered once a
+//! stream is committed: chunks are relayed as they arrive. The proxy owns no state of its own
+//! beyond its configuration; the pool lives in [`codex_router_runtime::Runtime`].
+//!
+//! # Layout
+//! - [`guard`] — Origin/Host refusal and constant-time client-key checks.
+//! - [`routes`] — client path → upstream path.
+//! - [`forward`] — the attempt loop: select, send, classify, fail over.
+//! - [`hold`] / [`sse`] — holding output-free opening events so in-band failures fail over.
+//! - [`relay`] — the committed stream and the lease it carries.
+//! - [`headers`], [`reply`], [`usage`], [`metrics`].
+
+pub mod forward;
+pub mod guard;
+pub mod headers;
+pub mod hold;
+pub mod metrics;
+pub mod relay;
+pub mod reply;
+pub mod routes;
+pub mod sse;
+pub mod usage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use codex_router_core::Secret;
+use codex_router_runtime::Runtime;
+use http::{HeaderValue, StatusCode};
+use parking_lot::RwLock;
+use tokio_util::sync::CancellationToken;
+
+use crate::routes::Route;
+
+/// What the proxy needs from the settings; replaced live on `config reload`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyConfig {
+    /// `https://chatgpt.com/backend-api`, no trailing slash.
+    pub upstream_base: String,
+    pub max_body_bytes: u64,
+    pub hold_events: u32,
+    pub hold_timeout: Duration,
+    pub headers_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+pub struct ProxyState {
+    pub runtime: Runtime,
+    pub http: reqwest::Client,
+    client_key: Secret,
+    config: RwLock<Arc<ProxyConfig>>,
+}
+
+impl ProxyState {
+    pub fn new(runtime: Runtime, http: reqwest::Client, client_key: Secret, config: ProxyConfig) -> Arc<Self> {
+        Arc::new(Self { runtime, http, client_key, config: RwLock::new(Arc::new(config)) })
+    }
+
+    pub fn config(&self) -> Arc<ProxyConfig> {
+        self.config.read().clone()
+    }
+
+    pub fn set_config(&self, config: ProxyConfig) {
+        *self.config.write() = Arc::new(config);
+    }
+}
+
+pub fn router(state: Arc<ProxyState>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    if guard::has_origin(&parts.headers) || !guard::host_is_loopback(&parts.headers) {
+        return reply::forbidden();
+    }
+    let route = routes::route(&parts.method, parts.uri.path());
+    if route == Route::Healthz {
+        return reply::json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
+    }
+    if !guard::authorized(&parts.headers, state.client_key.expose().as_bytes()) {
+        return reply::unauthorized();
+    }
+    match route {
+        Route::Metrics => {
+            let mut resp = Response::new(Body::from(metrics::render(&state.runtime.snapshot())));
+            resp.headers_mut()
+                .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+            resp
+        }
+        Route::Upstream { upstream_path, responses } => {
+            let limit = state.config().max_body_bytes;
+            let bytes = match axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
+                Ok(b) => b,
+                Err(e) => {
+                    let too_large = std::error::Error::source(&e)
+                        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                    return if too_large { reply::too_large(limit) } else { reply::bad_request_body() };
+                }
+            };
+            forward::forward(state, &upstream_path, responses, parts, bytes).await
+        }
+        Route::Healthz | Route::NotFound => reply::not_found(),
+    }
+}
+
+/// Serves until `shutdown` fires, then stops accepting and lets in-flight streams finish (the
+/// caller bounds that drain with its own timeout). Accepted sockets get `TCP_NODELAY`: SSE
+/// events are small writes and must not wait for Nagle.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<ProxyState>, shutdown: CancellationToken) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

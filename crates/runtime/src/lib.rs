@@ -1,1 +1,28 @@
-//! placeholder
+//! The daemon's shared account state: the pure pool behind a lock, the secrets of
+//! `accounts.json`, token refresh with its single-use guarantees, and persistence.
+//!
+//! # Layout
+//! - [`runtime`] — [`Runtime`], the cheap-clone handle; loading, persisting, snapshots.
+//! - [`refresh`] — single-flight refresh (SPEC §6) and the crash-safe in-flight mark.
+//! - [`linked`] — adopting from and writing back to a Codex `auth.json`.
+//! - [`normalize`] — completing hand-written accounts; duplicate merging.
+//! - [`background`] — the coalesced `state.json` writer and proactive refresh.
+//! - [`clock`] — [`Clock`]: the system clock, or a manual one in tests.
+//!
+//! # Invariants
+//! - No lock here is held across an `.await`, except the per-account refresh gate, whose whole
+//!   point is to make a second refresh wait for the first.
+//! - New tokens are on disk before any request can read them from [`Runtime::credentials`].
+
+pub mod background;
+pub mod clock;
+mod error;
+pub mod linked;
+pub mod normalize;
+pub mod refresh;
+pub mod runtime;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::RuntimeError;
+pub use refresh::RefreshFailure;
+pub use runtime::{Credentials, Runtime, RuntimeOptions, StorageInfo};

@@ -1,0 +1,63 @@
+//! Holding the response head until the stream shows it really started (SPEC §4.2).
+//!
+//! The backend sometimes answers `200` and reports a usage limit or an overload as the first
+//! event. Until an event with output arrives, nothing has reached the client, so such a
+//! failure can still fail over. Only the output-free opening events are held, and only up to
+//! `hold_events` events or `hold_timeout`, whichever comes first.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use codex_router_core::Timestamp;
+use codex_router_core::outcome::{EventClass, Outcome, classify_event};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use crate::sse::SseSplitter;
+
+pub type UpstreamStream = BoxStream<'static, Result<Bytes, reqwest::Error>>;
+
+pub enum Held {
+    /// Relay `held` first, then the rest of `stream` (`None` when it already ended).
+    Commit { held: Vec<Bytes>, stream: Option<UpstreamStream> },
+    /// An in-band failure before any output: fail over as its HTTP twin would.
+    Failure(Outcome),
+    /// The stream broke before any output reached the client.
+    Broken,
+}
+
+pub async fn hold(mut stream: UpstreamStream, max_events: u32, timeout: Duration, now: impl Fn() -> Timestamp) -> Held {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut held = Vec::new();
+    let mut splitter = SseSplitter::default();
+    let mut events = 0u32;
+    loop {
+        if events >= max_events {
+            return Held::Commit { held, stream: Some(stream) };
+        }
+        let next = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return Held::Commit { held, stream: Some(stream) },
+            Ok(next) => next,
+        };
+        let chunk = match next {
+            None => return Held::Commit { held, stream: None },
+            Some(Err(_)) => return Held::Broken,
+            Some(Ok(chunk)) => chunk,
+        };
+        let parsed = splitter.push(&chunk);
+        held.push(chunk);
+        for ev in parsed {
+            events += 1;
+            let Some(data) = ev.data else { continue };
+            let class = match serde_json::from_str::<serde_json::Value>(&data) {
+                Ok(v) => classify_event(&v, now()),
+                Err(_) => EventClass::Output,
+            };
+            match class {
+                EventClass::OutputFree => {}
+                EventClass::Output => return Held::Commit { held, stream: Some(stream) },
+                EventClass::Failure(outcome) => return Held::Failure(outcome),
+            }
+        }
+    }
+}

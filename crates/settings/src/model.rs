@@ -1,0 +1,195 @@
+//! The validated settings (the typed layer) and their defaults, which are SPEC §8's.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::listen::ListenAddr;
+
+/// Effective router settings: defaults, overridden by `config.toml`, overridden by the
+/// environment. Every value here has passed validation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub proxy: ProxySettings,
+    pub upstream: UpstreamSettings,
+    pub oauth: OAuthSettings,
+    pub rotation: RotationSettings,
+    pub quota: QuotaSettings,
+    /// A tracing filter (`[log] filter` / `CODEX_ROUTER_LOG`); `None` leaves the daemon's own
+    /// default in force.
+    pub log_filter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxySettings {
+    pub listen: ListenAddr,
+    /// Largest request body accepted; larger ones get 413 before any account is chosen.
+    pub max_body_bytes: u64,
+    /// How many output-free opening SSE events are held back so an in-band failure can still
+    /// fail over (SPEC §4.2).
+    pub hold_events: u32,
+    /// How long those events may be held.
+    pub hold_timeout: Duration,
+    /// How long `daemon stop` waits for in-flight streams.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            listen: ListenAddr::DEFAULT,
+            max_body_bytes: 64 * 1024 * 1024,
+            hold_events: 16,
+            hold_timeout: Duration::from_secs(2),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamSettings {
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub connect_timeout: Duration,
+    /// Until the upstream's response headers arrive.
+    pub headers_timeout: Duration,
+    /// Longest silence inside a streamed body. As long as Codex's own default, so a long silent
+    /// reasoning phase is never cut by the router first.
+    pub idle_timeout: Duration,
+}
+
+impl Default for UpstreamSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://chatgpt.com/backend-api".to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            headers_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthSettings {
+    /// Without a trailing slash.
+    pub issuer: String,
+    pub client_id: String,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "https://auth.openai.com".to_owned(),
+            client_id: "app_EMoamEEZ73f0CkXaXp7hrann".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RotationSettings {
+    pub strategy: Strategy,
+    /// Different accounts tried per request, at most.
+    pub max_attempts: u32,
+    /// Sliding lifetime of a session → account binding.
+    pub session_ttl: Duration,
+    pub max_sessions: usize,
+    /// A quota window at or above this percentage makes an account unusable until it resets.
+    pub preemptive_quota_percent: f64,
+    /// Cooldown after a usage-limit 429 that names no reset.
+    pub rate_limit_default: Duration,
+    /// First cooldown after a 5xx; doubles on repeats.
+    pub server_error_base: Duration,
+    /// First cooldown after a connect error or timeout; doubles on repeats.
+    pub network_error_base: Duration,
+    /// Cap of the doubling cooldowns above.
+    pub backoff_max: Duration,
+    /// This many different accounts failing within `outage_window` is an upstream outage.
+    pub outage_accounts: u32,
+    pub outage_window: Duration,
+}
+
+impl Default for RotationSettings {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Sticky,
+            max_attempts: 4,
+            session_ttl: Duration::from_secs(30 * 60),
+            max_sessions: 10_000,
+            preemptive_quota_percent: 97.0,
+            rate_limit_default: Duration::from_secs(60),
+            server_error_base: Duration::from_secs(4),
+            network_error_base: Duration::from_secs(6),
+            backoff_max: Duration::from_secs(5 * 60),
+            outage_accounts: 3,
+            outage_window: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaSettings {
+    /// Usage polling per account; at least 10 s.
+    pub poll_interval: Duration,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// How a new session (or a request without one) picks its account (SPEC §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Most remaining quota, then fewest in flight, then least recently used.
+    #[default]
+    Sticky,
+    RoundRobin,
+    FillFirst,
+    LeastUsed,
+    ResetAware,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Sticky,
+        Strategy::RoundRobin,
+        Strategy::FillFirst,
+        Strategy::LeastUsed,
+        Strategy::ResetAware,
+    ];
+
+    /// The spelling in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Sticky => "sticky",
+            Strategy::RoundRobin => "round-robin",
+            Strategy::FillFirst => "fill-first",
+            Strategy::LeastUsed => "least-used",
+            Strategy::ResetAware => "reset-aware",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The unrecognised text is not kept: the caller already has it for its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownStrategy;
+
+impl FromStr for Strategy {
+    type Err = UnknownStrategy;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Strategy::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or(UnknownStrategy)
+    }
+}
