@@ -21,6 +21,9 @@ pub enum Strategy {
     RoundRobin,
     FillFirst,
     LeastUsed,
+    /// Spend quota that would expire unused first: the account whose live window resets
+    /// soonest, then the most remaining quota.
+    ResetAware,
 }
 
 /// The rotation settings the core needs (SPEC §8 `[rotation]`).

@@ -160,6 +160,7 @@ impl Pool {
                 .copied()
                 .min_by_key(|&i| self.accounts[i].recent.count(now))
                 .unwrap_or(strict[0]),
+            Strategy::ResetAware => self.pick_soonest_reset(&strict, now),
         }
     }
 
@@ -174,6 +175,29 @@ impl Pool {
                     .total_cmp(&b.tightest_used(now))
                     .then(a.in_flight.cmp(&b.in_flight))
                     .then(a.last_used.cmp(&b.last_used))
+            })
+            .unwrap_or(strict[0])
+    }
+
+    /// The account whose earliest live window resets soonest (quota about to be replenished is
+    /// quota to spend now); accounts without a reading come last; ties go to most remaining.
+    fn pick_soonest_reset(&self, strict: &[usize], now: Timestamp) -> usize {
+        let reset = |i: usize| {
+            let q = self.accounts[i].quota.as_ref();
+            q.into_iter()
+                .flat_map(|q| q.primary.iter().chain(q.secondary.iter()))
+                .filter(|w| w.is_live(now))
+                .filter_map(|w| w.resets_at)
+                .min()
+                .map_or(i64::MAX, |t| t.as_unix_ms())
+        };
+        strict
+            .iter()
+            .copied()
+            .min_by(|&x, &y| {
+                reset(x)
+                    .cmp(&reset(y))
+                    .then(self.accounts[x].tightest_used(now).total_cmp(&self.accounts[y].tightest_used(now)))
             })
             .unwrap_or(strict[0])
     }

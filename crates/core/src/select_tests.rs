@@ -506,3 +506,16 @@ fn state_round_trips_through_json() {
     assert!(!json.contains("conv"), "only hashes are stored");
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn reset_aware_spends_the_window_that_resets_first() {
+    let mut p = pool(3, Strategy::ResetAware);
+    let now = t(0);
+    p.set_quota("id0", usage(10.0, t(9000), now));
+    p.set_quota("id1", usage(60.0, t(600), now));
+    // id2 has no reading: least preferred.
+    assert_eq!(serve(&mut p, None, now), "acct-1");
+    // Past its threshold the account is skipped like under every strategy.
+    p.set_quota("id1", usage(98.0, t(600), now));
+    assert_eq!(serve(&mut p, None, now), "acct-0");
+}

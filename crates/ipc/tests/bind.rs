@@ -1,5 +1,10 @@
 //! Socket file hygiene: modes, stale files, a live daemon, cleanup (Unix; checked with stat).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
 #![cfg(unix)]
 
 mod common;

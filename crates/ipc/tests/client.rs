@@ -1,21 +1,30 @@
 //! The client against fake daemons that misbehave in ways the real server never does.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use codex_router_ipc::{IpcClient, IpcError};
+use codex_router_ipc::{IpcClient, IpcError, local_endpoint};
 use common::within;
+use interprocess::local_socket::ListenerOptions;
 use interprocess::local_socket::tokio::{Listener, Stream};
 use interprocess::local_socket::traits::tokio::Listener as _;
-use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn fake_daemon(socket: &Path) -> Listener {
-    let name = socket.to_fs_name::<GenericFilePath>().unwrap();
-    ListenerOptions::new().name(name).create_tokio().unwrap()
+    let endpoint = local_endpoint(socket);
+    ListenerOptions::new()
+        .name(endpoint.to_name().unwrap())
+        .create_tokio()
+        .unwrap()
 }
 
 /// Accepts one connection, reads one request line, then writes `reply` and closes.

@@ -5,6 +5,11 @@
 //! `helper_connect_as_nobody` into a client which drops to uid 65534 before connecting. The
 //! socket's directory and file modes are loosened first, so the uid check is the only wall.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
 #![cfg(target_os = "linux")]
 
 mod common;

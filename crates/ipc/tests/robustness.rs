@@ -2,6 +2,12 @@
 //! clients that vanish mid-reply, too many clients. The server must answer or close, never
 //! panic or wedge, and keep serving everyone else.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
 mod common;
 
 use codex_router_ipc::protocol::{ErrorCode, MAX_FRAME_BYTES};

@@ -12,8 +12,11 @@ use toml::Value;
 use crate::convert::{self, Input, Min};
 use crate::duration::format_duration;
 use crate::error::{Problem, SettingsError};
-use crate::model::{RotationSettings, Settings};
-use crate::raw::RawFile;
+use crate::listen::ListenAddr;
+use crate::model::{
+    OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
+};
+use crate::raw::{RawFile, RawRotation};
 
 /// The environment variables that override settings.
 pub const ENV_LISTEN: &str = "CODEX_ROUTER_LISTEN";
@@ -61,16 +64,38 @@ struct Builder<'e> {
 }
 
 impl Builder<'_> {
+    /// A key without an environment override.
+    fn get<T: Shown>(
+        &mut self,
+        key: &'static str,
+        file: &Option<Value>,
+        default: T,
+        conv: Conv<'_, T>,
+    ) -> Result<T, SettingsError> {
+        self.resolve(key, file.as_ref(), default, conv, None)
+    }
+
+    /// A key that environment variable `var` overrides, its text converted by `env_conv`.
+    fn get_env<T: Shown>(
+        &mut self,
+        key: &'static str,
+        file: &Option<Value>,
+        default: T,
+        conv: Conv<'_, T>,
+        (var, env_conv): (&'static str, Conv<'_, T>),
+    ) -> Result<T, SettingsError> {
+        self.resolve(key, file.as_ref(), default, conv, Some((var, env_conv)))
+    }
+
     /// Resolve one key: validate the file value, let a non-empty environment value override
     /// it, fall back to `default`; record the outcome.
-    fn resolve<T>(
+    fn resolve<T: Shown>(
         &mut self,
         key: &'static str,
         file: Option<&Value>,
         default: T,
         conv: Conv<'_, T>,
         env: Option<(&'static str, Conv<'_, T>)>,
-        show: impl Fn(&T) -> String,
     ) -> Result<T, SettingsError> {
         let mut value = default;
         let mut source = Source::Default;
@@ -96,23 +121,48 @@ impl Builder<'_> {
         }
         self.entries.push(SettingEntry {
             key,
-            value: show(&value),
+            value: value.shown(),
             source,
         });
         Ok(value)
     }
 }
 
+/// How `config show` prints a value: as written in the file, unquoted.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for Duration {
+    fn shown(&self) -> String {
+        format_duration(*self)
+    }
+}
+
+impl Shown for Option<String> {
+    fn shown(&self) -> String {
+        self.clone().unwrap_or_default()
+    }
+}
+
+macro_rules! shown_by_display {
+    ($($t:ty),*) => {$(
+        impl Shown for $t {
+            fn shown(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+shown_by_display!(u32, u64, usize, f64, String, ListenAddr, Strategy);
+
 fn dur(min: Min) -> impl Fn(Input<'_>) -> Result<Duration, Problem> {
     move |input| convert::duration(input, min)
 }
 
-fn show_dur(d: &Duration) -> String {
-    format_duration(*d)
-}
-
-fn show<T: ToString>(v: &T) -> String {
-    v.to_string()
+fn int<T: TryFrom<i64> + Into<u64> + Copy>(min: T) -> impl Fn(Input<'_>) -> Result<T, Problem> {
+    move |input| convert::integer(input, min)
 }
 
 /// Build the settings from the raw file (default when there is none) and the environment.
@@ -125,233 +175,159 @@ pub(crate) fn build(
         env,
         entries: Vec::new(),
     };
-    let mut s = Settings::default();
+    let positive = dur(Min::Positive);
 
     let (p, dp) = (&raw.proxy, d.proxy);
-    s.proxy.listen = b.resolve(
-        "proxy.listen",
-        p.listen.as_ref(),
-        dp.listen,
-        &convert::listen,
-        Some((ENV_LISTEN, &convert::listen)),
-        show,
-    )?;
-    let bytes = |i: Input<'_>| convert::integer::<u64>(i, 1);
-    s.proxy.max_body_bytes = b.resolve(
-        "proxy.max_body_bytes",
-        p.max_body_bytes.as_ref(),
-        dp.max_body_bytes,
-        &bytes,
-        None,
-        show,
-    )?;
-    let events = |i: Input<'_>| convert::integer::<u32>(i, 1);
-    s.proxy.hold_events = b.resolve(
-        "proxy.hold_events",
-        p.hold_events.as_ref(),
-        dp.hold_events,
-        &events,
-        None,
-        show,
-    )?;
-    s.proxy.hold_timeout = b.resolve(
-        "proxy.hold_timeout",
-        p.hold_timeout.as_ref(),
-        dp.hold_timeout,
-        &dur(Min::Positive),
-        None,
-        show_dur,
-    )?;
-    s.proxy.drain_timeout = b.resolve(
-        "proxy.drain_timeout",
-        p.drain_timeout.as_ref(),
-        dp.drain_timeout,
-        &dur(Min::Zero),
-        None,
-        show_dur,
-    )?;
+    let listen = &convert::listen;
+    let proxy = ProxySettings {
+        listen: b.get_env("proxy.listen", &p.listen, dp.listen, listen, (ENV_LISTEN, listen))?,
+        max_body_bytes: b.get(
+            "proxy.max_body_bytes",
+            &p.max_body_bytes,
+            dp.max_body_bytes,
+            &int(1u64),
+        )?,
+        hold_events: b.get("proxy.hold_events", &p.hold_events, dp.hold_events, &int(1u32))?,
+        hold_timeout: b.get("proxy.hold_timeout", &p.hold_timeout, dp.hold_timeout, &positive)?,
+        drain_timeout: b.get(
+            "proxy.drain_timeout",
+            &p.drain_timeout,
+            dp.drain_timeout,
+            &dur(Min::Zero),
+        )?,
+    };
 
     let (u, du) = (&raw.upstream, d.upstream);
-    let base_url = |i: Input<'_>| convert::http_url(i, "https://chatgpt.com/backend-api");
-    s.upstream.base_url = b.resolve(
-        "upstream.base_url",
-        u.base_url.as_ref(),
-        du.base_url,
-        &base_url,
-        Some((ENV_UPSTREAM, &base_url)),
-        show,
-    )?;
-    let positive = dur(Min::Positive);
-    s.upstream.connect_timeout = b.resolve(
-        "upstream.connect_timeout",
-        u.connect_timeout.as_ref(),
-        du.connect_timeout,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    s.upstream.headers_timeout = b.resolve(
-        "upstream.headers_timeout",
-        u.headers_timeout.as_ref(),
-        du.headers_timeout,
-        &positive,
-        Some((ENV_FETCH_TIMEOUT_MS, &convert::millis)),
-        show_dur,
-    )?;
-    s.upstream.idle_timeout = b.resolve(
-        "upstream.idle_timeout",
-        u.idle_timeout.as_ref(),
-        du.idle_timeout,
-        &positive,
-        Some((ENV_STREAM_STALL_TIMEOUT_MS, &convert::millis)),
-        show_dur,
-    )?;
+    let base_url = &|i: Input<'_>| convert::http_url(i, "https://chatgpt.com/backend-api");
+    let millis = &convert::millis;
+    let upstream = UpstreamSettings {
+        base_url: b.get_env(
+            "upstream.base_url",
+            &u.base_url,
+            du.base_url,
+            base_url,
+            (ENV_UPSTREAM, base_url),
+        )?,
+        connect_timeout: b.get(
+            "upstream.connect_timeout",
+            &u.connect_timeout,
+            du.connect_timeout,
+            &positive,
+        )?,
+        headers_timeout: b.get_env(
+            "upstream.headers_timeout",
+            &u.headers_timeout,
+            du.headers_timeout,
+            &positive,
+            (ENV_FETCH_TIMEOUT_MS, millis),
+        )?,
+        idle_timeout: b.get_env(
+            "upstream.idle_timeout",
+            &u.idle_timeout,
+            du.idle_timeout,
+            &positive,
+            (ENV_STREAM_STALL_TIMEOUT_MS, millis),
+        )?,
+    };
 
     let (o, dop) = (&raw.oauth, d.oauth);
-    let issuer = |i: Input<'_>| convert::http_url(i, "https://auth.openai.com");
-    s.oauth.issuer = b.resolve(
-        "oauth.issuer",
-        o.issuer.as_ref(),
-        dop.issuer,
-        &issuer,
-        Some((ENV_ISSUER, &issuer)),
-        show,
-    )?;
-    s.oauth.client_id = b.resolve(
-        "oauth.client_id",
-        o.client_id.as_ref(),
-        dop.client_id,
-        &convert::word,
-        None,
-        show,
-    )?;
+    let issuer = &|i: Input<'_>| convert::http_url(i, "https://auth.openai.com");
+    let oauth = OAuthSettings {
+        issuer: b.get_env(
+            "oauth.issuer",
+            &o.issuer,
+            dop.issuer,
+            issuer,
+            (ENV_ISSUER, issuer),
+        )?,
+        client_id: b.get("oauth.client_id", &o.client_id, dop.client_id, &convert::word)?,
+    };
 
-    build_rotation(&mut b, raw, &mut s)?;
+    let rotation = build_rotation(&mut b, &raw.rotation)?;
 
-    let poll = dur(Min::AtLeast(Duration::from_secs(10)));
-    s.quota.poll_interval = b.resolve(
-        "quota.poll_interval",
-        raw.quota.poll_interval.as_ref(),
-        d.quota.poll_interval,
-        &poll,
-        None,
-        show_dur,
-    )?;
+    let poll = &dur(Min::AtLeast(Duration::from_secs(10)));
+    let quota = QuotaSettings {
+        poll_interval: b.get(
+            "quota.poll_interval",
+            &raw.quota.poll_interval,
+            d.quota.poll_interval,
+            poll,
+        )?,
+    };
 
-    let filter = |i: Input<'_>| convert::filter(i).map(Some);
-    s.log_filter = b.resolve(
-        "log.filter",
-        raw.log.filter.as_ref(),
-        None,
-        &filter,
-        Some((ENV_LOG, &filter)),
-        |f| f.clone().unwrap_or_default(),
-    )?;
+    let filter = &|i: Input<'_>| convert::filter(i).map(Some);
+    let log_filter = b.get_env("log.filter", &raw.log.filter, None, filter, (ENV_LOG, filter))?;
 
-    check_backoff_cap(&s)?;
-    Ok((s, b.entries))
+    let settings = Settings {
+        proxy,
+        upstream,
+        oauth,
+        rotation,
+        quota,
+        log_filter,
+    };
+    check_backoff_cap(&settings.rotation)?;
+    Ok((settings, b.entries))
 }
 
-fn build_rotation(b: &mut Builder<'_>, raw: &RawFile, s: &mut Settings) -> Result<(), SettingsError> {
-    let (r, dr) = (&raw.rotation, RotationSettings::default());
-    let positive = dur(Min::Positive);
-    let at_least_one = |i: Input<'_>| convert::integer::<u32>(i, 1);
-    let rot = &mut s.rotation;
-    rot.strategy = b.resolve(
-        "rotation.strategy",
-        r.strategy.as_ref(),
-        dr.strategy,
-        &convert::strategy,
-        None,
-        show,
-    )?;
-    rot.max_attempts = b.resolve(
-        "rotation.max_attempts",
-        r.max_attempts.as_ref(),
-        dr.max_attempts,
-        &at_least_one,
-        None,
-        show,
-    )?;
-    rot.session_ttl = b.resolve(
-        "rotation.session_ttl",
-        r.session_ttl.as_ref(),
-        dr.session_ttl,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    let sessions = |i: Input<'_>| convert::count(i, 1);
-    rot.max_sessions = b.resolve(
-        "rotation.max_sessions",
-        r.max_sessions.as_ref(),
-        dr.max_sessions,
-        &sessions,
-        None,
-        show,
-    )?;
-    rot.preemptive_quota_percent = b.resolve(
-        "rotation.preemptive_quota_percent",
-        r.preemptive_quota_percent.as_ref(),
-        dr.preemptive_quota_percent,
-        &convert::percent,
-        None,
-        show,
-    )?;
-    rot.rate_limit_default = b.resolve(
-        "rotation.rate_limit_default",
-        r.rate_limit_default.as_ref(),
-        dr.rate_limit_default,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    rot.server_error_base = b.resolve(
-        "rotation.server_error_base",
-        r.server_error_base.as_ref(),
-        dr.server_error_base,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    rot.network_error_base = b.resolve(
-        "rotation.network_error_base",
-        r.network_error_base.as_ref(),
-        dr.network_error_base,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    rot.backoff_max = b.resolve(
-        "rotation.backoff_max",
-        r.backoff_max.as_ref(),
-        dr.backoff_max,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    rot.outage_accounts = b.resolve(
-        "rotation.outage_accounts",
-        r.outage_accounts.as_ref(),
-        dr.outage_accounts,
-        &at_least_one,
-        None,
-        show,
-    )?;
-    rot.outage_window = b.resolve(
-        "rotation.outage_window",
-        r.outage_window.as_ref(),
-        dr.outage_window,
-        &positive,
-        None,
-        show_dur,
-    )?;
-    Ok(())
+fn build_rotation(b: &mut Builder<'_>, r: &RawRotation) -> Result<RotationSettings, SettingsError> {
+    let d = RotationSettings::default();
+    let positive = &dur(Min::Positive);
+    let at_least_one = &int(1u32);
+    Ok(RotationSettings {
+        strategy: b.get("rotation.strategy", &r.strategy, d.strategy, &convert::strategy)?,
+        max_attempts: b.get(
+            "rotation.max_attempts",
+            &r.max_attempts,
+            d.max_attempts,
+            at_least_one,
+        )?,
+        session_ttl: b.get("rotation.session_ttl", &r.session_ttl, d.session_ttl, positive)?,
+        max_sessions: b.get("rotation.max_sessions", &r.max_sessions, d.max_sessions, &|i| {
+            convert::count(i, 1)
+        })?,
+        preemptive_quota_percent: b.get(
+            "rotation.preemptive_quota_percent",
+            &r.preemptive_quota_percent,
+            d.preemptive_quota_percent,
+            &convert::percent,
+        )?,
+        rate_limit_default: b.get(
+            "rotation.rate_limit_default",
+            &r.rate_limit_default,
+            d.rate_limit_default,
+            positive,
+        )?,
+        server_error_base: b.get(
+            "rotation.server_error_base",
+            &r.server_error_base,
+            d.server_error_base,
+            positive,
+        )?,
+        network_error_base: b.get(
+            "rotation.network_error_base",
+            &r.network_error_base,
+            d.network_error_base,
+            positive,
+        )?,
+        backoff_max: b.get("rotation.backoff_max", &r.backoff_max, d.backoff_max, positive)?,
+        outage_accounts: b.get(
+            "rotation.outage_accounts",
+            &r.outage_accounts,
+            d.outage_accounts,
+            at_least_one,
+        )?,
+        outage_window: b.get(
+            "rotation.outage_window",
+            &r.outage_window,
+            d.outage_window,
+            positive,
+        )?,
+    })
 }
 
 /// The cap of the doubling cooldowns cannot be below their starting points.
-fn check_backoff_cap(s: &Settings) -> Result<(), SettingsError> {
-    let r = &s.rotation;
+fn check_backoff_cap(r: &RotationSettings) -> Result<(), SettingsError> {
     for (base_key, base) in [
         ("rotation.server_error_base", r.server_error_base),
         ("rotation.network_error_base", r.network_error_base),

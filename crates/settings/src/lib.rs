@@ -87,3 +87,6 @@ pub fn read_file(path: &Path) -> Result<Option<String>, SettingsError> {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+#[cfg(test)]
+#[path = "validation_tests.rs"]
+mod validation_tests;

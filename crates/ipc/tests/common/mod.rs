@@ -1,7 +1,7 @@
 //! Shared harness: a scripted handler, a server on a socket in a temp dir, and a raw client
 //! that writes arbitrary bytes.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codex_router_ipc::{
-    BoxFuture, BoxStream, Handler, IpcListener, RpcError, ServeOptions, bind, serve_with,
+    BoxFuture, BoxStream, Handler, IpcListener, RpcError, ServeOptions, bind, local_endpoint, serve_with,
 };
 use futures_util::StreamExt;
 use interprocess::local_socket::tokio::Stream;
 use interprocess::local_socket::traits::tokio::Stream as _;
-use interprocess::local_socket::{GenericFilePath, ToFsName};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 use tokio::sync::{broadcast, mpsc};
@@ -174,8 +173,8 @@ pub struct Raw {
 
 impl Raw {
     pub async fn connect(socket: &Path) -> Self {
-        let name = socket.to_fs_name::<GenericFilePath>().unwrap();
-        let stream = Stream::connect(name).await.unwrap();
+        let endpoint = local_endpoint(socket);
+        let stream = Stream::connect(endpoint.to_name().unwrap()).await.unwrap();
         let (reader, writer) = tokio::io::split(stream);
         Self {
             reader: BufReader::new(reader),

@@ -1,0 +1,201 @@
+//! An in-process router (runtime + proxy on `127.0.0.1:0`) in front of a [`FakeBackend`], on a
+//! temporary router home, with a manual clock.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_router_core::pool::{PoolConfig, Strategy};
+use codex_router_core::{Secret, Timestamp};
+use codex_router_oauth::OAuthClient;
+use codex_router_proxy::{ProxyConfig, ProxyState};
+use codex_router_runtime::{ManualClock, Runtime, RuntimeOptions};
+use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens};
+use codex_router_test_support::{FakeAccount, FakeBackend, IssuedTokens};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+pub const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+pub struct Router {
+    pub fake: FakeBackend,
+    pub runtime: Runtime,
+    pub clock: Arc<ManualClock>,
+    pub addr: SocketAddr,
+    pub home: tempfile::TempDir,
+    pub paths: RouterPaths,
+    pub client: reqwest::Client,
+    pub state: Arc<ProxyState>,
+    shutdown: CancellationToken,
+}
+
+pub struct Setup {
+    pub accounts: Vec<(String, String)>,
+    pub pool: PoolConfig,
+    pub proxy: ProxyConfig,
+    /// Access-token lifetime of every account, in seconds.
+    pub ttl: i64,
+}
+
+impl Setup {
+    pub fn new(n: usize) -> Self {
+        Self {
+            accounts: (0..n).map(|i| (format!("acct-{i}"), "pro".to_owned())).collect(),
+            pool: PoolConfig::default(),
+            proxy: ProxyConfig {
+                upstream_base: String::new(),
+                max_body_bytes: 64 << 20,
+                hold_events: 16,
+                hold_timeout: Duration::from_secs(2),
+                headers_timeout: Duration::from_secs(60),
+                idle_timeout: Duration::from_secs(300),
+            },
+            ttl: 3600,
+        }
+    }
+
+    pub fn strategy(mut self, s: Strategy) -> Self {
+        self.pool.strategy = s;
+        self
+    }
+}
+
+pub fn stored(t: &IssuedTokens, label: &str) -> StoredAccount {
+    let mut a = StoredAccount::with_tokens(StoredTokens {
+        access_token: Secret::new(t.access_token.clone()),
+        refresh_token: Secret::new(t.refresh_token.clone()),
+        id_token: Some(Secret::new(t.id_token.clone())),
+        expires_at: None,
+    });
+    a.label = Some(label.to_owned());
+    a
+}
+
+pub fn http_client() -> reqwest::Client {
+    codex_router_oauth::client_builder(Duration::from_secs(5)).no_proxy().build().unwrap()
+}
+
+impl Router {
+    pub async fn start(setup: Setup) -> Router {
+        let fake = FakeBackend::start().await;
+        let home = tempfile::tempdir().unwrap();
+        let paths = RouterPaths::from_home(home.path().to_path_buf());
+        paths.ensure_dirs().unwrap();
+        let mut file = AccountsFile::default();
+        for (id, plan) in &setup.accounts {
+            let tokens = fake.add_account(FakeAccount::new(id, plan).with_ttl(setup.ttl));
+            file.accounts.push(stored(&tokens, id));
+        }
+        codex_router_store::save_accounts(&paths.accounts, &file).unwrap();
+        Self::start_on(fake, home, setup).await
+    }
+
+    /// Starts (or restarts) a router on an existing home and fake.
+    pub async fn start_on(fake: FakeBackend, home: tempfile::TempDir, setup: Setup) -> Router {
+        let clock = Arc::new(ManualClock::starting_now());
+        Self::start_with_clock(fake, home, setup, clock).await
+    }
+
+    pub async fn start_with_clock(fake: FakeBackend, home: tempfile::TempDir, mut setup: Setup, clock: Arc<ManualClock>) -> Router {
+        let paths = RouterPaths::from_home(home.path().to_path_buf());
+        let http = http_client();
+        let oauth = OAuthClient::new(http.clone(), fake.issuer_url(), "app_EMoamEEZ73f0CkXaXp7hrann");
+        let runtime = Runtime::open(RuntimeOptions {
+            paths: paths.clone(),
+            pool_config: setup.pool.clone(),
+            oauth,
+            clock: clock.clone(),
+        })
+        .unwrap();
+        setup.proxy.upstream_base = fake.base_url();
+        let state = ProxyState::new(runtime.clone(), http.clone(), Secret::new(KEY), setup.proxy.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        tokio::spawn(codex_router_proxy::serve(listener, state.clone(), shutdown.clone()));
+        Router { fake, runtime, clock, addr, home, paths, client: http, state, shutdown }
+    }
+
+    /// Stops serving, flushes state, and hands back the fake and the home for a restart.
+    pub async fn stop(self) -> (FakeBackend, tempfile::TempDir) {
+        self.shutdown.cancel();
+        self.runtime.flush_state().await.unwrap();
+        (self.fake, self.home)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(KEY).json(body)
+    }
+
+    /// A Codex-shaped turn: prompt_cache_key and session headers set to `session`.
+    pub async fn turn(&self, session: &str, input: Vec<Value>) -> Reply {
+        let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
+                          "include": ["reasoning.encrypted_content"], "input": input});
+        let resp = self.post("/backend-api/codex/responses", &body).header("session-id", session).send().await.unwrap();
+        Reply::read(resp).await
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.runtime.now()
+    }
+
+    pub fn status(&self) -> codex_router_core::pool::Snapshot {
+        self.runtime.snapshot()
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub async fn read(resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Reply { status, headers, body }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.headers.get("x-codex-router-account").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn attempts(&self) -> Option<u32> {
+        self.headers.get("x-codex-router-attempts").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn events(&self) -> Vec<codex_router_test_support::SseEvent> {
+        codex_router_test_support::parse_sse(self.body.as_bytes())
+    }
+
+    pub fn event_types(&self) -> Vec<String> {
+        self.events().iter().filter_map(|e| e.event.clone()).collect()
+    }
+
+    /// Output items of the completed response (to replay in the next turn).
+    pub fn output_items(&self) -> Vec<Value> {
+        self.events()
+            .iter()
+            .filter_map(|e| serde_json::from_str::<Value>(&e.data).ok())
+            .filter(|v| v["type"] == "response.output_item.done")
+            .map(|v| v["item"].clone())
+            .collect()
+    }
+}
+
+pub fn user(text: &str) -> Value {
+    json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+}
