@@ -28,15 +28,19 @@ pub struct Router {
     pub paths: RouterPaths,
     pub client: reqwest::Client,
     pub state: Arc<ProxyState>,
+    pub setup: Setup,
     shutdown: CancellationToken,
 }
 
+#[derive(Clone)]
 pub struct Setup {
     pub accounts: Vec<(String, String)>,
     pub pool: PoolConfig,
     pub proxy: ProxyConfig,
     /// Access-token lifetime of every account, in seconds.
     pub ttl: i64,
+    /// Upstream base URL to use instead of the fake's (e.g. a dead address).
+    pub upstream: Option<String>,
 }
 
 impl Setup {
@@ -53,7 +57,21 @@ impl Setup {
                 idle_timeout: Duration::from_secs(300),
             },
             ttl: 3600,
+            upstream: None,
         }
+    }
+
+    /// One plan per account, in pool order (`acct-0` gets `plans[0]`, ...).
+    pub fn plans(mut self, plans: &[&str]) -> Self {
+        for (acct, plan) in self.accounts.iter_mut().zip(plans) {
+            acct.1 = (*plan).to_owned();
+        }
+        self
+    }
+
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.pool.max_attempts = n;
+        self
     }
 
     pub fn strategy(mut self, s: Strategy) -> Self {
@@ -109,13 +127,13 @@ impl Router {
             clock: clock.clone(),
         })
         .unwrap();
-        setup.proxy.upstream_base = fake.base_url();
+        setup.proxy.upstream_base = setup.upstream.clone().unwrap_or_else(|| fake.base_url());
         let state = ProxyState::new(runtime.clone(), http.clone(), Secret::new(KEY), setup.proxy.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         tokio::spawn(codex_router_proxy::serve(listener, state.clone(), shutdown.clone()));
-        Router { fake, runtime, clock, addr, home, paths, client: http, state, shutdown }
+        Router { fake, runtime, clock, addr, home, paths, client: http, state, setup, shutdown }
     }
 
     /// Stops serving, flushes state, and hands back the fake and the home for a restart.
@@ -198,4 +216,158 @@ impl Reply {
 
 pub fn user(text: &str) -> Value {
     json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+}
+
+// ---- Additions for the issue 3 acceptance tests. ----
+
+impl Router {
+    /// A clean restart on the same home and fake, keeping the same manual clock so cooldowns
+    /// computed before the restart mean the same after it.
+    pub async fn restart(self) -> Router {
+        let clock = self.clock.clone();
+        let setup = self.setup.clone();
+        let (fake, home) = self.stop().await;
+        Router::start_with_clock(fake, home, setup, clock).await
+    }
+
+    /// The snapshot row of the account with this label.
+    pub fn view(&self, label: &str) -> codex_router_core::pool::AccountView {
+        self.status()
+            .accounts
+            .into_iter()
+            .find(|a| a.label == label)
+            .unwrap_or_else(|| panic!("no account labelled {label}"))
+    }
+
+    /// `(state, state_reason)` of the account with this label, as `status` shows them.
+    pub fn state_of(&self, label: &str) -> (&'static str, Option<&'static str>) {
+        let v = self.view(label);
+        (v.state.as_str(), v.state_reason)
+    }
+
+    /// `accounts.json` as it is on disk now.
+    pub fn stored_accounts(&self) -> AccountsFile {
+        match codex_router_store::load_accounts(&self.paths.accounts).unwrap() {
+            codex_router_store::JsonLoad::Loaded(f) => f,
+            _ => panic!("accounts.json is not loadable"),
+        }
+    }
+
+    /// The stored account with this label.
+    pub fn stored_account(&self, label: &str) -> StoredAccount {
+        self.stored_accounts()
+            .accounts
+            .into_iter()
+            .find(|a| a.label.as_deref() == Some(label))
+            .unwrap_or_else(|| panic!("no stored account labelled {label}"))
+    }
+
+    /// A Codex-shaped turn with extra request headers.
+    pub async fn turn_with(&self, session: &str, input: Vec<Value>, headers: &[(&str, &str)]) -> Reply {
+        let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
+                          "include": ["reasoning.encrypted_content"], "input": input});
+        let mut req = self.post("/backend-api/codex/responses", &body).header("session-id", session);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Reply::read(req.send().await.unwrap()).await
+    }
+
+    /// A request without any session key: the strategy chooses every time.
+    pub async fn anonymous(&self) -> Reply {
+        let body = json!({"model": "gpt-test", "stream": true, "store": false, "input": [user("hi")]});
+        Reply::read(self.post("/backend-api/codex/responses", &body).send().await.unwrap()).await
+    }
+
+    /// Starts a turn and returns the response with its body still streaming.
+    pub async fn open_turn(&self, session: &str, input: Vec<Value>) -> reqwest::Response {
+        let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
+                          "include": ["reasoning.encrypted_content"], "input": input});
+        self.post("/backend-api/codex/responses", &body).header("session-id", session).send().await.unwrap()
+    }
+
+    /// Milliseconds from the router's clock to `t`.
+    pub fn ms_until(&self, t: Timestamp) -> i64 {
+        t.as_unix_ms() - self.now().as_unix_ms()
+    }
+}
+
+/// Polls `cond` until it holds (for effects the router applies on a spawned task, such as the
+/// `accounts.json` write of a status change). Fails the test after 5 s.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Bounds a wait that should finish promptly, so a regression fails instead of hanging.
+pub async fn within<T>(what: &str, secs: u64, fut: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(secs), fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out after {secs}s: {what}"),
+    }
+}
+
+/// A body read chunk by chunk until it ends or breaks.
+pub struct Streamed {
+    pub bytes: Vec<u8>,
+    /// The body ended with an error (aborted without a terminating chunk).
+    pub broken: bool,
+}
+
+impl Streamed {
+    pub async fn read(mut resp: reqwest::Response) -> Streamed {
+        let mut bytes = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => bytes.extend_from_slice(&c),
+                Ok(None) => return Streamed { bytes, broken: false },
+                Err(_) => return Streamed { bytes, broken: true },
+            }
+        }
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        codex_router_test_support::parse_sse(&self.bytes).iter().filter_map(|e| e.kind()).collect()
+    }
+}
+
+/// The `type`s of a reply's events, from their data (what Codex dispatches on).
+pub fn kinds(reply: &Reply) -> Vec<String> {
+    reply.events().iter().filter_map(|e| e.kind()).collect()
+}
+
+/// The event types of one complete normal stream of the fake (3 deltas).
+pub fn normal_kinds() -> Vec<String> {
+    [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+/// `encrypted_content` values found anywhere in a request body's input items.
+pub fn blobs_in(body: &[u8]) -> Vec<String> {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    v["input"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("encrypted_content").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
