@@ -40,11 +40,15 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     let paths = RouterPaths::resolve(env).context("finding the router home")?;
     paths.ensure_dirs().context("creating the router home")?;
     let daemon_lock = lifecycle::take_daemon_lock(&paths)?;
-    let text = codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
+    let text =
+        codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
     let settings = codex_router_settings::load(text.as_deref(), env)
         .map_err(|e| StartError::Config(format!("{}: {e}", paths.config.display())))?;
     let _log_guard = logging::init(&paths.logs_dir, settings.log_filter.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     let shutdown = CancellationToken::new();
     lifecycle::watch_signals_on(&rt, shutdown.clone());
     let res = rt.block_on(run(paths, settings, shutdown));
@@ -69,7 +73,11 @@ pub async fn run(paths: RouterPaths, settings: Settings, shutdown: CancellationT
     let http = codex_router_oauth::client_builder(settings.upstream.connect_timeout)
         .build()
         .context("building the HTTP client")?;
-    let oauth = OAuthClient::new(http.clone(), settings.oauth.issuer.clone(), settings.oauth.client_id.clone());
+    let oauth = OAuthClient::new(
+        http.clone(),
+        settings.oauth.issuer.clone(),
+        settings.oauth.client_id.clone(),
+    );
     let runtime = Runtime::open(RuntimeOptions {
         paths: paths.clone(),
         pool_config: config::pool_config(&settings),
@@ -98,7 +106,10 @@ pub async fn run(paths: RouterPaths, settings: Settings, shutdown: CancellationT
         ),
     }
     tasks.cancel();
-    runtime.flush_state().await.context("writing state.json at shutdown")?;
+    runtime
+        .flush_state()
+        .await
+        .context("writing state.json at shutdown")?;
     let _ = codex_router_store::remove_daemon_info(&paths.daemon_json);
     tracing::info!("codex-routerd stopped");
     Ok(())

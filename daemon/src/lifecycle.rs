@@ -13,12 +13,19 @@ const ACCOUNTS_LOCK_WAIT: Duration = Duration::from_secs(30);
 pub fn take_daemon_lock(paths: &RouterPaths) -> anyhow::Result<FileLock> {
     match try_lock(&paths.daemon_lock).context("taking run/daemon.lock")? {
         Some(mut lock) => {
-            lock.write_pid().context("recording the daemon pid in run/daemon.lock")?;
+            lock.write_pid()
+                .context("recording the daemon pid in run/daemon.lock")?;
             Ok(lock)
         }
         None => match read_lock_pid(&paths.daemon_lock) {
-            Some(pid) => bail!("already running (pid {pid}) for router home {}", paths.home.display()),
-            None => bail!("already running (another process holds {})", paths.daemon_lock.display()),
+            Some(pid) => bail!(
+                "already running (pid {pid}) for router home {}",
+                paths.home.display()
+            ),
+            None => bail!(
+                "already running (another process holds {})",
+                paths.daemon_lock.display()
+            ),
         },
     }
 }

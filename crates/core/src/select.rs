@@ -195,9 +195,11 @@ impl Pool {
             .iter()
             .copied()
             .min_by(|&x, &y| {
-                reset(x)
-                    .cmp(&reset(y))
-                    .then(self.accounts[x].tightest_used(now).total_cmp(&self.accounts[y].tightest_used(now)))
+                reset(x).cmp(&reset(y)).then(
+                    self.accounts[x]
+                        .tightest_used(now)
+                        .total_cmp(&self.accounts[y].tightest_used(now)),
+                )
             })
             .unwrap_or(strict[0])
     }

@@ -25,7 +25,9 @@ impl Runtime {
     /// Credentials for a request, refreshing first (single flight) if the token is about to expire.
     pub async fn fresh_credentials(&self, id: &str) -> Result<Credentials, RefreshFailure> {
         let creds = self.credentials(id).ok_or(RefreshFailure::UnknownAccount)?;
-        let expiring = creds.expires_at.is_some_and(|e| e <= self.now().plus(INLINE_WINDOW));
+        let expiring = creds
+            .expires_at
+            .is_some_and(|e| e <= self.now().plus(INLINE_WINDOW));
         if !expiring {
             return Ok(creds);
         }
@@ -73,7 +75,9 @@ impl Runtime {
             .filter(|a| a.id.as_ref().is_some_and(|id| usable.contains(id)))
             .filter(|a| {
                 a.refresh_in_flight_since.is_some()
-                    || a.tokens.expires_at.is_some_and(|e| e <= now.plus(PROACTIVE_WINDOW))
+                    || a.tokens
+                        .expires_at
+                        .is_some_and(|e| e <= now.plus(PROACTIVE_WINDOW))
             })
             .filter_map(|a| a.id.clone())
             .collect()

@@ -26,7 +26,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self { ms: AtomicI64::new(start.as_unix_ms()) }
+        Self {
+            ms: AtomicI64::new(start.as_unix_ms()),
+        }
     }
 
     /// Starts at the real current time, so tokens minted by fakes with real `exp` claims agree.

@@ -45,15 +45,30 @@ pub fn write_back(
     expected: &(String, String),
     last_refresh: Option<Timestamp>,
 ) -> Result<bool, StoreError> {
-    let bytes = std::fs::read(path).map_err(|source| StoreError::Read { path: path.to_owned(), source })?;
-    let Ok(mut doc) = serde_json::from_slice::<Value>(&bytes) else { return Ok(false) };
-    let Some(current) = doc.get("tokens") else { return Ok(false) };
+    let bytes = std::fs::read(path).map_err(|source| StoreError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let Ok(mut doc) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(false);
+    };
+    let Some(current) = doc.get("tokens") else {
+        return Ok(false);
+    };
     if tokens_identity(current).as_ref() != Some(expected) {
         return Ok(false);
     }
-    let Some(t) = doc.get_mut("tokens").and_then(Value::as_object_mut) else { return Ok(false) };
-    t.insert("access_token".into(), Value::String(tokens.access_token.expose().to_owned()));
-    t.insert("refresh_token".into(), Value::String(tokens.refresh_token.expose().to_owned()));
+    let Some(t) = doc.get_mut("tokens").and_then(Value::as_object_mut) else {
+        return Ok(false);
+    };
+    t.insert(
+        "access_token".into(),
+        Value::String(tokens.access_token.expose().to_owned()),
+    );
+    t.insert(
+        "refresh_token".into(),
+        Value::String(tokens.refresh_token.expose().to_owned()),
+    );
     if let Some(idt) = &tokens.id_token {
         t.insert("id_token".into(), Value::String(idt.expose().to_owned()));
     }

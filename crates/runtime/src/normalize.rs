@@ -44,7 +44,12 @@ fn short_hash(s: &str) -> String {
 }
 
 /// Fills every derivable field. Returns true when anything changed (the file is rewritten).
-pub fn complete(a: &mut StoredAccount, taken_ids: &[String], taken_labels: &[String], now: Timestamp) -> bool {
+pub fn complete(
+    a: &mut StoredAccount,
+    taken_ids: &[String],
+    taken_labels: &[String],
+    now: Timestamp,
+) -> bool {
     let before = a.clone();
     let claims = claims_of(a);
     if a.chatgpt_account_id.is_none() {
@@ -62,7 +67,10 @@ pub fn complete(a: &mut StoredAccount, taken_ids: &[String], taken_labels: &[Str
     if let Some(exp) = claims.exp {
         a.tokens.expires_at = Some(exp);
     }
-    if a.id.as_deref().is_none_or(|id| id.is_empty() || taken_ids.iter().any(|t| t == id)) {
+    if a.id
+        .as_deref()
+        .is_none_or(|id| id.is_empty() || taken_ids.iter().any(|t| t == id))
+    {
         let seed = identity_of(a)
             .map(|(x, y)| format!("{x}:{y}"))
             .unwrap_or_else(|| a.tokens.refresh_token.expose().to_owned());
@@ -74,10 +82,15 @@ pub fn complete(a: &mut StoredAccount, taken_ids: &[String], taken_labels: &[Str
         }
         a.id = Some(id);
     }
-    let label_ok =
-        a.label.as_deref().is_some_and(|l| is_valid_label(l) && !taken_labels.iter().any(|t| t == l));
+    let label_ok = a
+        .label
+        .as_deref()
+        .is_some_and(|l| is_valid_label(l) && !taken_labels.iter().any(|t| t == l));
     if !label_ok {
-        a.label = Some(derive_label(a.plan_type.as_deref(), taken_labels.iter().map(String::as_str)));
+        a.label = Some(derive_label(
+            a.plan_type.as_deref(),
+            taken_labels.iter().map(String::as_str),
+        ));
     }
     if a.added_at.is_none() {
         a.added_at = Some(now);
@@ -95,11 +108,15 @@ pub fn merge_duplicates(accounts: &mut Vec<StoredAccount>) -> usize {
     let mut merged = 0;
     for a in accounts.drain(..) {
         let ident = identity_of(&a);
-        match out.iter_mut().find(|o| ident.is_some() && identity_of(o) == ident) {
+        match out
+            .iter_mut()
+            .find(|o| ident.is_some() && identity_of(o) == ident)
+        {
             Some(existing) => {
                 merged += 1;
                 let fresher = a.tokens.expires_at > existing.tokens.expires_at
-                    || (a.tokens.expires_at == existing.tokens.expires_at && a.last_refresh > existing.last_refresh);
+                    || (a.tokens.expires_at == existing.tokens.expires_at
+                        && a.last_refresh > existing.last_refresh);
                 if fresher {
                     existing.tokens = a.tokens.clone();
                     existing.last_refresh = a.last_refresh;

@@ -39,7 +39,12 @@ impl RefreshFailure {
 
 impl Runtime {
     fn refresh_gate(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.inner.refresh_gates.lock().entry(id.to_owned()).or_default().clone()
+        self.inner
+            .refresh_gates
+            .lock()
+            .entry(id.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// Refreshes `id` unless its access token already differs from `observed` (someone else
@@ -48,18 +53,35 @@ impl Runtime {
         let gate = self.refresh_gate(id);
         // Held across the issuer call on purpose: this is the single-flight guarantee.
         let _flight = gate.lock().await;
+        // A refresh token the issuer refused for good is never presented again: only a new
+        // login (new tokens, status reset) makes the account refreshable.
+        let needs_login = self.with_pool_read(|p| {
+            p.account(id)
+                .is_some_and(|a| matches!(a.status, codex_router_core::account::AccountStatus::NeedsLogin(_)))
+        });
+        if needs_login {
+            return Err(RefreshFailure::Permanent);
+        }
         let (refresh_token, crash_suspect, linked_path) = {
             let doc = self.inner.doc.lock();
-            let a = doc.accounts.iter().find(|a| a.id.as_deref() == Some(id)).ok_or(RefreshFailure::UnknownAccount)?;
+            let a = doc
+                .accounts
+                .iter()
+                .find(|a| a.id.as_deref() == Some(id))
+                .ok_or(RefreshFailure::UnknownAccount)?;
             if observed.is_some_and(|o| o != &a.tokens.access_token) {
                 return Ok(());
             }
-            (a.tokens.refresh_token.clone(), a.refresh_in_flight_since.is_some(), a.linked_auth_json.clone())
+            (
+                a.tokens.refresh_token.clone(),
+                a.refresh_in_flight_since.is_some(),
+                a.linked_auth_json.clone(),
+            )
         };
-        if let Some(path) = linked_path {
-            if self.adopt_linked(id, &path, &refresh_token).await {
-                return Ok(());
-            }
+        if let Some(path) = linked_path
+            && self.adopt_linked(id, &path, &refresh_token).await
+        {
+            return Ok(());
         }
         self.with_pool(|p| p.set_refreshing(id, true));
         let result = self.present(id, &refresh_token, crash_suspect).await;
@@ -70,10 +92,17 @@ impl Runtime {
         result
     }
 
-    async fn present(&self, id: &str, refresh_token: &Secret, crash_suspect: bool) -> Result<(), RefreshFailure> {
+    async fn present(
+        &self,
+        id: &str,
+        refresh_token: &Secret,
+        crash_suspect: bool,
+    ) -> Result<(), RefreshFailure> {
         let now = self.now();
         self.edit_account(id, |a| a.refresh_in_flight_since = Some(now));
-        self.persist_accounts().await.map_err(|e| RefreshFailure::Transient(e.to_string()))?;
+        self.persist_accounts()
+            .await
+            .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
         let answer = self.oauth().refresh(refresh_token).await;
         match answer {
             Ok(set) => {
@@ -86,12 +115,16 @@ impl Runtime {
                     if let Some(idt) = &set.id_token {
                         a.tokens.id_token = Some(idt.clone());
                     }
-                    a.tokens.expires_at = set.expires_in.map(|s| now.plus(std::time::Duration::from_secs(s)));
+                    a.tokens.expires_at = set
+                        .expires_in
+                        .map(|s| now.plus(std::time::Duration::from_secs(s)));
                     a.refresh_in_flight_since = None;
                     a.last_refresh = Some(now);
                     let _ = normalize::complete(a, &[], &[], now);
                 });
-                self.persist_accounts().await.map_err(|e| RefreshFailure::Transient(e.to_string()))?;
+                self.persist_accounts()
+                    .await
+                    .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
                 self.resync_account(id);
                 self.write_back_linked(id).await;
                 tracing::info!(account = %self.label_of(id), "token refreshed");
@@ -101,7 +134,12 @@ impl Runtime {
         }
     }
 
-    async fn refresh_failed(&self, id: &str, err: &RefreshError, crash_suspect: bool) -> Result<(), RefreshFailure> {
+    async fn refresh_failed(
+        &self,
+        id: &str,
+        err: &RefreshError,
+        crash_suspect: bool,
+    ) -> Result<(), RefreshFailure> {
         let label = self.label_of(id);
         match err {
             RefreshError::Permanent { code, .. } => {
@@ -140,7 +178,10 @@ impl Runtime {
     pub(crate) fn resync_account(&self, id: &str) {
         let meta = {
             let doc = self.inner.doc.lock();
-            doc.accounts.iter().find(|a| a.id.as_deref() == Some(id)).map(normalize::meta_of)
+            doc.accounts
+                .iter()
+                .find(|a| a.id.as_deref() == Some(id))
+                .map(normalize::meta_of)
         };
         if let Some(meta) = meta {
             self.with_pool(|p| {
@@ -152,14 +193,23 @@ impl Runtime {
     }
 
     pub fn label_of(&self, id: &str) -> String {
-        self.inner.pool.lock().account(id).map(|a| a.label.clone()).unwrap_or_else(|| id.to_owned())
+        self.inner
+            .pool
+            .lock()
+            .account(id)
+            .map(|a| a.label.clone())
+            .unwrap_or_else(|| id.to_owned())
     }
 
     /// Re-reads a linked Codex `auth.json`; adopts its tokens when it holds the same identity
     /// with a different refresh token. Returns true when tokens were adopted.
     async fn adopt_linked(&self, id: &str, path: &std::path::Path, ours: &Secret) -> bool {
-        let Some(identity) = self.identity(id) else { return false };
-        let Some(theirs) = linked::read_same_identity(path, &identity) else { return false };
+        let Some(identity) = self.identity(id) else {
+            return false;
+        };
+        let Some(theirs) = linked::read_same_identity(path, &identity) else {
+            return false;
+        };
         if &theirs.refresh_token == ours {
             return false;
         }
@@ -180,23 +230,38 @@ impl Runtime {
 
     fn identity(&self, id: &str) -> Option<(String, String)> {
         let doc = self.inner.doc.lock();
-        doc.accounts.iter().find(|a| a.id.as_deref() == Some(id)).and_then(normalize::identity_of)
+        doc.accounts
+            .iter()
+            .find(|a| a.id.as_deref() == Some(id))
+            .and_then(normalize::identity_of)
     }
 
     async fn write_back_linked(&self, id: &str) {
         let (path, tokens, identity, last_refresh) = {
             let doc = self.inner.doc.lock();
-            let Some(a) = doc.accounts.iter().find(|a| a.id.as_deref() == Some(id)) else { return };
-            let Some(path) = a.linked_auth_json.clone() else { return };
+            let Some(a) = doc.accounts.iter().find(|a| a.id.as_deref() == Some(id)) else {
+                return;
+            };
+            let Some(path) = a.linked_auth_json.clone() else {
+                return;
+            };
             (path, a.tokens.clone(), normalize::identity_of(a), a.last_refresh)
         };
         let Some(identity) = identity else { return };
         let label = self.label_of(id);
-        let res = tokio::task::spawn_blocking(move || linked::write_back(&path, &tokens, &identity, last_refresh)).await;
+        let res =
+            tokio::task::spawn_blocking(move || linked::write_back(&path, &tokens, &identity, last_refresh))
+                .await;
         match res {
-            Ok(Ok(true)) => tracing::info!(account = %label, "wrote refreshed tokens back to Codex's auth.json"),
-            Ok(Ok(false)) => tracing::warn!(account = %label, "Codex's auth.json now holds another account; left it alone"),
-            Ok(Err(e)) => tracing::warn!(account = %label, error = %e, "could not write tokens back to Codex's auth.json"),
+            Ok(Ok(true)) => {
+                tracing::info!(account = %label, "wrote refreshed tokens back to Codex's auth.json")
+            }
+            Ok(Ok(false)) => {
+                tracing::warn!(account = %label, "Codex's auth.json now holds another account; left it alone")
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(account = %label, error = %e, "could not write tokens back to Codex's auth.json")
+            }
             Err(_) => {}
         }
     }
@@ -204,6 +269,10 @@ impl Runtime {
     /// Marks an account whose refresh was interrupted by a crash: used by the startup check.
     pub fn crash_suspects(&self) -> Vec<String> {
         let doc = self.inner.doc.lock();
-        doc.accounts.iter().filter(|a| a.refresh_in_flight_since.is_some()).filter_map(|a| a.id.clone()).collect()
+        doc.accounts
+            .iter()
+            .filter(|a| a.refresh_in_flight_since.is_some())
+            .filter_map(|a| a.id.clone())
+            .collect()
     }
 }

@@ -67,7 +67,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("home", &self.inner.paths.home).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("home", &self.inner.paths.home)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +90,10 @@ impl Runtime {
                     %reason,
                     "accounts.json is unreadable; it was moved aside and the pool starts empty"
                 );
-                (AccountsFile::default(), storage(&paths, "corrupt", Some(kept_aside), Some(reason)))
+                (
+                    AccountsFile::default(),
+                    storage(&paths, "corrupt", Some(kept_aside), Some(reason)),
+                )
             }
         };
         let changed = complete_all(&mut doc.accounts, now);
@@ -247,8 +252,18 @@ impl Runtime {
     }
 }
 
-fn storage(paths: &RouterPaths, state: &'static str, kept_aside: Option<std::path::PathBuf>, reason: Option<String>) -> StorageInfo {
-    StorageInfo { state, path: paths.accounts.clone(), kept_aside, reason }
+fn storage(
+    paths: &RouterPaths,
+    state: &'static str,
+    kept_aside: Option<std::path::PathBuf>,
+    reason: Option<String>,
+) -> StorageInfo {
+    StorageInfo {
+        state,
+        path: paths.accounts.clone(),
+        kept_aside,
+        reason,
+    }
 }
 
 /// Completes every account; returns whether anything changed.

@@ -1,0 +1,300 @@
+//! Token refresh guarantees (SPEC §6): single flight, persisted before use, crash recovery,
+//! write-back to a linked Codex auth.json, proactive refresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_router_core::Secret;
+use codex_router_core::account::{AccountStatus, NeedsLoginReason};
+use codex_router_core::pool::PoolConfig;
+use codex_router_oauth::OAuthClient;
+use codex_router_runtime::{ManualClock, RefreshFailure, Runtime, RuntimeOptions};
+use codex_router_store::{AccountsFile, JsonLoad, RouterPaths, StoredAccount, StoredTokens, load_accounts};
+use codex_router_test_support::{FakeAccount, FakeBackend, IssuedTokens, RefreshBehavior};
+use serde_json::{Value, json};
+
+struct Env {
+    fake: FakeBackend,
+    home: tempfile::TempDir,
+    paths: RouterPaths,
+}
+
+fn stored(t: &IssuedTokens) -> StoredAccount {
+    StoredAccount::with_tokens(StoredTokens {
+        access_token: Secret::new(t.access_token.clone()),
+        refresh_token: Secret::new(t.refresh_token.clone()),
+        id_token: Some(Secret::new(t.id_token.clone())),
+        expires_at: None,
+    })
+}
+
+async fn env(accounts: &[(&str, i64)]) -> (Env, Vec<IssuedTokens>) {
+    let fake = FakeBackend::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let paths = RouterPaths::from_home(home.path().to_path_buf());
+    paths.ensure_dirs().unwrap();
+    let mut file = AccountsFile::default();
+    let mut issued = Vec::new();
+    for (id, ttl) in accounts {
+        let t = fake.add_account(FakeAccount::new(id, "pro").with_ttl(*ttl));
+        file.accounts.push(stored(&t));
+        issued.push(t);
+    }
+    codex_router_store::save_accounts(&paths.accounts, &file).unwrap();
+    (Env { fake, home, paths }, issued)
+}
+
+fn open(e: &Env) -> Runtime {
+    let http = codex_router_oauth::client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap();
+    Runtime::open(RuntimeOptions {
+        paths: e.paths.clone(),
+        pool_config: PoolConfig::default(),
+        oauth: OAuthClient::new(http, e.fake.issuer_url(), "app_EMoamEEZ73f0CkXaXp7hrann"),
+        clock: Arc::new(ManualClock::starting_now()),
+    })
+    .unwrap()
+}
+
+fn file_accounts(e: &Env) -> Vec<StoredAccount> {
+    match load_accounts(&e.paths.accounts).unwrap() {
+        JsonLoad::Loaded(f) => f.accounts,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn hand_written_accounts_are_completed_and_written_back() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let a = &file_accounts(&e)[0];
+    assert_eq!(a.chatgpt_account_id.as_deref(), Some("acct-a"));
+    assert_eq!(a.plan_type.as_deref(), Some("pro"));
+    assert_eq!(
+        a.label.as_deref(),
+        Some("pro-1"),
+        "derived labels never come from the email"
+    );
+    assert!(a.id.is_some() && a.tokens.expires_at.is_some() && a.added_at.is_some());
+    // Ids are stable across restarts.
+    drop(rt);
+    let again = open(&e);
+    assert_eq!(again.accounts()[0].id, a.id);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_present_the_token_once() {
+    // review #21: two concurrent requests on an expired token → exactly one refresh.
+    let (e, issued) = env(&[("acct-a", -10)]).await;
+    e.fake.set_refresh_delay(Duration::from_millis(100));
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    let observed = Secret::new(issued[0].access_token.clone());
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (rt, id, observed) = (rt.clone(), id.clone(), observed.clone());
+        tasks.push(tokio::spawn(
+            async move { rt.refresh(&id, Some(&observed)).await },
+        ));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(e.fake.refresh_calls(), 1);
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+    // The new tokens were on disk before anyone could use them.
+    let on_disk = &file_accounts(&e)[0];
+    assert_ne!(on_disk.tokens.access_token.expose(), issued[0].access_token);
+    assert_eq!(
+        on_disk.tokens.access_token,
+        rt.credentials(&id).unwrap().access_token
+    );
+    assert!(on_disk.refresh_in_flight_since.is_none());
+    assert_eq!(rt.snapshot().counters.refreshes, 1);
+}
+
+#[tokio::test]
+async fn fresh_credentials_refresh_only_expiring_tokens() {
+    let (e, _) = env(&[("fresh", 3600), ("stale", 5)]).await;
+    let rt = open(&e);
+    let ids: Vec<String> = rt.accounts().iter().map(|a| a.id.clone().unwrap()).collect();
+    rt.fresh_credentials(&ids[0]).await.unwrap();
+    assert_eq!(e.fake.refresh_calls(), 0);
+    rt.fresh_credentials(&ids[1]).await.unwrap();
+    assert_eq!(e.fake.refresh_calls(), 1);
+}
+
+#[tokio::test]
+async fn permanent_failure_marks_needs_login_and_persists() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake.invalidate_account("acct-a");
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert_eq!(rt.refresh(&id, None).await, Err(RefreshFailure::Permanent));
+    let status = rt.with_pool_read(|p| p.account(&id).unwrap().status);
+    assert_eq!(status, AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed));
+    let on_disk = &file_accounts(&e)[0];
+    assert_eq!(on_disk.status_reason.as_deref(), Some("refresh_failed"));
+    // A later start keeps the status: it survives a restart.
+    drop(rt);
+    let again = open(&e);
+    assert_eq!(again.snapshot().accounts[0].state_reason, Some("refresh_failed"));
+}
+
+#[tokio::test]
+async fn transient_failure_keeps_the_token_usable() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake
+        .script_refresh(RefreshBehavior::Status(503, "{\"error\":\"unavailable\"}".into()));
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert!(matches!(
+        rt.refresh(&id, None).await,
+        Err(RefreshFailure::Transient(_))
+    ));
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_none(),
+        "the issuer answered: token not spent"
+    );
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+}
+
+#[tokio::test]
+async fn crash_mid_refresh_is_presented_once_then_needs_login() {
+    // The issuer rotates the token but the answer never arrives (a crash between the two).
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake.script_refresh(RefreshBehavior::RotateThenDrop);
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert!(rt.refresh(&id, None).await.is_err());
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_some(),
+        "the mark survives: the token may be spent"
+    );
+    drop(rt);
+    let rt = open(&e);
+    assert_eq!(rt.crash_suspects(), vec![id.clone()]);
+    assert_eq!(rt.refresh(&id, None).await, Err(RefreshFailure::Permanent));
+    assert_eq!(
+        rt.snapshot().accounts[0].state_reason,
+        Some("refresh_interrupted_by_crash")
+    );
+    // The single re-presentation SPEC §6 allows, and no more.
+    assert_eq!(e.fake.refresh_reuse_count(), 1);
+    assert!(rt.refresh(&id, None).await.is_err());
+    assert_eq!(
+        e.fake.refresh_calls(),
+        2,
+        "a needs_login account is never presented again by the background task"
+    );
+}
+
+fn write_auth_json(path: &std::path::Path, t: &IssuedTokens) {
+    let doc = json!({"auth_mode":"chatgpt","OPENAI_API_KEY":null,
+        "tokens":{"id_token":t.id_token,"access_token":t.access_token,"refresh_token":t.refresh_token,"account_id":"acct-a"},
+        "last_refresh":"2026-01-01T00:00:00Z","extra":"kept"});
+    std::fs::write(path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn refresh_writes_back_to_a_linked_codex_auth_json() {
+    use std::os::unix::fs::PermissionsExt;
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let auth = e.home.path().join("auth.json");
+    write_auth_json(&auth, &issued[0]);
+    let mut file = AccountsFile::default();
+    let mut a = stored(&issued[0]);
+    a.linked_auth_json = Some(auth.clone());
+    file.accounts.push(a);
+    codex_router_store::save_accounts(&e.paths.accounts, &file).unwrap();
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    rt.refresh(&id, None).await.unwrap();
+    let doc: Value = serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
+    let ours = rt.accounts()[0].tokens.clone();
+    assert_eq!(doc["tokens"]["refresh_token"], ours.refresh_token.expose());
+    assert_eq!(doc["tokens"]["access_token"], ours.access_token.expose());
+    assert_eq!(doc["extra"], "kept");
+    assert_eq!(doc["auth_mode"], "chatgpt");
+    assert_ne!(doc["last_refresh"], "2026-01-01T00:00:00Z");
+    assert_eq!(
+        std::fs::metadata(&auth).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // The user logged Codex into another account: the file is left alone.
+    let other = e.fake.add_account(FakeAccount::new("acct-b", "plus"));
+    write_auth_json(&auth, &other);
+    let before = std::fs::read(&auth).unwrap();
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(std::fs::read(&auth).unwrap(), before);
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+}
+
+#[tokio::test]
+async fn tokens_refreshed_by_codex_are_adopted_not_presented_again() {
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let auth = e.home.path().join("auth.json");
+    let mut file = AccountsFile::default();
+    let mut a = stored(&issued[0]);
+    a.linked_auth_json = Some(auth.clone());
+    file.accounts.push(a);
+    codex_router_store::save_accounts(&e.paths.accounts, &file).unwrap();
+    // Codex refreshed on its own: its auth.json holds the next link of the chain.
+    let http = codex_router_oauth::client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let oauth = OAuthClient::new(http, e.fake.issuer_url(), "app_EMoamEEZ73f0CkXaXp7hrann");
+    let next = oauth
+        .refresh(&Secret::new(issued[0].refresh_token.clone()))
+        .await
+        .unwrap();
+    let codex_tokens = IssuedTokens {
+        access_token: next.access_token.expose().to_owned(),
+        refresh_token: next.refresh_token.unwrap().expose().to_owned(),
+        id_token: next.id_token.unwrap().expose().to_owned(),
+        expires_at_unix: 0,
+    };
+    write_auth_json(&auth, &codex_tokens);
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(
+        e.fake.refresh_calls(),
+        1,
+        "only Codex's own refresh reached the issuer"
+    );
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+    assert_eq!(
+        rt.accounts()[0].tokens.refresh_token.expose(),
+        codex_tokens.refresh_token
+    );
+}
+
+#[tokio::test]
+async fn proactive_refresh_due_list() {
+    let (e, _) = env(&[("fresh", 3600), ("soon", 200), ("later", 400)]).await;
+    let rt = open(&e);
+    let due = rt.refresh_due(rt.now());
+    assert_eq!(due.len(), 1);
+    assert_eq!(rt.label_of(&due[0]), "pro-2");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut changes = rt.subscribe_changes();
+    let task = tokio::spawn(rt.clone().run_proactive_refresh(shutdown.clone()));
+    // Wait on the runtime's change signal until the refresh is counted, never on time.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while rt.snapshot().counters.refreshes < 1 {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the proactive refresh ran");
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(e.fake.refresh_calls(), 1);
+    assert!(rt.refresh_due(rt.now()).is_empty());
+}
