@@ -1,4 +1,5 @@
 //! Routing, authentication, guards and body limits (SPEC §4; issue 3 acceptance 7, 8).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
 
@@ -10,7 +11,10 @@ async fn healthz_needs_no_key_and_uses_no_account() {
     let r = Router::start(Setup::new(1)).await;
     let resp = r.client.get(r.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.json::<serde_json::Value>().await.unwrap(), json!({"status":"ok"}));
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap(),
+        json!({"status":"ok"})
+    );
     assert!(r.fake.requests().is_empty());
 }
 
@@ -28,7 +32,11 @@ async fn a_turn_streams_through_with_router_headers() {
     let reqs = r.fake.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].header("chatgpt-account-id"), Some(label.as_str()));
-    assert!(reqs[0].header("authorization").is_some_and(|a| a != format!("Bearer {KEY}")));
+    assert!(
+        reqs[0]
+            .header("authorization")
+            .is_some_and(|a| a != format!("Bearer {KEY}"))
+    );
     assert_eq!(reqs[0].header("session-id"), Some("thread-1"));
     let snap = r.status();
     assert_eq!(snap.counters.total_requests, 1);
@@ -44,22 +52,68 @@ async fn client_key_forms_and_refusals() {
     let body = json!({"model":"m","input":[]});
     let no_key = r.client.post(&url).json(&body).send().await.unwrap();
     assert_eq!(no_key.status(), 401);
-    assert_eq!(no_key.json::<serde_json::Value>().await.unwrap()["error"]["code"], "router_unauthorized");
-    for (name, value) in [("authorization", "Bearer wrong".to_owned()), ("x-api-key", "wrong".into()), ("x-codex-router-key", "wrong".into())] {
-        let resp = r.client.post(&url).header(name, value).json(&body).send().await.unwrap();
+    assert_eq!(
+        no_key.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "router_unauthorized"
+    );
+    for (name, value) in [
+        ("authorization", "Bearer wrong".to_owned()),
+        ("x-api-key", "wrong".into()),
+        ("x-codex-router-key", "wrong".into()),
+    ] {
+        let resp = r
+            .client
+            .post(&url)
+            .header(name, value)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 401, "{name}");
     }
     assert!(r.fake.requests().is_empty(), "nothing forwarded without the key");
     for name in ["x-api-key", "x-codex-router-key"] {
-        let resp = r.client.post(&url).header(name, KEY).json(&body).send().await.unwrap();
+        let resp = r
+            .client
+            .post(&url)
+            .header(name, KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "{name}");
     }
-    let evil = r.client.post(&url).bearer_auth(KEY).header("origin", "https://evil.example").json(&body).send().await.unwrap();
+    let evil = r
+        .client
+        .post(&url)
+        .bearer_auth(KEY)
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(evil.status(), 403);
-    assert_eq!(evil.json::<serde_json::Value>().await.unwrap()["error"]["code"], "router_forbidden");
-    let null_origin = r.client.get(r.url("/healthz")).header("origin", "null").send().await.unwrap();
+    assert_eq!(
+        evil.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "router_forbidden"
+    );
+    let null_origin = r
+        .client
+        .get(r.url("/healthz"))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(null_origin.status(), 403);
-    let rebinding = r.client.post(&url).bearer_auth(KEY).header("host", "evil.example:2456").json(&body).send().await.unwrap();
+    let rebinding = r
+        .client
+        .post(&url)
+        .bearer_auth(KEY)
+        .header("host", "evil.example:2456")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(rebinding.status(), 403);
 }
 
@@ -68,9 +122,19 @@ async fn oversized_body_is_413_before_any_account_is_chosen() {
     // review #14.
     let r = Router::start(Setup::new(1)).await;
     let big = vec![b'a'; 65 << 20];
-    let resp = r.client.post(r.url("/v1/responses")).bearer_auth(KEY).body(big).send().await.unwrap();
+    let resp = r
+        .client
+        .post(r.url("/v1/responses"))
+        .bearer_auth(KEY)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 413);
-    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["error"]["code"], "router_payload_too_large");
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "router_payload_too_large"
+    );
     assert!(r.fake.requests().is_empty());
     assert_eq!(r.status().counters.upstream_requests, 0);
 }
@@ -97,15 +161,56 @@ async fn malformed_json_is_forwarded_unchanged_with_header_session() {
 #[tokio::test]
 async fn routes_map_to_upstream_paths_and_unknown_is_404() {
     let r = Router::start(Setup::new(1)).await;
-    let models = r.client.get(r.url("/v1/models?client_version=1")).bearer_auth(KEY).send().await.unwrap();
+    let models = r
+        .client
+        .get(r.url("/v1/models?client_version=1"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(models.status(), 200);
-    let usage = r.client.get(r.url("/backend-api/wham/usage")).bearer_auth(KEY).send().await.unwrap();
+    let usage = r
+        .client
+        .get(r.url("/backend-api/wham/usage"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(usage.status(), 200);
-    let nf = r.client.get(r.url("/nowhere")).bearer_auth(KEY).send().await.unwrap();
+    let nf = r
+        .client
+        .get(r.url("/nowhere"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(nf.status(), 404);
-    let paths: Vec<(String, Option<String>)> = r.fake.requests().iter().map(|q| (q.path.clone(), q.query.clone())).collect();
-    assert_eq!(paths[0], ("/backend-api/codex/models".into(), Some("client_version=1".into())));
+    let paths: Vec<(String, Option<String>)> = r
+        .fake
+        .requests()
+        .iter()
+        .map(|q| (q.path.clone(), q.query.clone()))
+        .collect();
+    assert_eq!(
+        paths[0],
+        (
+            "/backend-api/codex/models".into(),
+            Some("client_version=1".into())
+        )
+    );
     assert_eq!(paths[1].0, "/backend-api/wham/usage");
-    let metrics = r.client.get(r.url("/metrics")).bearer_auth(KEY).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("codex_router_total_requests_total 2"), "{metrics}");
+    let metrics = r
+        .client
+        .get(r.url("/metrics"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("codex_router_total_requests_total 2"),
+        "{metrics}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Token refresh guarantees (SPEC §6): single flight, persisted before use, crash recovery,
 //! write-back to a linked Codex auth.json, proactive refresh.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::sync::Arc;
 use std::time::Duration;
