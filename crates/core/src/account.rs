@@ -166,6 +166,8 @@ pub struct Account {
     pub last_used: Option<Timestamp>,
     pub recent: RecentRequests,
     pub refreshing: bool,
+    /// When a usage reading last ended a usage-limit cooldown early (shown as "reset early").
+    pub reset_early_at: Option<Timestamp>,
 }
 
 impl Account {
@@ -186,6 +188,7 @@ impl Account {
             last_used: None,
             recent: RecentRequests::default(),
             refreshing: false,
+            reset_early_at: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod select;
 pub mod session;
 pub mod time;
+pub mod usage;
 
 pub use secret::Secret;
 pub use time::Timestamp;

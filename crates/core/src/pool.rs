@@ -74,6 +74,11 @@ pub struct Counters {
     pub refreshes: u64,
     pub refresh_failures: u64,
     pub pool_exhausted: u64,
+    /// Usage-limit cooldowns ended early because a usage reading showed the window had reset.
+    pub early_resets: u64,
+    /// `/wham/usage` polls that produced a reading / failed.
+    pub usage_polls: u64,
+    pub usage_poll_failures: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,6 +121,8 @@ pub struct AccountView {
     pub failures: u64,
     pub in_flight: u32,
     pub last_used: Option<Timestamp>,
+    /// Set when a usage reading ended a usage-limit cooldown before its announced time.
+    pub reset_early_at: Option<Timestamp>,
 }
 
 /// One consistent reading of the whole pool, taken under the lock.
@@ -271,6 +278,7 @@ impl Pool {
             failures: a.failures,
             in_flight: a.in_flight,
             last_used: a.last_used,
+            reset_early_at: a.reset_early_at,
         }
     }
 

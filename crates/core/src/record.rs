@@ -281,8 +281,14 @@ impl Pool {
         a.failures += 1;
         let label = a.label.clone();
         let changed = if permanent {
-            a.status = AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed);
-            true
+            // The runtime records the precise reason itself before the request learns of the
+            // failure (e.g. `refresh_interrupted_by_crash`, SPEC §6); keep it rather than
+            // overwrite it with the generic one.
+            let before = a.status;
+            if !matches!(before, AccountStatus::NeedsLogin(_)) {
+                a.status = AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed);
+            }
+            a.status != before
         } else {
             a.cool_with_backoff(
                 CoolReason::NetworkError,

@@ -7,6 +7,7 @@
 //! - [`linked`] — adopting from and writing back to a Codex `auth.json`.
 //! - [`normalize`] — completing hand-written accounts; duplicate merging.
 //! - [`background`] — the coalesced `state.json` writer and proactive refresh.
+//! - [`usage`] — `/wham/usage` polling and early-reset detection.
 //! - [`clock`] — [`Clock`]: the system clock, or a manual one in tests.
 //!
 //! # Invariants
@@ -21,6 +22,7 @@ pub mod linked;
 pub mod normalize;
 pub mod refresh;
 pub mod runtime;
+pub mod usage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::RuntimeError;
