@@ -1,30 +1,61 @@
 //! `codex-routerd`: the per-user daemon that owns the account pool and serves the loopback
-//! proxy (SPEC §1). `main.rs` only turns [`main_with`]'s result into an exit code.
+//! proxy (SPEC §1) and the control socket `codexctl` talks to (SPEC §9). `main.rs` only turns
+//! [`main_with`]'s result into an exit code.
 //!
-//! Start-up order matters: the single-instance lock first (so a second daemon exits at once
-//! with the first one's pid), then settings (a bad file is a clear error before anything is
-//! touched), then the writer lock on `accounts.json`, the pool, the listener (never a fallback
-//! port), and only then `daemon.json` and the control socket.
+//! # Start-up order
+//! It matters, and each step says why it comes where it does:
+//! 1. `run/daemon.lock` (in [`main_with`]): a second daemon exits at once with the first one's pid.
+//! 2. Settings: a bad file is a clear error before anything is touched.
+//! 3. `run/accounts.lock`, held for the daemon's life: it is the only writer of `accounts.json`.
+//! 4. The pool (`accounts.json`, `state.json`).
+//! 5. The proxy listener, on exactly the configured address (never a fallback port).
+//! 6. The control socket. A live daemon answering on it means another daemon owns this home:
+//!    exit non-zero without touching anything of its.
+//! 7. `run/daemon.json`, only now: whoever reads it can reach both sockets at once.
+//! 8. Serving; [`RunOptions::ready`] is told.
+//!
+//! # Shut-down order
+//! `daemon.stop` or SIGTERM cancel one token. Both servers stop accepting; in-flight streams get
+//! up to `[proxy] drain_timeout` to finish; then background tasks stop, `state.json` is written
+//! once, and `daemon.json` and the socket are removed.
+//!
+//! # Layout
+//! [`status`] builds `status --json`; [`ipc`] answers the control methods; [`binding`] reads
+//! the bind state; [`env`] is the captured environment; [`config`] maps settings onto the
+//! runtime's and proxy's types; [`lifecycle`] has the locks and signals; [`logging`] the logger.
 
+pub mod binding;
 pub mod config;
+pub mod env;
+pub mod ipc;
 pub mod lifecycle;
 pub mod logging;
 pub mod status;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use codex_router_core::Timestamp;
+use codex_router_ipc::IpcError;
 use codex_router_oauth::OAuthClient;
 use codex_router_proxy::ProxyState;
 use codex_router_runtime::{Runtime, RuntimeOptions, SystemClock};
 use codex_router_settings::Settings;
 use codex_router_store::{DaemonInfo, RouterPaths};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use env::DaemonEnv;
+
+use crate::ipc::{Control, ControlHandler};
+use crate::status::DaemonFacts;
+
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How long shut-down waits for control connections to finish their current request.
+const IPC_DRAIN: Duration = Duration::from_secs(5);
 
 /// Why the daemon could not run, for the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -35,23 +66,37 @@ pub enum StartError {
     Other(#[from] anyhow::Error),
 }
 
+/// Optional inputs of [`run_with`].
+#[derive(Debug, Default)]
+pub struct RunOptions {
+    /// The environment `config show`/`config reload` read and the Codex home comes from;
+    /// `None`: this process's.
+    pub env: Option<DaemonEnv>,
+    /// Told where the daemon listens once both sockets accept and `daemon.json` is written.
+    pub ready: Option<tokio::sync::oneshot::Sender<Ready>>,
+}
+
+/// Where a started daemon can be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ready {
+    pub listen: SocketAddr,
+    pub socket: PathBuf,
+}
+
 /// Everything `main` does, with the environment passed in.
 pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError> {
     let paths = RouterPaths::resolve(env).context("finding the router home")?;
     paths.ensure_dirs().context("creating the router home")?;
     let daemon_lock = lifecycle::take_daemon_lock(&paths)?;
-    let text =
-        codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
+    let text = codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
     let settings = codex_router_settings::load(text.as_deref(), env)
         .map_err(|e| StartError::Config(format!("{}: {e}", paths.config.display())))?;
     let _log_guard = logging::init(&paths.logs_dir, settings.log_filter.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting tokio")?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let shutdown = CancellationToken::new();
     lifecycle::watch_signals_on(&rt, shutdown.clone());
-    let res = rt.block_on(run(paths, settings, shutdown));
+    let opts = RunOptions { env: Some(DaemonEnv::capture(env)), ready: None };
+    let res = rt.block_on(run_with(paths, settings, shutdown, opts));
     if let Err(e) = &res {
         tracing::error!(error = %format!("{e:#}"), "codex-routerd stopped");
     }
@@ -59,8 +104,20 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     res.map_err(StartError::Other)
 }
 
-/// Serves until `shutdown` is cancelled, then drains and flushes.
+/// Serves until `shutdown` is cancelled, then drains and flushes. The caller holds
+/// `run/daemon.lock` ([`lifecycle::take_daemon_lock`]).
 pub async fn run(paths: RouterPaths, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    run_with(paths, settings, shutdown, RunOptions::default()).await
+}
+
+/// [`run`] with an explicit environment and a readiness signal.
+pub async fn run_with(
+    paths: RouterPaths,
+    settings: Settings,
+    shutdown: CancellationToken,
+    opts: RunOptions,
+) -> anyhow::Result<()> {
+    let env = opts.env.unwrap_or_else(DaemonEnv::from_process);
     let _accounts_lock = lifecycle::take_accounts_lock(&paths)?;
     let stale = codex_router_store::remove_stale_tmp(&paths.home, Duration::from_secs(60))
         + codex_router_store::remove_stale_tmp(&paths.run_dir, Duration::from_secs(60));
@@ -73,11 +130,7 @@ pub async fn run(paths: RouterPaths, settings: Settings, shutdown: CancellationT
     let http = codex_router_oauth::client_builder(settings.upstream.connect_timeout)
         .build()
         .context("building the HTTP client")?;
-    let oauth = OAuthClient::new(
-        http.clone(),
-        settings.oauth.issuer.clone(),
-        settings.oauth.client_id.clone(),
-    );
+    let oauth = OAuthClient::new(http.clone(), settings.oauth.issuer.clone(), settings.oauth.client_id.clone());
     let runtime = Runtime::open(RuntimeOptions {
         paths: paths.clone(),
         pool_config: config::pool_config(&settings),
@@ -85,34 +138,65 @@ pub async fn run(paths: RouterPaths, settings: Settings, shutdown: CancellationT
         clock: Arc::new(SystemClock),
     })
     .context("loading the account pool")?;
-    let listen = settings.proxy.listen.socket_addr();
-    let listener = bind(listen).await?;
+    let listener = bind(settings.proxy.listen.socket_addr()).await?;
     let local = listener.local_addr().context("reading the bound address")?;
-    let started_at = runtime.now();
-    write_daemon_info(&paths, local, started_at)?;
-    let state = ProxyState::new(runtime.clone(), http, client_key, config::proxy_config(&settings));
+    let control_socket = codex_router_ipc::bind(&paths.socket).map_err(|e| control_bind_error(e, &paths))?;
+    let facts = DaemonFacts {
+        pid: std::process::id(),
+        version: VERSION,
+        instance_id: instance_id(),
+        started_at: runtime.now(),
+        listen: local,
+        socket: paths.socket.clone(),
+        bind_state: paths.bind_dir.join("state.json"),
+        codex_config: env.codex_config().map(PathBuf::from),
+    };
+    write_daemon_info(&paths, &facts)?;
+    let proxy = ProxyState::new(runtime.clone(), http, client_key.clone(), config::proxy_config(&settings));
+    let control = Arc::new(Control::new(
+        runtime.clone(),
+        proxy.clone(),
+        paths.clone(),
+        env,
+        facts,
+        client_key,
+        settings,
+        shutdown.clone(),
+    ));
     let tasks = CancellationToken::new();
-    tokio::spawn(runtime.clone().run_state_flusher(tasks.clone()));
+    let flusher = tokio::spawn(runtime.clone().run_state_flusher(tasks.clone()));
     tokio::spawn(runtime.clone().run_proactive_refresh(tasks.clone()));
+    let mut server = tokio::spawn(codex_router_proxy::serve(listener, proxy, shutdown.clone()));
+    let handler = Arc::new(ControlHandler::new(control.clone()));
+    let mut ipc = tokio::spawn(codex_router_ipc::serve(control_socket, handler, shutdown.clone()));
     let n = runtime.snapshot().accounts.len();
     tracing::info!(listen = %local, accounts = n, version = VERSION, "codex-routerd ready");
-    let server = tokio::spawn(codex_router_proxy::serve(listener, state, shutdown.clone()));
-    shutdown.cancelled().await;
-    match tokio::time::timeout(settings.proxy.drain_timeout, server).await {
-        Ok(_) => tracing::info!("all streams drained"),
-        Err(_) => tracing::warn!(
-            timeout = ?settings.proxy.drain_timeout,
-            "drain window over; closing the remaining streams"
-        ),
+    if let Some(ready) = opts.ready {
+        let _ = ready.send(Ready { listen: local, socket: paths.socket.clone() });
     }
+
+    shutdown.cancelled().await;
+    let drain_timeout = control.settings.lock().proxy.drain_timeout;
+    tokio::join!(drain("proxy", &mut server, drain_timeout), drain("control socket", &mut ipc, IPC_DRAIN));
     tasks.cancel();
-    runtime
-        .flush_state()
-        .await
-        .context("writing state.json at shutdown")?;
+    // The flusher writes state.json once more as it stops: that is the one shut-down flush.
+    if flusher.await.is_err() {
+        runtime.flush_state().await.context("writing state.json at shutdown")?;
+    }
     let _ = codex_router_store::remove_daemon_info(&paths.daemon_json);
     tracing::info!("codex-routerd stopped");
     Ok(())
+}
+
+/// Waits up to `limit` for a server task to finish its graceful stop, then ends it.
+async fn drain<T>(what: &str, task: &mut JoinHandle<T>, limit: Duration) {
+    match tokio::time::timeout(limit, &mut *task).await {
+        Ok(_) => tracing::info!("{what}: drained"),
+        Err(_) => {
+            tracing::warn!(timeout = ?limit, "{what}: drain window over; closing what is left");
+            task.abort();
+        }
+    }
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -126,13 +210,24 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     }
 }
 
-fn write_daemon_info(paths: &RouterPaths, local: SocketAddr, started_at: Timestamp) -> anyhow::Result<()> {
+fn control_bind_error(e: IpcError, paths: &RouterPaths) -> anyhow::Error {
+    match e {
+        IpcError::AlreadyInUse { endpoint } => {
+            let pid = codex_router_store::read_daemon_info(&paths.daemon_json).ok().flatten().map(|i| i.pid);
+            let who = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
+            anyhow::anyhow!("another codex-routerd{who} already answers on {endpoint}; stop it first")
+        }
+        other => anyhow::Error::new(other).context("binding the control socket"),
+    }
+}
+
+fn write_daemon_info(paths: &RouterPaths, facts: &DaemonFacts) -> anyhow::Result<()> {
     let info = DaemonInfo {
-        pid: std::process::id(),
+        pid: facts.pid,
         version: VERSION.to_owned(),
-        instance_id: instance_id(),
-        listen: local.to_string(),
-        started_at,
+        instance_id: facts.instance_id.clone(),
+        listen: facts.listen.to_string(),
+        started_at: facts.started_at,
         socket: paths.socket.clone(),
     };
     codex_router_store::write_daemon_info(&paths.daemon_json, &info).context("writing run/daemon.json")

@@ -1,8 +1,9 @@
 //! Logs to stderr and to daily files in `logs/` (7 kept). Filter: `CODEX_ROUTER_LOG` / `[log]
-//! filter`, default `info`. Nothing logged anywhere carries a token, key or email: those types
-//! redact themselves and the proxy logs labels only.
+//! filter`, default `info`, changeable live by `config reload`. Nothing logged anywhere carries
+//! a token, key or email: those types redact themselves and the proxy logs labels only.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use tracing_appender::non_blocking::WorkerGuard;
@@ -11,6 +12,13 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 
 pub const LOG_PREFIX: &str = "codex-routerd";
+const DEFAULT_FILTER: &str = "info";
+
+type Reloader = Box<dyn Fn(EnvFilter) -> Result<(), String> + Send + Sync>;
+
+/// Swaps the installed subscriber's filter; set once by [`init`]. A global because the
+/// subscriber itself is one: in-process tests install none, and then there is nothing to swap.
+static RELOAD: OnceLock<Reloader> = OnceLock::new();
 
 /// Installs the global subscriber. Keep the guard alive for the daemon's life (it flushes the file).
 pub fn init(logs_dir: &Path, filter: Option<&str>) -> anyhow::Result<WorkerGuard> {
@@ -22,12 +30,24 @@ pub fn init(logs_dir: &Path, filter: Option<&str>) -> anyhow::Result<WorkerGuard
         .build(logs_dir)
         .with_context(|| format!("opening the log directory {}", logs_dir.display()))?;
     let (file, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_new(filter.unwrap_or("info")).context("parsing the log filter")?;
-    tracing_subscriber::fmt()
+    let filter = EnvFilter::try_new(filter.unwrap_or(DEFAULT_FILTER)).context("parsing the log filter")?;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
         .with_writer(std::io::stderr.and(file))
-        .try_init()
-        .map_err(|e| anyhow::anyhow!("installing the logger: {e}"))?;
+        .with_filter_reloading();
+    let handle = builder.reload_handle();
+    builder.try_init().map_err(|e| anyhow::anyhow!("installing the logger: {e}"))?;
+    let _ = RELOAD.set(Box::new(move |f| handle.reload(f).map_err(|e| e.to_string())));
     Ok(guard)
+}
+
+/// Applies a new filter (`None`: the default) to the installed logger. An invalid filter is an
+/// error and leaves the old one in force.
+pub fn set_filter(filter: Option<&str>) -> Result<(), String> {
+    let filter = EnvFilter::try_new(filter.unwrap_or(DEFAULT_FILTER)).map_err(|e| e.to_string())?;
+    match RELOAD.get() {
+        Some(reload) => reload(filter),
+        None => Ok(()),
+    }
 }

@@ -1,1 +1,228 @@
-pub fn placeholder() {}
+//! The `status --json` document (SPEC §9, `docs/status-schema.md`, `docs/status.schema.json`).
+//!
+//! Built from one [`Snapshot`] of the pool, taken under one lock with one clock reading, so the
+//! counters, `last_account`/`last_error` and the account rows always describe the same instant
+//! (review #10). Accounts are named by label; emails, tokens and the client key never appear.
+//! These types are the IPC boundary of `status` and `status.subscribe`: fields may be added,
+//! never renamed or removed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use codex_router_core::Timestamp;
+use codex_router_core::pool::{AccountView, Counters, LastError, Snapshot};
+use codex_router_core::quota::{QuotaReading, QuotaSource, QuotaWindow};
+use codex_router_runtime::{Runtime, StorageInfo};
+use serde::Serialize;
+
+use crate::binding::{self, Binding};
+
+/// What the daemon knows about itself from start-up, for the `daemon` object.
+#[derive(Clone, Debug)]
+pub struct DaemonFacts {
+    pub pid: u32,
+    pub version: &'static str,
+    pub instance_id: String,
+    pub started_at: Timestamp,
+    pub listen: SocketAddr,
+    pub socket: PathBuf,
+    /// `bind/state.json`.
+    pub bind_state: PathBuf,
+    /// `$CODEX_HOME/config.toml`.
+    pub codex_config: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusDoc {
+    pub daemon: DaemonSection,
+    pub binding: Binding,
+    pub storage: StorageSection,
+    pub counters: CountersView,
+    pub last_account: Option<String>,
+    pub last_error: Option<LastErrorView>,
+    pub accounts: Vec<AccountRow>,
+    /// Only when the pool is empty: what to run to add an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DaemonSection {
+    pub pid: u32,
+    pub version: &'static str,
+    pub instance_id: String,
+    pub started_at: Timestamp,
+    pub uptime_s: u64,
+    pub listen: String,
+    pub socket: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StorageSection {
+    pub state: &'static str,
+    pub path: String,
+    pub kept_aside: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// SPEC §9's ten counters, then later additions. Mapped field by field, so a counter added to
+/// the core reaches this stable document only when someone documents it here.
+#[derive(Clone, Debug, Serialize)]
+pub struct CountersView {
+    pub total_requests: u64,
+    pub upstream_requests: u64,
+    pub retries: u64,
+    pub rotations: u64,
+    pub streams_started: u64,
+    pub streams_completed: u64,
+    pub streams_failed: u64,
+    pub refreshes: u64,
+    pub refresh_failures: u64,
+    pub pool_exhausted: u64,
+    pub early_resets: u64,
+    pub usage_polls: u64,
+    pub usage_poll_failures: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LastErrorView {
+    pub at: Timestamp,
+    pub account: String,
+    pub kind: &'static str,
+    pub http_status: Option<u16>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountRow {
+    pub id: String,
+    pub label: String,
+    pub state: &'static str,
+    pub state_reason: Option<&'static str>,
+    pub until: Option<Timestamp>,
+    pub plan_type: Option<String>,
+    pub quota: Option<QuotaView>,
+    pub requests: u64,
+    pub failures: u64,
+    pub in_flight: u32,
+    pub last_used: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QuotaView {
+    pub primary: Option<WindowView>,
+    pub secondary: Option<WindowView>,
+    pub source: &'static str,
+    pub read_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowView {
+    pub used_percent: f64,
+    pub window_minutes: Option<u32>,
+    pub resets_at: Option<Timestamp>,
+}
+
+/// Reads everything the document needs: one clock reading, one pool lock.
+pub fn document(facts: &DaemonFacts, runtime: &Runtime) -> StatusDoc {
+    let now = runtime.now();
+    let snap = runtime.with_pool_read(|p| p.snapshot(now));
+    let binding = binding::read(&facts.bind_state, facts.codex_config.as_deref(), facts.listen.port());
+    build(facts, &snap, &runtime.storage(), binding, now)
+}
+
+/// The document from its parts; pure, so tests can pin every case.
+pub fn build(facts: &DaemonFacts, snap: &Snapshot, storage: &StorageInfo, binding: Binding, now: Timestamp) -> StatusDoc {
+    let storage = StorageSection {
+        state: storage.state,
+        path: storage.path.display().to_string(),
+        kept_aside: storage.kept_aside.as_ref().map(|p| p.display().to_string()),
+        reason: storage.reason.clone(),
+    };
+    let hint = snap.accounts.is_empty().then(|| empty_pool_hint(&storage));
+    StatusDoc {
+        daemon: DaemonSection {
+            pid: facts.pid,
+            version: facts.version,
+            instance_id: facts.instance_id.clone(),
+            started_at: facts.started_at,
+            uptime_s: now.since(facts.started_at).as_secs(),
+            listen: facts.listen.to_string(),
+            socket: facts.socket.display().to_string(),
+        },
+        binding,
+        storage,
+        counters: counters(&snap.counters),
+        last_account: snap.last_account.clone(),
+        last_error: snap.last_error.as_ref().map(last_error),
+        accounts: snap.accounts.iter().map(account_row).collect(),
+        hint,
+    }
+}
+
+fn empty_pool_hint(storage: &StorageSection) -> String {
+    let add = "add one with `codexctl accounts login` (or `codexctl accounts import` to reuse Codex's own login)";
+    match &storage.kept_aside {
+        Some(aside) => format!("accounts.json could not be read and was kept aside as {aside}; fix it, or {add}"),
+        None => format!("no accounts yet: {add}"),
+    }
+}
+
+fn counters(c: &Counters) -> CountersView {
+    CountersView {
+        total_requests: c.total_requests,
+        upstream_requests: c.upstream_requests,
+        retries: c.retries,
+        rotations: c.rotations,
+        streams_started: c.streams_started,
+        streams_completed: c.streams_completed,
+        streams_failed: c.streams_failed,
+        refreshes: c.refreshes,
+        refresh_failures: c.refresh_failures,
+        pool_exhausted: c.pool_exhausted,
+        early_resets: c.early_resets,
+        usage_polls: c.usage_polls,
+        usage_poll_failures: c.usage_poll_failures,
+    }
+}
+
+fn last_error(e: &LastError) -> LastErrorView {
+    LastErrorView { at: e.at, account: e.account.clone(), kind: e.kind, http_status: e.http_status }
+}
+
+/// One account row; `accounts.list` extends the same row.
+pub fn account_row(a: &AccountView) -> AccountRow {
+    AccountRow {
+        id: a.id.clone(),
+        label: a.label.clone(),
+        state: a.state.as_str(),
+        state_reason: a.state_reason,
+        until: a.until,
+        plan_type: a.plan_type.clone(),
+        quota: a.quota.as_ref().map(quota),
+        requests: a.requests,
+        failures: a.failures,
+        in_flight: a.in_flight,
+        last_used: a.last_used,
+    }
+}
+
+fn quota(q: &QuotaReading) -> QuotaView {
+    let window = |w: &QuotaWindow| WindowView {
+        used_percent: w.used_percent,
+        window_minutes: w.window_minutes,
+        resets_at: w.resets_at,
+    };
+    QuotaView {
+        primary: q.primary.as_ref().map(window),
+        secondary: q.secondary.as_ref().map(window),
+        source: match q.source {
+            QuotaSource::Headers => "headers",
+            QuotaSource::Usage => "usage",
+        },
+        read_at: q.read_at,
+    }
+}
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod tests;

@@ -53,13 +53,27 @@ impl Drop for LeaseGuard {
 /// What one upstream call produced.
 enum Attempt {
     Delivered(Committed),
-    Failed { outcome: Outcome, status: Option<u16>, passthrough: Option<(StatusCode, http::HeaderMap, Bytes)> },
+    Failed {
+        outcome: Outcome,
+        status: Option<u16>,
+        passthrough: Option<(StatusCode, http::HeaderMap, Bytes)>,
+    },
 }
 
-pub async fn forward(state: Arc<ProxyState>, upstream_path: &str, responses: bool, parts: Parts, body: Bytes) -> Response {
+pub async fn forward(
+    state: Arc<ProxyState>,
+    upstream_path: &str,
+    responses: bool,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
     let rt = state.runtime.clone();
     let cfg = state.config();
-    let peek = if responses { body::peek(&body) } else { BodyPeek::default() };
+    let peek = if responses {
+        body::peek(&body)
+    } else {
+        BodyPeek::default()
+    };
     let session = session_key(&parts.headers, &peek);
     let now = rt.now();
     let mut ctx = rt.with_pool(|p| p.begin(session, peek.has_compaction, now));
@@ -70,14 +84,19 @@ pub async fn forward(state: Arc<ProxyState>, upstream_path: &str, responses: boo
     loop {
         let now = rt.now();
         let guard = match rt.with_pool(|p| p.select(&mut ctx, now)) {
-            Selection::Use(lease) => LeaseGuard { runtime: rt.clone(), lease: Some(lease) },
+            Selection::Use(lease) => LeaseGuard {
+                runtime: rt.clone(),
+                lease: Some(lease),
+            },
             Selection::Exhausted(e) => {
                 rt.with_pool(|p| p.finish(&ctx, None, true));
                 tracing::warn!(reason = e.reason.as_str(), status = e.status, "pool exhausted");
                 return reply::exhausted(&e, ctx.calls());
             }
         };
-        let Some(lease) = guard.lease().cloned() else { continue };
+        let Some(lease) = guard.lease().cloned() else {
+            continue;
+        };
         let mut force_clean = false;
         loop {
             let creds = match rt.fresh_credentials(&lease.account_id).await {
@@ -89,15 +108,38 @@ pub async fn forward(state: Arc<ProxyState>, upstream_path: &str, responses: boo
                     break;
                 }
             };
-            let attempt = attempt(&state, &cfg, &url, &parts, &body, &lease, &creds, &ctx, force_clean).await;
+            let attempt = attempt(
+                &state,
+                &cfg,
+                &url,
+                &parts,
+                &body,
+                &lease,
+                &creds,
+                &ctx,
+                force_clean,
+            )
+            .await;
             let (outcome, status, passthrough) = match attempt {
                 Attempt::Delivered(c) => return deliver(&rt, &cfg, &mut ctx, guard, c),
-                Attempt::Failed { outcome, status, passthrough } => (outcome, status, passthrough),
+                Attempt::Failed {
+                    outcome,
+                    status,
+                    passthrough,
+                } => (outcome, status, passthrough),
             };
             let outcome = match outcome {
-                Outcome::UsageLimit { reset_at: None, plan_type, quota } => {
+                Outcome::UsageLimit {
+                    reset_at: None,
+                    plan_type,
+                    quota,
+                } => {
                     let reset_at = probe_reset(&state, &cfg, &creds).await;
-                    Outcome::UsageLimit { reset_at, plan_type, quota }
+                    Outcome::UsageLimit {
+                        reset_at,
+                        plan_type,
+                        quota,
+                    }
                 }
                 o => o,
             };
@@ -106,15 +148,18 @@ pub async fn forward(state: Arc<ProxyState>, upstream_path: &str, responses: boo
             persist_if(&rt, rec.status_changed, &lease.account_id);
             tracing::info!(account = %lease.label, ?status, next = ?rec.next, "upstream attempt failed");
             match rec.next {
-                Next::RetrySame(RetryKind::Refresh) => match rt.refresh(&lease.account_id, Some(&creds.access_token)).await {
-                    Ok(()) => rt.with_pool(|p| p.retry_same(&mut ctx, &lease, RetryKind::Refresh)),
-                    Err(f) => {
-                        let now = rt.now();
-                        let changed = rt.with_pool(|p| p.refresh_failed(&mut ctx, &lease, f.is_permanent(), now));
-                        persist_if(&rt, changed, &lease.account_id);
-                        break;
+                Next::RetrySame(RetryKind::Refresh) => {
+                    match rt.refresh(&lease.account_id, Some(&creds.access_token)).await {
+                        Ok(()) => rt.with_pool(|p| p.retry_same(&mut ctx, &lease, RetryKind::Refresh)),
+                        Err(f) => {
+                            let now = rt.now();
+                            let changed =
+                                rt.with_pool(|p| p.refresh_failed(&mut ctx, &lease, f.is_permanent(), now));
+                            persist_if(&rt, changed, &lease.account_id);
+                            break;
+                        }
                     }
-                },
+                }
                 Next::RetrySame(RetryKind::Clean) => {
                     force_clean = true;
                     rt.with_pool(|p| p.retry_same(&mut ctx, &lease, RetryKind::Clean));
@@ -172,11 +217,26 @@ async fn attempt(
     } else {
         body.clone()
     };
-    let headers = outbound(&parts.headers, creds.access_token.expose(), creds.chatgpt_account_id.as_deref(), lease.clean_body);
-    let req = state.http.request(parts.method.clone(), url).headers(headers).body(send_body);
+    let headers = outbound(
+        &parts.headers,
+        creds.access_token.expose(),
+        creds.chatgpt_account_id.as_deref(),
+        lease.clean_body,
+    );
+    let req = state
+        .http
+        .request(parts.method.clone(), url)
+        .headers(headers)
+        .body(send_body);
     let resp = match tokio::time::timeout(cfg.headers_timeout, req.send()).await {
         Ok(Ok(resp)) => resp,
-        Ok(Err(_)) | Err(_) => return Attempt::Failed { outcome: Outcome::NetworkError, status: None, passthrough: None },
+        Ok(Err(_)) | Err(_) => {
+            return Attempt::Failed {
+                outcome: Outcome::NetworkError,
+                status: None,
+                passthrough: None,
+            };
+        }
     };
     let status = resp.status();
     let mut headers = inbound(resp.headers());
@@ -192,8 +252,20 @@ async fn attempt(
             let rt = state.runtime.clone();
             match hold(stream, cfg.hold_events, cfg.hold_timeout, move || rt.now()).await {
                 Held::Commit { held, stream } => (held, stream),
-                Held::Failure(outcome) => return Attempt::Failed { outcome, status: Some(200), passthrough: None },
-                Held::Broken => return Attempt::Failed { outcome: Outcome::ServerError, status: Some(200), passthrough: None },
+                Held::Failure(outcome) => {
+                    return Attempt::Failed {
+                        outcome,
+                        status: Some(200),
+                        passthrough: None,
+                    };
+                }
+                Held::Broken => {
+                    return Attempt::Failed {
+                        outcome: Outcome::ServerError,
+                        status: Some(200),
+                        passthrough: None,
+                    };
+                }
             }
         } else {
             (Vec::new(), Some(stream))
@@ -201,14 +273,27 @@ async fn attempt(
         let now = state.runtime.now();
         let outcome = classify_http(status.as_u16(), &quota_headers, b"", now);
         if compaction_dropped {
-            headers.insert("x-codex-router-context", HeaderValue::from_static("compaction-dropped"));
+            headers.insert(
+                "x-codex-router-context",
+                HeaderValue::from_static("compaction-dropped"),
+            );
         }
-        return Attempt::Delivered(Committed { status, headers, held, rest, outcome });
+        return Attempt::Delivered(Committed {
+            status,
+            headers,
+            held,
+            rest,
+            outcome,
+        });
     }
     let bytes = read_capped(resp).await;
     let now = state.runtime.now();
     let outcome = classify_http(status.as_u16(), &headers, &bytes, now);
-    Attempt::Failed { outcome, status: Some(status.as_u16()), passthrough: Some((status, headers, bytes)) }
+    Attempt::Failed {
+        outcome,
+        status: Some(status.as_u16()),
+        passthrough: Some((status, headers, bytes)),
+    }
 }
 
 /// A 2xx whose opening events passed the hold: ready to relay once the lease is attached.
@@ -220,7 +305,13 @@ struct Committed {
     outcome: Outcome,
 }
 
-fn deliver(rt: &Runtime, cfg: &crate::ProxyConfig, ctx: &mut RequestCtx, guard: LeaseGuard, c: Committed) -> Response {
+fn deliver(
+    rt: &Runtime,
+    cfg: &crate::ProxyConfig,
+    ctx: &mut RequestCtx,
+    guard: LeaseGuard,
+    c: Committed,
+) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = c.status;
     *resp.headers_mut() = c.headers;
@@ -237,9 +328,17 @@ fn deliver(rt: &Runtime, cfg: &crate::ProxyConfig, ctx: &mut RequestCtx, guard: 
     resp
 }
 
-fn pass_through(passthrough: Option<(StatusCode, http::HeaderMap, Bytes)>, lease: &Lease, attempts: u32) -> Response {
+fn pass_through(
+    passthrough: Option<(StatusCode, http::HeaderMap, Bytes)>,
+    lease: &Lease,
+    attempts: u32,
+) -> Response {
     let Some((status, headers, bytes)) = passthrough else {
-        return reply::error(StatusCode::BAD_GATEWAY, "router_upstream_error", "the upstream failed");
+        return reply::error(
+            StatusCode::BAD_GATEWAY,
+            "router_upstream_error",
+            "the upstream failed",
+        );
     };
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;

@@ -11,7 +11,9 @@ use subtle::ConstantTimeEq;
 
 /// True when `Host` is absent or names a loopback address or `localhost`.
 pub fn host_is_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(http::header::HOST) else { return true };
+    let Some(host) = headers.get(http::header::HOST) else {
+        return true;
+    };
     let Ok(host) = host.to_str() else { return false };
     let name = if let Some(rest) = host.strip_prefix('[') {
         match rest.split_once(']') {
@@ -64,10 +66,22 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for ok in ["127.0.0.1:2456", "localhost", "LOCALHOST:1", "[::1]:2456", "127.9.9.9"] {
+        for ok in [
+            "127.0.0.1:2456",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:2456",
+            "127.9.9.9",
+        ] {
             assert!(host_is_loopback(&with("host", ok)), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:2456", "192.168.1.2:2456", "[::2]:1", "0.0.0.0:2456"] {
+        for bad in [
+            "evil.example",
+            "evil.example:2456",
+            "192.168.1.2:2456",
+            "[::2]:1",
+            "0.0.0.0:2456",
+        ] {
             assert!(!host_is_loopback(&with("host", bad)), "{bad}");
         }
         assert!(host_is_loopback(&HeaderMap::new()));

@@ -2,8 +2,16 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-const HOP_BY_HOP: &[&str] =
-    &["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
 /// Never forwarded upstream: hop-by-hop, the client's credentials, and `accept-encoding`
 /// (the router reads SSE events to classify failures, so it never asks for compression).
@@ -78,7 +86,10 @@ pub fn set_router_headers(h: &mut HeaderMap, label: Option<&str>, attempts: u32)
     if let Some(v) = label.and_then(|l| HeaderValue::from_str(l).ok()) {
         h.insert(HeaderName::from_static("x-codex-router-account"), v);
     }
-    h.insert(HeaderName::from_static("x-codex-router-attempts"), HeaderValue::from(attempts));
+    h.insert(
+        HeaderName::from_static("x-codex-router-attempts"),
+        HeaderValue::from(attempts),
+    );
 }
 
 #[cfg(test)]
@@ -111,7 +122,17 @@ mod tests {
         assert!(out["authorization"].is_sensitive());
         assert_eq!(out["chatgpt-account-id"], "acct-1");
         assert_eq!(out.get_all("chatgpt-account-id").iter().count(), 1, "review #12");
-        for gone in ["x-api-key", "x-codex-router-key", "cookie", "host", "content-length", "connection", "x-custom-hop", "te", "accept-encoding"] {
+        for gone in [
+            "x-api-key",
+            "x-codex-router-key",
+            "cookie",
+            "host",
+            "content-length",
+            "connection",
+            "x-custom-hop",
+            "te",
+            "accept-encoding",
+        ] {
             assert!(!out.contains_key(gone), "{gone}");
         }
         assert_eq!(out["session-id"], "thread");

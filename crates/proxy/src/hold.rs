@@ -19,24 +19,40 @@ pub type UpstreamStream = BoxStream<'static, Result<Bytes, reqwest::Error>>;
 
 pub enum Held {
     /// Relay `held` first, then the rest of `stream` (`None` when it already ended).
-    Commit { held: Vec<Bytes>, stream: Option<UpstreamStream> },
+    Commit {
+        held: Vec<Bytes>,
+        stream: Option<UpstreamStream>,
+    },
     /// An in-band failure before any output: fail over as its HTTP twin would.
     Failure(Outcome),
     /// The stream broke before any output reached the client.
     Broken,
 }
 
-pub async fn hold(mut stream: UpstreamStream, max_events: u32, timeout: Duration, now: impl Fn() -> Timestamp) -> Held {
+pub async fn hold(
+    mut stream: UpstreamStream,
+    max_events: u32,
+    timeout: Duration,
+    now: impl Fn() -> Timestamp,
+) -> Held {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut held = Vec::new();
     let mut splitter = SseSplitter::default();
     let mut events = 0u32;
     loop {
         if events >= max_events {
-            return Held::Commit { held, stream: Some(stream) };
+            return Held::Commit {
+                held,
+                stream: Some(stream),
+            };
         }
         let next = match tokio::time::timeout_at(deadline, stream.next()).await {
-            Err(_) => return Held::Commit { held, stream: Some(stream) },
+            Err(_) => {
+                return Held::Commit {
+                    held,
+                    stream: Some(stream),
+                };
+            }
             Ok(next) => next,
         };
         let chunk = match next {
@@ -55,7 +71,12 @@ pub async fn hold(mut stream: UpstreamStream, max_events: u32, timeout: Duration
             };
             match class {
                 EventClass::OutputFree => {}
-                EventClass::Output => return Held::Commit { held, stream: Some(stream) },
+                EventClass::Output => {
+                    return Held::Commit {
+                        held,
+                        stream: Some(stream),
+                    };
+                }
                 EventClass::Failure(outcome) => return Held::Failure(outcome),
             }
         }

@@ -59,8 +59,18 @@ pub struct ProxyState {
 }
 
 impl ProxyState {
-    pub fn new(runtime: Runtime, http: reqwest::Client, client_key: Secret, config: ProxyConfig) -> Arc<Self> {
-        Arc::new(Self { runtime, http, client_key, config: RwLock::new(Arc::new(config)) })
+    pub fn new(
+        runtime: Runtime,
+        http: reqwest::Client,
+        client_key: Secret,
+        config: ProxyConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            runtime,
+            http,
+            client_key,
+            config: RwLock::new(Arc::new(config)),
+        })
     }
 
     pub fn config(&self) -> Arc<ProxyConfig> {
@@ -91,18 +101,27 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
     match route {
         Route::Metrics => {
             let mut resp = Response::new(Body::from(metrics::render(&state.runtime.snapshot())));
-            resp.headers_mut()
-                .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
             resp
         }
-        Route::Upstream { upstream_path, responses } => {
+        Route::Upstream {
+            upstream_path,
+            responses,
+        } => {
             let limit = state.config().max_body_bytes;
             let bytes = match axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
                 Ok(b) => b,
                 Err(e) => {
                     let too_large = std::error::Error::source(&e)
                         .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-                    return if too_large { reply::too_large(limit) } else { reply::bad_request_body() };
+                    return if too_large {
+                        reply::too_large(limit)
+                    } else {
+                        reply::bad_request_body()
+                    };
                 }
             };
             forward::forward(state, &upstream_path, responses, parts, bytes).await
@@ -114,12 +133,19 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
 /// Serves until `shutdown` fires, then stops accepting and lets in-flight streams finish (the
 /// caller bounds that drain with its own timeout). Accepted sockets get `TCP_NODELAY`: SSE
 /// events are small writes and must not wait for Nagle.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<ProxyState>, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<ProxyState>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
 }

@@ -9,33 +9,77 @@ pub fn render(s: &Snapshot) -> String {
     let mut out = String::with_capacity(2048);
     let c = &s.counters;
     let counters = [
-        ("total_requests", c.total_requests, "client requests on proxied routes that passed authentication"),
+        (
+            "total_requests",
+            c.total_requests,
+            "client requests on proxied routes that passed authentication",
+        ),
         ("upstream_requests", c.upstream_requests, "calls to the upstream"),
-        ("retries", c.retries, "upstream calls beyond the first of each client request"),
-        ("rotations", c.rotations, "requests served by another account than their first attempt, or moved sessions"),
-        ("streams_started", c.streams_started, "2xx bodies the router began to relay"),
-        ("streams_completed", c.streams_completed, "relayed bodies that reached their end"),
-        ("streams_failed", c.streams_failed, "started bodies that did not complete"),
+        (
+            "retries",
+            c.retries,
+            "upstream calls beyond the first of each client request",
+        ),
+        (
+            "rotations",
+            c.rotations,
+            "requests served by another account than their first attempt, or moved sessions",
+        ),
+        (
+            "streams_started",
+            c.streams_started,
+            "2xx bodies the router began to relay",
+        ),
+        (
+            "streams_completed",
+            c.streams_completed,
+            "relayed bodies that reached their end",
+        ),
+        (
+            "streams_failed",
+            c.streams_failed,
+            "started bodies that did not complete",
+        ),
         ("refreshes", c.refreshes, "successful token refreshes"),
         ("refresh_failures", c.refresh_failures, "failed token refreshes"),
-        ("pool_exhausted", c.pool_exhausted, "requests answered pool_exhausted"),
+        (
+            "pool_exhausted",
+            c.pool_exhausted,
+            "requests answered pool_exhausted",
+        ),
     ];
     for (name, value, help) in counters {
-        let _ = writeln!(out, "# HELP codex_router_{name}_total {help}\n# TYPE codex_router_{name}_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP codex_router_{name}_total {help}\n# TYPE codex_router_{name}_total counter"
+        );
         let _ = writeln!(out, "codex_router_{name}_total {value}");
     }
     out.push_str("# HELP codex_router_account_in_flight requests in flight per account\n# TYPE codex_router_account_in_flight gauge\n");
     for a in &s.accounts {
-        let _ = writeln!(out, "codex_router_account_in_flight{{account=\"{}\"}} {}", a.label, a.in_flight);
+        let _ = writeln!(
+            out,
+            "codex_router_account_in_flight{{account=\"{}\"}} {}",
+            a.label, a.in_flight
+        );
     }
     out.push_str("# HELP codex_router_account_requests_total upstream calls per account\n# TYPE codex_router_account_requests_total counter\n");
     for a in &s.accounts {
-        let _ = writeln!(out, "codex_router_account_requests_total{{account=\"{}\"}} {}", a.label, a.requests);
+        let _ = writeln!(
+            out,
+            "codex_router_account_requests_total{{account=\"{}\"}} {}",
+            a.label, a.requests
+        );
     }
     out.push_str("# HELP codex_router_account_ready 1 when the account is ready\n# TYPE codex_router_account_ready gauge\n");
     for a in &s.accounts {
         let ready = u8::from(a.state == codex_router_core::account::State::Ready);
-        let _ = writeln!(out, "codex_router_account_ready{{account=\"{}\",state=\"{}\"}} {ready}", a.label, a.state.as_str());
+        let _ = writeln!(
+            out,
+            "codex_router_account_ready{{account=\"{}\",state=\"{}\"}} {ready}",
+            a.label,
+            a.state.as_str()
+        );
     }
     out
 }

@@ -30,7 +30,12 @@ pub struct StreamGuard {
 impl StreamGuard {
     /// `counted`: the lease carries a 2xx body that counts in `streams_*`.
     pub fn new(runtime: Runtime, lease: Lease, session: Option<SessionHash>, counted: bool) -> Self {
-        Self { runtime, lease: Some(lease), session, counted }
+        Self {
+            runtime,
+            lease: Some(lease),
+            session,
+            counted,
+        }
     }
 
     pub fn end(&mut self, end: StreamEnd) {
@@ -70,7 +75,12 @@ pub fn relay(
     idle: Duration,
     guard: StreamGuard,
 ) -> BoxStream<'static, Result<Bytes, io::Error>> {
-    let mut state = RelayState { held: held.into(), upstream, idle, guard };
+    let mut state = RelayState {
+        held: held.into(),
+        upstream,
+        idle,
+        guard,
+    };
     if state.upstream.is_none() && state.held.is_empty() {
         state.guard.end(StreamEnd::Completed);
     }
@@ -97,7 +107,10 @@ pub fn relay(
             Err(_) => {
                 st.upstream = None;
                 st.guard.end(StreamEnd::UpstreamBroken);
-                Some((Err(io::Error::other("upstream stream stalled past the idle timeout")), st))
+                Some((
+                    Err(io::Error::other("upstream stream stalled past the idle timeout")),
+                    st,
+                ))
             }
         }
     })

@@ -12,7 +12,10 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -37,7 +40,11 @@ pub fn forbidden() -> Response {
 }
 
 pub fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "router_not_found", "codex-router does not serve this path")
+    error(
+        StatusCode::NOT_FOUND,
+        "router_not_found",
+        "codex-router does not serve this path",
+    )
 }
 
 pub fn too_large(limit: u64) -> Response {
@@ -49,14 +56,19 @@ pub fn too_large(limit: u64) -> Response {
 }
 
 pub fn bad_request_body() -> Response {
-    error(StatusCode::BAD_REQUEST, "router_bad_request", "the request body could not be read")
+    error(
+        StatusCode::BAD_REQUEST,
+        "router_bad_request",
+        "the request body could not be read",
+    )
 }
 
 pub fn exhausted(e: &Exhausted, attempts: u32) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let mut resp = json_response(status, &e.body());
     if let Some(secs) = e.retry_after_secs() {
-        resp.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+        resp.headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
     }
     set_router_headers(resp.headers_mut(), None, attempts);
     resp

@@ -7,7 +7,10 @@ pub enum Route {
     Healthz,
     Metrics,
     /// Forwarded with rotation to `{base}{upstream_path}`.
-    Upstream { upstream_path: String, responses: bool },
+    Upstream {
+        upstream_path: String,
+        responses: bool,
+    },
     NotFound,
 }
 
@@ -21,7 +24,9 @@ pub fn route(method: &Method, path: &str) -> Route {
         _ => {}
     }
     for prefix in ["/backend-api/codex", "/v1", ""] {
-        let Some(rest) = path.strip_prefix(prefix) else { continue };
+        let Some(rest) = path.strip_prefix(prefix) else {
+            continue;
+        };
         match rest {
             "/responses" if post => return upstream("/codex/responses", true),
             "/responses/compact" if post => return upstream("/codex/responses/compact", true),
@@ -36,7 +41,10 @@ pub fn route(method: &Method, path: &str) -> Route {
 }
 
 fn upstream(path: &str, responses: bool) -> Route {
-    Route::Upstream { upstream_path: path.to_owned(), responses }
+    Route::Upstream {
+        upstream_path: path.to_owned(),
+        responses,
+    }
 }
 
 #[cfg(test)]
@@ -44,21 +52,36 @@ mod tests {
     use super::*;
 
     fn up(p: &str) -> Route {
-        Route::Upstream { upstream_path: p.into(), responses: p.contains("responses") }
+        Route::Upstream {
+            upstream_path: p.into(),
+            responses: p.contains("responses"),
+        }
     }
 
     #[test]
     fn spec_routes() {
         for p in ["/backend-api/codex/responses", "/v1/responses", "/responses"] {
             assert_eq!(route(&Method::POST, p), up("/codex/responses"), "{p}");
-            assert_eq!(route(&Method::POST, &format!("{p}/compact")), up("/codex/responses/compact"));
+            assert_eq!(
+                route(&Method::POST, &format!("{p}/compact")),
+                up("/codex/responses/compact")
+            );
         }
         for p in ["/backend-api/codex/models", "/v1/models", "/models"] {
-            assert_eq!(route(&Method::GET, p), Route::Upstream { upstream_path: "/codex/models".into(), responses: false });
+            assert_eq!(
+                route(&Method::GET, p),
+                Route::Upstream {
+                    upstream_path: "/codex/models".into(),
+                    responses: false
+                }
+            );
         }
         assert_eq!(
             route(&Method::GET, "/backend-api/wham/usage"),
-            Route::Upstream { upstream_path: "/wham/usage".into(), responses: false }
+            Route::Upstream {
+                upstream_path: "/wham/usage".into(),
+                responses: false
+            }
         );
         assert_eq!(route(&Method::GET, "/healthz"), Route::Healthz);
         assert_eq!(route(&Method::GET, "/metrics"), Route::Metrics);

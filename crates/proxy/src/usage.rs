@@ -22,15 +22,16 @@ pub async fn probe_reset(state: &ProxyState, cfg: &ProxyConfig, creds: &Credenti
     if !resp.status().is_success() {
         return None;
     }
-    let body: serde_json::Value = tokio::time::timeout(PROBE_TIMEOUT, resp.json()).await.ok()?.ok()?;
+    let body: serde_json::Value = tokio::time::timeout(PROBE_TIMEOUT, resp.json())
+        .await
+        .ok()?
+        .ok()?;
     let now = state.runtime.now();
     let reading = from_usage_body(&body, now)?;
-    let windows = [reading.primary.as_ref(), reading.secondary.as_ref()];
-    windows
-        .into_iter()
-        .flatten()
-        .filter(|w| w.is_live(now))
-        .max_by(|a, b| a.used_percent.total_cmp(&b.used_percent))
-        .and_then(|w| w.resets_at)
-        .filter(|r| *r > now)
+    // Only an exhausted window names "the window's reset" (SPEC §4.2). A reading where no
+    // window is at 100 % dates nothing: taking the fullest window anyway cooled an account for
+    // up to a week (the weekly window's reset) on a reading of a few percent. `None` lets the
+    // caller fall back to 60 s doubling. When several windows are exhausted the account is
+    // blocked until the last of them resets.
+    reading.blocked_until(100.0, now).flatten().filter(|r| *r > now)
 }

@@ -6,6 +6,7 @@
 //! - [`refresh`] — single-flight refresh (SPEC §6) and the crash-safe in-flight mark.
 //! - [`linked`] — adopting from and writing back to a Codex `auth.json`.
 //! - [`normalize`] — completing hand-written accounts; duplicate merging.
+//! - [`manage`] — resolving `codexctl`'s account references; add/remove/enable/disable/label.
 //! - [`background`] — the coalesced `state.json` writer and proactive refresh.
 //! - [`usage`] — `/wham/usage` polling and early-reset detection.
 //! - [`clock`] — [`Clock`]: the system clock, or a manual one in tests.
@@ -19,6 +20,7 @@ pub mod background;
 pub mod clock;
 mod error;
 pub mod linked;
+pub mod manage;
 pub mod normalize;
 pub mod refresh;
 pub mod runtime;
@@ -26,5 +28,6 @@ pub mod usage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::RuntimeError;
+pub use manage::{AccountRef, Added, ManageError};
 pub use refresh::RefreshFailure;
 pub use runtime::{Credentials, Runtime, RuntimeOptions, StorageInfo};

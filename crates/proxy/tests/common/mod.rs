@@ -92,7 +92,10 @@ pub fn stored(t: &IssuedTokens, label: &str) -> StoredAccount {
 }
 
 pub fn http_client() -> reqwest::Client {
-    codex_router_oauth::client_builder(Duration::from_secs(5)).no_proxy().build().unwrap()
+    codex_router_oauth::client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 impl Router {
@@ -116,7 +119,12 @@ impl Router {
         Self::start_with_clock(fake, home, setup, clock).await
     }
 
-    pub async fn start_with_clock(fake: FakeBackend, home: tempfile::TempDir, mut setup: Setup, clock: Arc<ManualClock>) -> Router {
+    pub async fn start_with_clock(
+        fake: FakeBackend,
+        home: tempfile::TempDir,
+        mut setup: Setup,
+        clock: Arc<ManualClock>,
+    ) -> Router {
         let paths = RouterPaths::from_home(home.path().to_path_buf());
         let http = http_client();
         let oauth = OAuthClient::new(http.clone(), fake.issuer_url(), "app_EMoamEEZ73f0CkXaXp7hrann");
@@ -128,12 +136,32 @@ impl Router {
         })
         .unwrap();
         setup.proxy.upstream_base = setup.upstream.clone().unwrap_or_else(|| fake.base_url());
-        let state = ProxyState::new(runtime.clone(), http.clone(), Secret::new(KEY), setup.proxy.clone());
+        let state = ProxyState::new(
+            runtime.clone(),
+            http.clone(),
+            Secret::new(KEY),
+            setup.proxy.clone(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
-        tokio::spawn(codex_router_proxy::serve(listener, state.clone(), shutdown.clone()));
-        Router { fake, runtime, clock, addr, home, paths, client: http, state, setup, shutdown }
+        tokio::spawn(codex_router_proxy::serve(
+            listener,
+            state.clone(),
+            shutdown.clone(),
+        ));
+        Router {
+            fake,
+            runtime,
+            clock,
+            addr,
+            home,
+            paths,
+            client: http,
+            state,
+            setup,
+            shutdown,
+        }
     }
 
     /// Stops serving, flushes state, and hands back the fake and the home for a restart.
@@ -155,7 +183,12 @@ impl Router {
     pub async fn turn(&self, session: &str, input: Vec<Value>) -> Reply {
         let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
                           "include": ["reasoning.encrypted_content"], "input": input});
-        let resp = self.post("/backend-api/codex/responses", &body).header("session-id", session).send().await.unwrap();
+        let resp = self
+            .post("/backend-api/codex/responses", &body)
+            .header("session-id", session)
+            .send()
+            .await
+            .unwrap();
         Reply::read(resp).await
     }
 
@@ -180,15 +213,24 @@ impl Reply {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap_or_default();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn account(&self) -> Option<&str> {
-        self.headers.get("x-codex-router-account").and_then(|v| v.to_str().ok())
+        self.headers
+            .get("x-codex-router-account")
+            .and_then(|v| v.to_str().ok())
     }
 
     pub fn attempts(&self) -> Option<u32> {
-        self.headers.get("x-codex-router-attempts").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+        self.headers
+            .get("x-codex-router-attempts")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
     }
 
     pub fn json(&self) -> Value {
@@ -266,7 +308,9 @@ impl Router {
     pub async fn turn_with(&self, session: &str, input: Vec<Value>, headers: &[(&str, &str)]) -> Reply {
         let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
                           "include": ["reasoning.encrypted_content"], "input": input});
-        let mut req = self.post("/backend-api/codex/responses", &body).header("session-id", session);
+        let mut req = self
+            .post("/backend-api/codex/responses", &body)
+            .header("session-id", session);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -276,14 +320,24 @@ impl Router {
     /// A request without any session key: the strategy chooses every time.
     pub async fn anonymous(&self) -> Reply {
         let body = json!({"model": "gpt-test", "stream": true, "store": false, "input": [user("hi")]});
-        Reply::read(self.post("/backend-api/codex/responses", &body).send().await.unwrap()).await
+        Reply::read(
+            self.post("/backend-api/codex/responses", &body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Starts a turn and returns the response with its body still streaming.
     pub async fn open_turn(&self, session: &str, input: Vec<Value>) -> reqwest::Response {
         let body = json!({"model": "gpt-test", "stream": true, "store": false, "prompt_cache_key": session,
                           "include": ["reasoning.encrypted_content"], "input": input});
-        self.post("/backend-api/codex/responses", &body).header("session-id", session).send().await.unwrap()
+        self.post("/backend-api/codex/responses", &body)
+            .header("session-id", session)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Milliseconds from the router's clock to `t`.
@@ -297,7 +351,10 @@ impl Router {
 pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -330,7 +387,10 @@ impl Streamed {
     }
 
     pub fn kinds(&self) -> Vec<String> {
-        codex_router_test_support::parse_sse(&self.bytes).iter().filter_map(|e| e.kind()).collect()
+        codex_router_test_support::parse_sse(&self.bytes)
+            .iter()
+            .filter_map(|e| e.kind())
+            .collect()
     }
 }
 
@@ -366,7 +426,11 @@ pub fn blobs_in(body: &[u8]) -> Vec<String> {
         .map(|items| {
             items
                 .iter()
-                .filter_map(|i| i.get("encrypted_content").and_then(Value::as_str).map(str::to_owned))
+                .filter_map(|i| {
+                    i.get("encrypted_content")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -1,0 +1,149 @@
+//! What a bind is going to write, decided from what was read: pure, so the IO layer can redo
+//! it when `config.toml` changes under it.
+
+use std::path::Path;
+
+use codex_router_core::Timestamp;
+
+use crate::edit::{bind, strip_binding};
+use crate::error::BindError;
+use crate::inspect::inspect;
+use crate::provider::BindSpec;
+use crate::report::Note;
+use crate::state::{BindState, sha256_hex};
+
+/// A trusted state from an earlier bind.
+#[derive(Debug)]
+pub(crate) struct Prior {
+    pub(crate) state: BindState,
+    pub(crate) raw: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub(crate) struct BindPlan {
+    /// The new `config.toml`.
+    pub(crate) bound: String,
+    /// The state to write.
+    pub(crate) state: BindState,
+    /// The bytes to save as `config.toml.orig` on a first bind (`None`: there was no file).
+    pub(crate) original: Option<Vec<u8>>,
+    /// Bindings found in a file that had no bind state (review #39).
+    pub(crate) adopted: Vec<&'static str>,
+}
+
+pub(crate) fn as_text<'a>(config_path: &Path, bytes: &'a [u8]) -> Result<&'a str, BindError> {
+    std::str::from_utf8(bytes).map_err(|_| BindError::NotUtf8 {
+        path: config_path.to_owned(),
+    })
+}
+
+pub(crate) fn plan(
+    config_path: &Path,
+    current: Option<&[u8]>,
+    prior: Option<&Prior>,
+    spec: &BindSpec,
+    now: Timestamp,
+) -> Result<BindPlan, BindError> {
+    let text = current.map(|b| as_text(config_path, b)).transpose()?.unwrap_or("");
+    let bound = bind(text, spec).map_err(|e| e.at(config_path))?;
+    let bound_sha256 = sha256_hex(bound.as_bytes());
+    if let Some(prior) = prior {
+        let state = BindState {
+            port: spec.port,
+            bound_sha256,
+            bound_at: now,
+            ..prior.state.clone()
+        };
+        return Ok(BindPlan {
+            bound,
+            state,
+            original: None,
+            adopted: Vec::new(),
+        });
+    }
+    // First bind: the original is the file as it is, or, if it is already bound (a lost
+    // state, the ancestor's proxy), the file minus that binding.
+    let (original, adopted) = match current {
+        None => (None, Vec::new()),
+        Some(bytes) => {
+            let stripped = strip_binding(text).map_err(|e| e.at(config_path))?;
+            if stripped.found.is_empty() {
+                (Some(bytes.to_vec()), Vec::new())
+            } else {
+                (Some(stripped.text.into_bytes()), stripped.found)
+            }
+        }
+    };
+    let original_model_provider = match &original {
+        Some(bytes) => inspect(as_text(config_path, bytes)?)
+            .map_err(|e| e.at(config_path))?
+            .model_provider,
+        None => None,
+    };
+    let state = BindState {
+        config_path: config_path.to_owned(),
+        original_existed: original.is_some(),
+        original_sha256: original.as_deref().map(sha256_hex),
+        original_mode: None,
+        original_model_provider,
+        bound_sha256,
+        port: spec.port,
+        bound_at: now,
+    };
+    Ok(BindPlan {
+        bound,
+        state,
+        original,
+        adopted,
+    })
+}
+
+impl BindPlan {
+    /// The state with the original's permission bits, known only once the file is stat'ed.
+    pub(crate) fn with_mode(mut self, mode: Option<u32>, first_bind: bool) -> Self {
+        if first_bind && self.original.is_some() {
+            self.state.original_mode = mode;
+        }
+        self
+    }
+
+    /// Nothing to write: the file already holds this binding, with the same state and mode.
+    pub(crate) fn unchanged(&self, current: Option<&[u8]>, mode: Option<u32>, prior: Option<&Prior>) -> bool {
+        let Some(prior) = prior else { return false };
+        current == Some(self.bound.as_bytes())
+            && prior.state.port == self.state.port
+            && prior.state.bound_sha256 == self.state.bound_sha256
+            && mode.is_none_or(|m| m & 0o777 == 0o600)
+    }
+
+    /// What to tell the user after writing.
+    pub(crate) fn notes(&self, created: bool, mode: Option<u32>, spec: &BindSpec) -> Vec<Note> {
+        let mut notes = Vec::new();
+        if created {
+            notes.push(Note::Created);
+        }
+        if let Some(from) = mode.filter(|m| m & 0o777 != 0o600) {
+            notes.push(Note::ModeTightened { from });
+        }
+        if !self.adopted.is_empty() {
+            notes.push(Note::AdoptedBinding {
+                providers: self.adopted.iter().map(|p| (*p).to_owned()).collect(),
+            });
+        }
+        if let Ok(binding) = inspect(&self.bound)
+            && !binding.has_profiles_overriding.is_empty()
+        {
+            let active = binding.active_profile.clone().filter(|_| binding.active_profile_bypasses());
+            notes.push(Note::ProfilesBypass {
+                profiles: binding.has_profiles_overriding,
+                active,
+            });
+        }
+        if spec.remote_compaction {
+            notes.push(Note::RemoteCompactionCost);
+        }
+        notes.push(Note::DesktopAppLimits);
+        notes.push(Note::RestartCodex);
+        notes
+    }
+}

@@ -1,0 +1,107 @@
+//! The one error type of the binder.
+//!
+//! Messages end up verbatim in `codexctl` output, so each says what happened and what to do.
+//! None carries file content: Codex's `config.toml` holds the client key once bound, and a TOML
+//! parser's usual error shows the offending line. Parse errors therefore carry a position and
+//! the parser's description only ([`TomlProblem`]).
+
+use std::io;
+use std::path::PathBuf;
+
+use codex_router_store::StoreError;
+
+/// Where a TOML text failed to parse, without the text itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TomlProblem {
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// The parser's description (`invalid string`, `duplicate key`...), never a quote of the line.
+    pub message: String,
+}
+
+impl std::fmt::Display for TomlProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindError {
+    /// Review #47: a port of 0 means the daemon never reported where it listens; writing it
+    /// would make every Codex request fail.
+    #[error(
+        "refusing to bind Codex to port 0: the daemon did not report its listen port; start it with \
+         `codexctl daemon start` and retry (config.toml was not changed)"
+    )]
+    PortZero,
+
+    #[error("refusing to bind Codex with an empty client key; restart the daemon so it creates one")]
+    EmptyClientKey,
+
+    /// A text handed to the pure edit functions is not TOML.
+    #[error("the Codex config is not valid TOML ({0}); fix it, then retry (nothing was changed)")]
+    Toml(TomlProblem),
+
+    /// The same, for a file on disk.
+    #[error("{path} is not valid TOML ({problem}); fix it, then retry (nothing was changed)")]
+    ConfigToml { path: PathBuf, problem: TomlProblem },
+
+    #[error("{path} is not UTF-8 text, so it cannot be Codex's config; fix it, then retry (nothing was changed)")]
+    NotUtf8 { path: PathBuf },
+
+    /// A key the binding owns holds something Codex itself would reject.
+    #[error(
+        "the top-level `{key}` in the Codex config is not {expected}; fix it by hand, then retry \
+         (nothing was changed)"
+    )]
+    UnexpectedShape { key: &'static str, expected: &'static str },
+
+    #[error("cannot read {path}: {source}; check that it belongs to this user and is readable")]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error(
+        "cannot write {path}: {source}; check free space and that the directory belongs to this user \
+         (the previous version of the file, if any, is unchanged)"
+    )]
+    Write { path: PathBuf, source: io::Error },
+
+    #[error("cannot remove {path}: {source}; remove it by hand")]
+    Remove { path: PathBuf, source: io::Error },
+
+    /// The lock on `bind/bind.lock` or the bind directory.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    #[error(
+        "{path} kept changing while it was being edited ({attempts} tries); close whatever is writing \
+         it (a running Codex, an editor) and retry"
+    )]
+    ConfigKeptChanging { path: PathBuf, attempts: u32 },
+
+    /// The bind state describes another Codex config; acting on this one would mix them up.
+    #[error(
+        "the bind state in {bind_dir} belongs to {bound}, not {requested}; run `codexctl rotation \
+         unbind-app` with CODEX_HOME set for {bound} first"
+    )]
+    OtherConfig {
+        bind_dir: PathBuf,
+        bound: PathBuf,
+        requested: PathBuf,
+    },
+}
+
+impl BindError {
+    /// Name the file a pure-edit parse error came from.
+    pub(crate) fn at(self, path: &std::path::Path) -> Self {
+        match self {
+            BindError::Toml(problem) => BindError::ConfigToml {
+                path: path.to_owned(),
+                problem,
+            },
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The top-level `model_provider` key: read, set keeping its decor, remove keeping the
+//! comments above it.
+//!
+//! Only the document's root table is ever touched. Inserting into `toml_edit`'s root table
+//! prints the key among the root key-values, before the first `[table]` or `[[array]]` header,
+//! whatever the file begins with (review #17).
+
+use toml_edit::{DocumentMut, Item, Value, value};
+
+use crate::error::BindError;
+use crate::layout::{prefix_of, relocate};
+use crate::provider::MODEL_PROVIDER_KEY;
+
+/// The top-level `model_provider`, if it is a string. Anything else there Codex would reject,
+/// and the binding refuses to guess what the user meant.
+pub(crate) fn get(doc: &DocumentMut) -> Result<Option<&str>, BindError> {
+    match doc.get(MODEL_PROVIDER_KEY) {
+        None => Ok(None),
+        Some(item) => item.as_str().map(Some).ok_or(BindError::UnexpectedShape {
+            key: MODEL_PROVIDER_KEY,
+            expected: "a string",
+        }),
+    }
+}
+
+/// Set the top-level `model_provider` to `id`: an existing value is replaced in place with its
+/// spacing and end-of-line comment; a missing key is added after the other root keys.
+pub(crate) fn set(doc: &mut DocumentMut, id: &str) {
+    match doc.get_mut(MODEL_PROVIDER_KEY).and_then(Item::as_value_mut) {
+        Some(current) => {
+            let decor = current.decor().clone();
+            *current = Value::from(id);
+            *current.decor_mut() = decor;
+        }
+        None => {
+            doc.insert(MODEL_PROVIDER_KEY, value(id));
+        }
+    }
+}
+
+/// Remove the top-level `model_provider`. Comment lines above it move to the next root key,
+/// or to the first header, or the end of the document: they may be the user's.
+pub(crate) fn remove(doc: &mut DocumentMut) {
+    let root = doc.as_table();
+    let Some(prefix) = root.key(MODEL_PROVIDER_KEY).map(|k| prefix_of(k.leaf_decor())) else {
+        return;
+    };
+    let next_key = root
+        .iter()
+        .skip_while(|(key, _)| *key != MODEL_PROVIDER_KEY)
+        .skip(1)
+        .find(|(_, item)| item.is_value())
+        .map(|(key, _)| key.to_owned());
+    doc.remove(MODEL_PROVIDER_KEY);
+    if !prefix.contains('#') {
+        return;
+    }
+    match next_key.and_then(|key| doc.key_mut(&key)) {
+        Some(mut key) => {
+            let decor = key.leaf_decor_mut();
+            let joined = format!("{prefix}{}", prefix_of(decor));
+            decor.set_prefix(joined);
+        }
+        None => relocate(doc, isize::MIN, &prefix),
+    }
+}

@@ -1,0 +1,146 @@
+//! What an unbind is going to do, decided from the bind state and the file as read (pure).
+
+use std::path::Path;
+
+use crate::bind_plan::as_text;
+use crate::edit::{strip_binding, unbind_surgical};
+use crate::error::BindError;
+use crate::report::{Note, UnbindOutcome};
+use crate::state::sha256_hex;
+use crate::state_io::Loaded;
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    Write { bytes: Vec<u8>, mode: u32 },
+    Delete,
+    Nothing,
+}
+
+#[derive(Debug)]
+pub(crate) struct UnbindPlan {
+    pub(crate) action: Action,
+    pub(crate) outcome: UnbindOutcome,
+    pub(crate) notes: Vec<Note>,
+}
+
+/// Decide the unbind. `mode` is the current file's permission bits (`None`: missing file or
+/// Windows).
+pub(crate) fn plan(
+    config_path: &Path,
+    loaded: &Loaded,
+    current: Option<&[u8]>,
+    mode: Option<u32>,
+) -> Result<UnbindPlan, BindError> {
+    let keep_mode = mode.unwrap_or(0o600);
+    match loaded {
+        Loaded::Valid { state, original, .. } => {
+            let original_mode = state.original_mode.unwrap_or(keep_mode);
+            let mode_note = |notes: &mut Vec<Note>| {
+                if let Some(to) = state.original_mode.filter(|to| mode != Some(*to)) {
+                    notes.push(Note::ModeRestored { to });
+                }
+            };
+            let restore = |note: Note| {
+                let mut notes = vec![note];
+                let action = match original {
+                    Some(bytes) if state.original_existed => {
+                        mode_note(&mut notes);
+                        Action::Write {
+                            bytes: bytes.clone(),
+                            mode: original_mode,
+                        }
+                    }
+                    _ => Action::Delete,
+                };
+                UnbindPlan {
+                    action,
+                    outcome: UnbindOutcome::Restored,
+                    notes,
+                }
+            };
+            let Some(bytes) = current else {
+                if state.original_existed {
+                    return Ok(restore(Note::RecreatedDeletedFile));
+                }
+                return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
+            };
+            if sha256_hex(bytes) == state.bound_sha256 {
+                let note = if state.original_existed {
+                    Note::RestoredOriginal
+                } else {
+                    Note::RemovedCreatedFile
+                };
+                return Ok(restore(note));
+            }
+            let text = as_text(config_path, bytes)?;
+            let edited = unbind_surgical(text, state.original_model_provider.as_deref())
+                .map_err(|e| e.at(config_path))?;
+            let mut notes = vec![Note::KeptUserEdits];
+            let action = if !state.original_existed && edited.trim().is_empty() {
+                Action::Delete
+            } else {
+                mode_note(&mut notes);
+                Action::Write {
+                    bytes: edited.into_bytes(),
+                    mode: original_mode,
+                }
+            };
+            Ok(surgical(action, bytes, mode, notes))
+        }
+        Loaded::Invalid(invalid) => {
+            let Some(bytes) = current else {
+                return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
+            };
+            let text = as_text(config_path, bytes)?;
+            let edited = unbind_surgical(text, invalid.original_model_provider.as_deref())
+                .map_err(|e| e.at(config_path))?;
+            let action = Action::Write {
+                bytes: edited.into_bytes(),
+                mode: keep_mode,
+            };
+            Ok(surgical(action, bytes, mode, Vec::new()))
+        }
+        Loaded::Missing { .. } => {
+            let Some(bytes) = current else {
+                return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
+            };
+            let stripped = strip_binding(as_text(config_path, bytes)?).map_err(|e| e.at(config_path))?;
+            if stripped.found.is_empty() {
+                return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
+            }
+            let notes = vec![Note::RemovedBindingWithoutState {
+                providers: stripped.found.iter().map(|p| (*p).to_owned()).collect(),
+            }];
+            let action = Action::Write {
+                bytes: stripped.text.into_bytes(),
+                mode: keep_mode,
+            };
+            Ok(surgical(action, bytes, mode, notes))
+        }
+    }
+}
+
+fn nothing(outcome: UnbindOutcome, notes: Vec<Note>) -> UnbindPlan {
+    UnbindPlan {
+        action: Action::Nothing,
+        outcome,
+        notes,
+    }
+}
+
+/// A surgical edit; writing the same bytes with the same mode is no write at all.
+fn surgical(action: Action, current: &[u8], mode: Option<u32>, notes: Vec<Note>) -> UnbindPlan {
+    let action = match action {
+        Action::Write { bytes, mode: new_mode }
+            if bytes == current && mode.is_none_or(|m| m & 0o7777 == new_mode) =>
+        {
+            Action::Nothing
+        }
+        other => other,
+    };
+    UnbindPlan {
+        action,
+        outcome: UnbindOutcome::Surgical,
+        notes,
+    }
+}

@@ -1,0 +1,174 @@
+//! The human `status` view, drawn from the daemon's snapshot (`docs/status-schema.md`).
+//!
+//! The snapshot is read as loose JSON, not a typed struct: a newer daemon may add fields and an
+//! older one may lack some, and a status screen that refuses to draw helps nobody. A missing
+//! value shows as `-`. Only a reply that is not an object at all is rejected, with the raw text
+//! (review #36).
+
+use codex_router_core::Timestamp;
+use serde_json::Value;
+
+use crate::binding;
+use crate::table::Table;
+use crate::timefmt::{relative_str, span, window};
+
+pub const NO_ACCOUNTS: &str =
+    "no accounts yet: add one with `codexctl accounts login` or `codexctl accounts import`";
+
+/// The whole screen, or an error quoting the raw reply.
+pub fn render(status: &Value, now: Timestamp) -> anyhow::Result<String> {
+    let Some(obj) = status.as_object() else {
+        anyhow::bail!("unexpected status reply from codex-routerd: {status}");
+    };
+    let null = Value::Null;
+    let get = |k: &str| obj.get(k).unwrap_or(&null);
+    let mut out = String::new();
+    out.push_str(&format!("daemon    {}\n", daemon_line(get("daemon"), now)));
+    out.push_str(&format!("binding   {}\n", binding::describe(get("binding"), true)));
+    if let Some(storage) = storage_line(get("storage")) {
+        out.push_str(&format!("storage   {storage}\n"));
+    }
+    out.push_str(&format!("counters  {}\n", counters_line(get("counters"))));
+    out.push_str(&format!("last      {}\n", last_line(get("last_account"), get("last_error"), now)));
+    out.push('\n');
+    match get("accounts").as_array() {
+        Some(rows) if !rows.is_empty() => out.push_str(&accounts_table(rows, now)),
+        _ => {
+            out.push_str(NO_ACCOUNTS);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+fn daemon_line(d: &Value, now: Timestamp) -> String {
+    let uptime = d
+        .get("started_at")
+        .and_then(Value::as_str)
+        .and_then(|s| Timestamp::parse_rfc3339(s).ok())
+        .map(|t| span(t.until(now)))
+        .or_else(|| d.get("uptime_s").and_then(Value::as_u64).map(|s| span(std::time::Duration::from_secs(s))))
+        .unwrap_or_else(|| "-".to_owned());
+    format!(
+        "running: pid {}, version {}, up {uptime}, listening on {}",
+        text(d.get("pid")),
+        text(d.get("version")),
+        text(d.get("listen")),
+    )
+}
+
+/// Only worth a line when something is off.
+fn storage_line(s: &Value) -> Option<String> {
+    let state = s.get("state").and_then(Value::as_str)?;
+    let path = text(s.get("path"));
+    match state {
+        "ok" => None,
+        "corrupt" => Some(format!(
+            "corrupt: {path} was unreadable and kept aside as {}; the pool started empty",
+            text(s.get("kept_aside"))
+        )),
+        other => Some(format!("{other}: {path}")),
+    }
+}
+
+fn counters_line(c: &Value) -> String {
+    let n = |k: &str| text(c.get(k));
+    format!(
+        "{} requests, {} upstream calls, {} retries, {} rotations; streams {} started, {} completed, {} failed; \
+         refreshes {} ({} failed); pool exhausted {}",
+        n("total_requests"),
+        n("upstream_requests"),
+        n("retries"),
+        n("rotations"),
+        n("streams_started"),
+        n("streams_completed"),
+        n("streams_failed"),
+        n("refreshes"),
+        n("refresh_failures"),
+        n("pool_exhausted"),
+    )
+}
+
+fn last_line(account: &Value, error: &Value, now: Timestamp) -> String {
+    let mut line = format!("account {}", text(Some(account)));
+    if error.is_object() {
+        let status = error
+            .get("http_status")
+            .and_then(Value::as_u64)
+            .map(|s| format!(" (HTTP {s})"))
+            .unwrap_or_default();
+        line.push_str(&format!(
+            "; error {} on {}: {}{status}",
+            relative_str(error.get("at").and_then(Value::as_str), now),
+            text(error.get("account")),
+            text(error.get("kind")),
+        ));
+    } else {
+        line.push_str("; no errors");
+    }
+    line
+}
+
+fn accounts_table(rows: &[Value], now: Timestamp) -> String {
+    let mut t = Table::new(&[
+        "#", "LABEL", "STATE", "UNTIL", "PRIMARY", "SECONDARY", "REQ", "FAIL", "IN-FLIGHT", "LAST USED",
+    ]);
+    for (i, a) in rows.iter().enumerate() {
+        let quota = a.get("quota");
+        t.row(vec![
+            (i + 1).to_string(),
+            text(a.get("label")),
+            state_cell(a),
+            relative_str(a.get("until").and_then(Value::as_str), now),
+            quota_cell(quota.and_then(|q| q.get("primary")), now),
+            quota_cell(quota.and_then(|q| q.get("secondary")), now),
+            text(a.get("requests")),
+            text(a.get("failures")),
+            text(a.get("in_flight")),
+            relative_str(a.get("last_used").and_then(Value::as_str), now),
+        ]);
+    }
+    t.render()
+}
+
+/// `rate_limited (usage_limit)`, or just `ready`.
+pub fn state_cell(a: &Value) -> String {
+    let state = text(a.get("state"));
+    match a.get("state_reason").and_then(Value::as_str) {
+        Some(reason) => format!("{state} ({reason})"),
+        None => state,
+    }
+}
+
+/// `12% of 5h, resets in 2h 03m`.
+fn quota_cell(w: Option<&Value>, now: Timestamp) -> String {
+    let Some(w) = w.filter(|w| w.is_object()) else {
+        return "-".to_owned();
+    };
+    let used = w
+        .get("used_percent")
+        .and_then(Value::as_f64)
+        .map_or_else(|| "?".to_owned(), |p| format!("{p:.0}%"));
+    let len = w.get("window_minutes").and_then(Value::as_u64).map(window);
+    let mut cell = match len {
+        Some(len) => format!("{used} of {len}"),
+        None => used,
+    };
+    if let Some(reset) = w.get("resets_at").and_then(Value::as_str) {
+        cell.push_str(&format!(", resets {}", relative_str(Some(reset), now)));
+    }
+    cell
+}
+
+/// A JSON value for a table cell: strings unquoted, `null`/absent as `-`.
+pub fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "-".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "status_render_tests.rs"]
+mod tests;

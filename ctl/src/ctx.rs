@@ -1,0 +1,39 @@
+//! What every command gets: the resolved router paths, the output mode, and the environment.
+//!
+//! The environment is read through a closure (like the store and settings crates do) so the
+//! same code computes `config show` for the shell's environment and tests can pass their own.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use codex_router_store::RouterPaths;
+
+pub type Env = dyn Fn(&str) -> Option<String>;
+
+pub struct Ctx<'e> {
+    pub paths: RouterPaths,
+    /// `--json`: print one JSON document instead of tables.
+    pub json: bool,
+    env: &'e Env,
+}
+
+impl<'e> Ctx<'e> {
+    pub fn new(json: bool, env: &'e Env) -> anyhow::Result<Self> {
+        let paths = RouterPaths::resolve(env).context("finding the router home")?;
+        Ok(Self { paths, json, env })
+    }
+
+    pub fn env(&self, key: &str) -> Option<String> {
+        (self.env)(key)
+    }
+
+    pub fn env_fn(&self) -> &'e Env {
+        self.env
+    }
+
+    /// A duration in milliseconds from an environment variable (test hooks such as
+    /// `CODEXCTL_STOP_GRACE_MS`); `None` when unset or not a number.
+    pub fn env_ms(&self, key: &str) -> Option<Duration> {
+        self.env(key)?.trim().parse::<u64>().ok().map(Duration::from_millis)
+    }
+}
