@@ -225,6 +225,7 @@ impl Pool {
                 account_id: lease.account_id.clone(),
                 last_used: now,
                 compaction: ctx.compaction && !lease.drop_compaction,
+                foreign_history: lease.clean_body || ctx.cleaned.contains(&lease.account_id),
             };
             self.sessions.bind(key.clone(), entry, self.config.max_sessions);
         }

@@ -17,6 +17,9 @@ pub struct RequestCtx {
     pub session: Option<SessionHash>,
     /// The account the session was bound to when the request started.
     pub session_account: Option<String>,
+    /// The session's history replays blobs of an account it moved away from: every later turn
+    /// is cleaned up front instead of paying a 400 and a cleaned retry each time.
+    pub foreign_history: bool,
     pub compaction: bool,
     pub(crate) tried: Vec<String>,
     pub(crate) calls: u32,
@@ -60,13 +63,13 @@ impl Pool {
     pub fn begin(&mut self, session: Option<SessionHash>, compaction: bool, now: Timestamp) -> RequestCtx {
         self.counters.total_requests += 1;
         let ttl = self.config.session_ttl;
-        let session_account = session
-            .as_ref()
-            .and_then(|s| self.sessions.get(s, ttl, now))
-            .map(|e| e.account_id.clone());
+        let entry = session.as_ref().and_then(|s| self.sessions.get(s, ttl, now));
+        let session_account = entry.map(|e| e.account_id.clone());
+        let foreign_history = entry.is_some_and(|e| e.foreign_history);
         RequestCtx {
             session,
             session_account,
+            foreign_history,
             compaction,
             ..RequestCtx::default()
         }
@@ -216,7 +219,7 @@ impl Pool {
             account_id: a.id.clone(),
             label: a.label.clone(),
             plan_type: a.plan_type.clone(),
-            clean_body: moved,
+            clean_body: moved || ctx.foreign_history,
             drop_compaction: moved && ctx.compaction,
         };
         self.count_call(ctx);

@@ -67,6 +67,10 @@ pub struct SessionEntry {
     /// The history holds a remote `compaction` item minted by this account.
     #[serde(default)]
     pub compaction: bool,
+    /// The history holds blobs minted by another account (the session moved, or a cleaned
+    /// retry was needed): later turns are cleaned before they are sent.
+    #[serde(default)]
+    pub foreign_history: bool,
 }
 
 #[derive(Debug, Default)]
@@ -170,6 +174,7 @@ mod tests {
             account_id: id.into(),
             last_used: Timestamp::from_unix_secs(t),
             compaction: false,
+            foreign_history: false,
         };
         m.bind(SessionHash::of("a"), e("A", 0), 2);
         m.bind(SessionHash::of("b"), e("B", 10), 2);

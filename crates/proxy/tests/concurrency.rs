@@ -24,7 +24,10 @@ fn check_consistent(s: &Snapshot) {
     let in_flight: u64 = s.accounts.iter().map(|a| u64::from(a.in_flight)).sum();
     assert_eq!(requests, c.upstream_requests, "every lease counted once: {c:?}");
     assert!(c.upstream_requests <= c.total_requests + c.retries, "{c:?}");
-    assert!(c.streams_completed + c.streams_failed <= c.streams_started, "{c:?}");
+    assert!(
+        c.streams_completed + c.streams_failed <= c.streams_started,
+        "{c:?}"
+    );
     assert!(in_flight <= c.upstream_requests, "{c:?}");
     assert!(
         in_flight >= c.streams_started - c.streams_completed - c.streams_failed,
@@ -38,9 +41,19 @@ fn check_consistent(s: &Snapshot) {
 async fn one_stream(client: reqwest::Client, url: String, i: usize) -> (u16, Option<String>, Vec<u8>) {
     let session = format!("parallel-{i}");
     let body = json!({"model":"gpt-test","stream":true,"store":false,"prompt_cache_key":session,"input":[user(&format!("n{i}"))]});
-    let resp = client.post(url).bearer_auth(KEY).header("session-id", &session).json(&body).send().await.unwrap();
+    let resp = client
+        .post(url)
+        .bearer_auth(KEY)
+        .header("session-id", &session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
-    let account = resp.headers().get("x-codex-router-account").map(|v| v.to_str().unwrap().to_owned());
+    let account = resp
+        .headers()
+        .get("x-codex-router-account")
+        .map(|v| v.to_str().unwrap().to_owned());
     let bytes = resp.bytes().await.unwrap().to_vec();
     (status, account, bytes)
 }
@@ -49,7 +62,11 @@ async fn one_stream(client: reqwest::Client, url: String, i: usize) -> (u16, Opt
 async fn two_hundred_parallel_streams_arrive_whole_in_order_and_the_counters_add_up() {
     // review #20, review #10.
     let r = Router::start(Setup::new(4)).await;
-    r.fake.set_stream(StreamConfig { deltas: DELTAS, delay: Duration::from_millis(1), ..StreamConfig::default() });
+    r.fake.set_stream(StreamConfig {
+        deltas: DELTAS,
+        delay: Duration::from_millis(1),
+        ..StreamConfig::default()
+    });
     let running = Arc::new(AtomicBool::new(true));
     let sampler = {
         let runtime = r.runtime.clone();
@@ -65,7 +82,9 @@ async fn two_hundred_parallel_streams_arrive_whole_in_order_and_the_counters_add
         })
     };
     let url = r.url("/backend-api/codex/responses");
-    let tasks: Vec<_> = (0..200).map(|i| tokio::spawn(one_stream(r.client.clone(), url.clone(), i))).collect();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| tokio::spawn(one_stream(r.client.clone(), url.clone(), i)))
+        .collect();
     let mut per_account = std::collections::HashMap::<String, usize>::new();
     for (i, task) in tasks.into_iter().enumerate() {
         let (status, account, bytes) = within("a parallel stream", 60, task).await.unwrap();
@@ -79,8 +98,15 @@ async fn two_hundred_parallel_streams_arrive_whole_in_order_and_the_counters_add
         assert_eq!(events[0]["type"], "response.created");
         assert_eq!(events.last().unwrap()["type"], "response.completed");
         let id = &events[0]["response"]["id"];
-        assert_eq!(&events.last().unwrap()["response"]["id"], id, "stream {i} mixed two responses");
-        let deltas = events.iter().filter(|e| e["type"] == "response.output_text.delta").count();
+        assert_eq!(
+            &events.last().unwrap()["response"]["id"],
+            id,
+            "stream {i} mixed two responses"
+        );
+        let deltas = events
+            .iter()
+            .filter(|e| e["type"] == "response.output_text.delta")
+            .count();
         assert_eq!(deltas, DELTAS);
     }
     running.store(false, Ordering::Release);
@@ -99,10 +125,18 @@ async fn two_hundred_parallel_streams_arrive_whole_in_order_and_the_counters_add
     assert_eq!(c.streams_failed, 0);
     assert_eq!(c.pool_exhausted, 0);
     assert_eq!(snap.sessions, 200);
-    assert!(snap.accounts.iter().all(|a| a.in_flight == 0), "{:?}", snap.accounts);
+    assert!(
+        snap.accounts.iter().all(|a| a.in_flight == 0),
+        "{:?}",
+        snap.accounts
+    );
     assert_eq!(snap.accounts.iter().map(|a| a.requests).sum::<u64>(), 200);
     assert_eq!(per_account.values().sum::<usize>(), 200);
-    assert_eq!(per_account.len(), 4, "new sessions spread over the pool: {per_account:?}");
+    assert_eq!(
+        per_account.len(),
+        4,
+        "new sessions spread over the pool: {per_account:?}"
+    );
     for a in &snap.accounts {
         assert_eq!(per_account[&a.label], usize::try_from(a.requests).unwrap());
     }
@@ -126,14 +160,19 @@ async fn parallel_failovers_keep_counters_and_last_error_consistent() {
                 let s = runtime.snapshot();
                 check_consistent(&s);
                 if let Some(e) = &s.last_error {
-                    assert_eq!((e.account.as_str(), e.kind, e.http_status), ("acct-0", "server_error", Some(500)));
+                    assert_eq!(
+                        (e.account.as_str(), e.kind, e.http_status),
+                        ("acct-0", "server_error", Some(500))
+                    );
                 }
                 tokio::task::yield_now().await;
             }
         })
     };
     let url = r.url("/backend-api/codex/responses");
-    let tasks: Vec<_> = (0..60).map(|i| tokio::spawn(one_stream(r.client.clone(), url.clone(), i))).collect();
+    let tasks: Vec<_> = (0..60)
+        .map(|i| tokio::spawn(one_stream(r.client.clone(), url.clone(), i)))
+        .collect();
     for task in tasks {
         let (status, account, _) = within("a parallel request", 30, task).await.unwrap();
         assert_eq!(status, 200);

@@ -21,7 +21,11 @@ fn history(turns: &[(&str, &Reply)], next: &str) -> Vec<Value> {
 }
 
 fn no_encrypted_error(reply: &Reply) {
-    assert!(!reply.body.contains("invalid_encrypted_content"), "{}", reply.body);
+    assert!(
+        !reply.body.contains("invalid_encrypted_content"),
+        "{}",
+        reply.body
+    );
     assert!(!reply.body.contains("could not be verified"), "{}", reply.body);
 }
 
@@ -31,17 +35,32 @@ async fn a_three_turn_conversation_survives_a_forced_move_between_accounts() {
     let t1 = r.turn("conv", vec![user("one")]).await;
     assert_eq!((t1.status, t1.account()), (200, Some("acct-0")));
     // The fake's reasoning item carries a blob only acct-0 can read.
-    let blob1 = t1.output_items()[0]["encrypted_content"].as_str().unwrap().to_owned();
+    let blob1 = t1.output_items()[0]["encrypted_content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(encrypted_content_owner(&blob1).as_deref(), Some("acct-0"));
 
     let t2 = r.turn("conv", history(&[("one", &t1)], "two")).await;
-    assert_eq!((t2.status, t2.account(), t2.attempts()), (200, Some("acct-0"), Some(1)));
+    assert_eq!(
+        (t2.status, t2.account(), t2.attempts()),
+        (200, Some("acct-0"), Some(1))
+    );
 
     // acct-0 runs out between turns: turn 3 replays acct-0's reasoning and must move.
     r.fake.script("acct-0", Behavior::usage_limit_in(3600));
     let input3 = history(&[("one", &t1), ("two", &t2)], "three");
-    assert_eq!(blobs_in(&serde_json::to_vec(&json!({"input": input3})).unwrap()).len(), 2);
-    let t3 = r.turn_with("conv", input3, &[("x-codex-turn-state", "routing-token-of-acct-0")]).await;
+    assert_eq!(
+        blobs_in(&serde_json::to_vec(&json!({"input": input3})).unwrap()).len(),
+        2
+    );
+    let t3 = r
+        .turn_with(
+            "conv",
+            input3,
+            &[("x-codex-turn-state", "routing-token-of-acct-0")],
+        )
+        .await;
     assert_eq!(t3.status, 200, "{}", t3.body);
     assert_eq!((t3.account(), t3.attempts()), (Some("acct-1"), Some(2)));
     no_encrypted_error(&t3);
@@ -53,9 +72,17 @@ async fn a_three_turn_conversation_survives_a_forced_move_between_accounts() {
     // acct-0 got the history as Codex sent it; acct-1 got it without foreign blobs, the
     // empty reasoning items dropped, and every message kept in order.
     assert_eq!(blobs_in(&on_a.body).len(), 2);
-    assert!(blobs_in(&on_b.body).is_empty(), "no encrypted_content reaches acct-1");
+    assert!(
+        blobs_in(&on_b.body).is_empty(),
+        "no encrypted_content reaches acct-1"
+    );
     assert_eq!(on_b.input_types(), ["message"; 5]);
-    let texts: Vec<Value> = on_b.json().unwrap()["input"].as_array().unwrap().iter().map(|i| i["content"].clone()).collect();
+    let texts: Vec<Value> = on_b.json().unwrap()["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].clone())
+        .collect();
     assert_eq!(texts[0], user("one")["content"]);
     assert_eq!(texts[4], user("three")["content"]);
     // acct-0's routing token is not forwarded on a move.
@@ -65,11 +92,22 @@ async fn a_three_turn_conversation_survives_a_forced_move_between_accounts() {
 
     // The conversation goes on, bound to acct-1 now. Codex still replays acct-0's blobs from
     // its history; whatever the router does with them, no error reaches the client.
-    let t4 = r.turn("conv", history(&[("one", &t1), ("two", &t2), ("three", &t3)], "four")).await;
+    let t4 = r
+        .turn(
+            "conv",
+            history(&[("one", &t1), ("two", &t2), ("three", &t3)], "four"),
+        )
+        .await;
     assert_eq!((t4.status, t4.account()), (200, Some("acct-1")), "{}", t4.body);
     no_encrypted_error(&t4);
+    // The session is known to carry foreign history: cleaned up front, no 400 round trip.
+    assert_eq!(t4.attempts(), Some(1));
     let last = r.fake.requests().pop().unwrap();
-    assert!(blobs_in(&last.body).iter().all(|b| encrypted_content_owner(b).as_deref() == Some("acct-1")));
+    assert!(
+        blobs_in(&last.body)
+            .iter()
+            .all(|b| encrypted_content_owner(b).as_deref() == Some("acct-1"))
+    );
 }
 
 #[tokio::test]
@@ -89,9 +127,17 @@ async fn an_unknown_session_with_foreign_history_gets_one_cleaned_retry_on_the_s
     assert_eq!((reply.account(), reply.attempts()), (Some("acct-0"), Some(2)));
     let reqs = r.fake.requests();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(blobs_in(&reqs[0].body).len(), 2, "first sent as the client sent it");
+    assert_eq!(
+        blobs_in(&reqs[0].body).len(),
+        2,
+        "first sent as the client sent it"
+    );
     assert!(blobs_in(&reqs[1].body).is_empty());
-    assert_eq!(reqs[1].input_types(), ["message", "reasoning", "message"], "the reasoning with a summary stays");
+    assert_eq!(
+        reqs[1].input_types(),
+        ["message", "reasoning", "message"],
+        "the reasoning with a summary stays"
+    );
     // Not the account's fault.
     let a = r.view("acct-0");
     assert_eq!((a.state.as_str(), a.failures), ("ready", 0));
@@ -126,7 +172,11 @@ async fn a_cleaned_retry_that_fails_again_passes_the_error_through() {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body, body);
     assert_eq!((reply.account(), reply.attempts()), (Some("acct-0"), Some(2)));
-    assert_eq!(r.fake.responses_calls("acct-1"), 0, "not the account's fault: no failover");
+    assert_eq!(
+        r.fake.responses_calls("acct-1"),
+        0,
+        "not the account's fault: no failover"
+    );
     assert_eq!(r.state_of("acct-0"), ("ready", None));
 }
 

@@ -23,18 +23,31 @@ async fn deactivated_workspace_402_in_detail_code_cools_30_minutes_and_another_a
     let r = Router::start(setup).await;
     r.fake.script("acct-0", Behavior::deactivated_workspace());
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
     let a = r.view("acct-0");
-    assert_eq!((a.state.as_str(), a.state_reason), ("cooling_down", Some("deactivation_suspected")));
+    assert_eq!(
+        (a.state.as_str(), a.state_reason),
+        ("cooling_down", Some("deactivation_suspected"))
+    );
     assert_eq!(a.until, Some(r.now().plus(Duration::from_secs(30 * 60))));
-    assert_eq!(r.stored_account("acct-0").status, StoredStatus::Ok, "not disabled on a first answer");
+    assert_eq!(
+        r.stored_account("acct-0").status,
+        StoredStatus::Ok,
+        "not disabled on a first answer"
+    );
 
     // It flickers: a second answer doubles the cooldown, a third in a row spanning at least
     // an hour disables the account for good (persisted).
     r.clock.advance(Duration::from_secs(30 * 60));
     r.fake.script("acct-0", Behavior::deactivated_workspace());
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
-    assert_eq!(r.view("acct-0").until, Some(r.now().plus(Duration::from_secs(60 * 60))));
+    assert_eq!(
+        r.view("acct-0").until,
+        Some(r.now().plus(Duration::from_secs(60 * 60)))
+    );
     r.clock.advance(Duration::from_secs(60 * 60));
     r.fake.script("acct-0", Behavior::deactivated_workspace());
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
@@ -65,10 +78,19 @@ async fn html_403_from_the_cdn_is_transient_and_fails_over() {
     let r = Router::start(fill_first(2)).await;
     r.fake.script("acct-0", Behavior::cloudflare_403());
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
-    assert!(!reply.body.contains("<html"), "the challenge page never reaches the client");
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
+    assert!(
+        !reply.body.contains("<html"),
+        "the challenge page never reaches the client"
+    );
     let a = r.view("acct-0");
-    assert_eq!((a.state.as_str(), a.state_reason), ("cooling_down", Some("server_error")));
+    assert_eq!(
+        (a.state.as_str(), a.state_reason),
+        ("cooling_down", Some("server_error"))
+    );
     assert_eq!(a.until, Some(r.now().plus(Duration::from_secs(4))));
     assert_eq!(r.stored_account("acct-0").status, StoredStatus::Ok);
 }
@@ -78,7 +100,10 @@ async fn usage_not_included_disables_the_account_as_not_entitled_persistently() 
     let r = Router::start(fill_first(2)).await;
     r.fake.script("acct-0", Behavior::usage_not_included());
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
     assert_eq!(r.state_of("acct-0"), ("disabled", Some("not_entitled")));
     eventually("not_entitled written to accounts.json", || {
         let a = r.stored_account("acct-0");
@@ -98,9 +123,15 @@ async fn short_rate_limit_cools_for_exactly_retry_after() {
     let r = Router::start(fill_first(2)).await;
     r.fake.script("acct-0", Behavior::rate_limit_exceeded(Some(7)));
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
     let a = r.view("acct-0");
-    assert_eq!((a.state.as_str(), a.state_reason), ("rate_limited", Some("short_rate_limit")));
+    assert_eq!(
+        (a.state.as_str(), a.state_reason),
+        ("rate_limited", Some("short_rate_limit"))
+    );
     assert_eq!(a.until, Some(r.now().plus(Duration::from_secs(7))));
     r.clock.advance(Duration::from_secs(7));
     assert_eq!(r.anonymous().await.account(), Some("acct-0"));
@@ -120,7 +151,11 @@ async fn model_not_supported_gets_one_try_on_an_account_of_another_plan() {
     r.fake.script("acct-0", Behavior::model_not_supported("gpt-test"));
     let reply = r.turn("s", vec![user("hi")]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.account(), Some("acct-2"), "the other plan, not the next plus account");
+    assert_eq!(
+        reply.account(),
+        Some("acct-2"),
+        "the other plan, not the next plus account"
+    );
     assert_eq!(reply.attempts(), Some(2));
     // Not the account's fault: no penalty.
     let a = r.view("acct-0");
@@ -135,7 +170,11 @@ async fn model_not_supported_passes_through_when_no_other_plan_exists() {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.attempts(), Some(1));
     assert_eq!(reply.account(), Some("acct-0"));
-    assert_eq!(reply.body, bodies::model_not_supported("gpt-test"), "the upstream body, untouched");
+    assert_eq!(
+        reply.body,
+        bodies::model_not_supported("gpt-test"),
+        "the upstream body, untouched"
+    );
     assert_eq!(r.fake.requests().len(), 1);
     for label in ["acct-0", "acct-1"] {
         assert_eq!(r.state_of(label), ("ready", None));
@@ -166,7 +205,10 @@ async fn not_found_passes_through_without_penalty() {
     let a = r.view("acct-0");
     assert_eq!((a.state.as_str(), a.failures), ("ready", 0));
     let snap = r.status();
-    assert!(snap.last_error.is_none(), "a 404 is never counted against an account");
+    assert!(
+        snap.last_error.is_none(),
+        "a 404 is never counted against an account"
+    );
     assert_eq!(snap.counters.pool_exhausted, 0);
     // The next request goes to the same account as if nothing happened.
     assert_eq!(r.anonymous().await.account(), Some("acct-0"));
@@ -177,7 +219,10 @@ async fn token_invalidated_marks_needs_login_without_a_refresh_and_fails_over() 
     let r = Router::start(fill_first(2)).await;
     r.fake.script("acct-0", Behavior::token_invalidated());
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
     assert_eq!(r.state_of("acct-0"), ("needs_login", Some("token_invalidated")));
     assert_eq!(r.fake.refresh_calls(), 0);
     eventually("needs_login written to accounts.json", || {
@@ -192,15 +237,24 @@ async fn token_invalidated_marks_needs_login_without_a_refresh_and_fails_over() 
 #[tokio::test]
 async fn a_401_right_after_a_successful_refresh_cools_five_minutes_as_auth_retry() {
     let r = Router::start(fill_first(2)).await;
-    r.fake.script("acct-0", Behavior::json(401, bodies::token_expired()));
-    r.fake.script("acct-0", Behavior::json(401, bodies::token_expired()));
+    r.fake
+        .script("acct-0", Behavior::json(401, bodies::token_expired()));
+    r.fake
+        .script("acct-0", Behavior::json(401, bodies::token_expired()));
     let reply = r.turn("s", vec![user("hi")]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.account(), Some("acct-1"));
-    assert_eq!(reply.attempts(), Some(3), "acct-0, acct-0 after the refresh, acct-1");
+    assert_eq!(
+        reply.attempts(),
+        Some(3),
+        "acct-0, acct-0 after the refresh, acct-1"
+    );
     assert_eq!(r.fake.refresh_calls(), 1);
     let a = r.view("acct-0");
-    assert_eq!((a.state.as_str(), a.state_reason), ("cooling_down", Some("auth_retry")));
+    assert_eq!(
+        (a.state.as_str(), a.state_reason),
+        ("cooling_down", Some("auth_retry"))
+    );
     assert_eq!(a.until, Some(r.now().plus(Duration::from_secs(300))));
 }
 
@@ -211,28 +265,55 @@ async fn a_usage_limit_naming_no_reset_asks_wham_usage_once_for_the_exhausted_wi
     let primary_reset = usage.primary.as_ref().unwrap().reset_at;
     r.fake.set_usage("acct-0", usage);
     // A bare body, no Retry-After, no x-codex-* headers: nothing names the reset.
-    r.fake.script("acct-0", Behavior::json(429, bodies::usage_limit_reached(None, None, None)));
+    r.fake.script(
+        "acct-0",
+        Behavior::json(429, bodies::usage_limit_reached(None, None, None)),
+    );
     let reply = r.turn("s", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-1"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-1"), Some(2))
+    );
     assert_eq!(r.fake.usage_calls("acct-0"), 1);
     let a = r.view("acct-0");
-    assert_eq!((a.state.as_str(), a.state_reason), ("rate_limited", Some("usage_limit")));
-    assert_eq!(a.until, Some(codex_router_core::Timestamp::from_unix_secs(primary_reset)));
+    assert_eq!(
+        (a.state.as_str(), a.state_reason),
+        ("rate_limited", Some("usage_limit"))
+    );
+    assert_eq!(
+        a.until,
+        Some(codex_router_core::Timestamp::from_unix_secs(primary_reset))
+    );
 }
 
 #[tokio::test]
 async fn a_usage_limit_nobody_can_date_cools_sixty_seconds_doubling() {
     let r = Router::start(fill_first(2)).await;
     // /wham/usage shows no exhausted window, so it names no reset either.
-    r.fake.set_usage("acct-0", codex_router_test_support::UsageState::used("pro", 12.0, 3.0));
-    r.fake.script("acct-0", Behavior::json(429, bodies::usage_limit_reached(None, None, None)));
+    r.fake.set_usage(
+        "acct-0",
+        codex_router_test_support::UsageState::used("pro", 12.0, 3.0),
+    );
+    r.fake.script(
+        "acct-0",
+        Behavior::json(429, bodies::usage_limit_reached(None, None, None)),
+    );
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
     assert_eq!(r.fake.usage_calls("acct-0"), 1);
-    assert_eq!(r.view("acct-0").until, Some(r.now().plus(Duration::from_secs(60))));
+    assert_eq!(
+        r.view("acct-0").until,
+        Some(r.now().plus(Duration::from_secs(60)))
+    );
     r.clock.advance(Duration::from_secs(60));
-    r.fake.script("acct-0", Behavior::json(429, bodies::usage_limit_reached(None, None, None)));
+    r.fake.script(
+        "acct-0",
+        Behavior::json(429, bodies::usage_limit_reached(None, None, None)),
+    );
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
-    assert_eq!(r.view("acct-0").until, Some(r.now().plus(Duration::from_secs(120))));
+    assert_eq!(
+        r.view("acct-0").until,
+        Some(r.now().plus(Duration::from_secs(120)))
+    );
 }
 
 #[tokio::test]
@@ -240,7 +321,14 @@ async fn a_usage_limit_with_only_window_headers_cools_until_the_exhausted_window
     let r = Router::start(fill_first(2)).await;
     // The fake's 429 carries x-codex-primary-used-percent 100 and its reset-at, and a body
     // without reset fields.
-    r.fake.script("acct-0", Behavior::UsageLimit { resets_in_seconds: None, resets_at: None, plan_type: None });
+    r.fake.script(
+        "acct-0",
+        Behavior::UsageLimit {
+            resets_in_seconds: None,
+            resets_at: None,
+            plan_type: None,
+        },
+    );
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
     assert_eq!(r.fake.usage_calls("acct-0"), 0, "the headers named it: no probe");
     let until = r.view("acct-0").until.unwrap();

@@ -31,7 +31,11 @@ async fn a_401_refreshes_once_and_the_same_account_succeeds() {
     r.fake.expire_access_tokens("acct-0");
     let reply = r.turn("s", vec![user("hi")]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.account(), Some("acct-0"), "the same account, not a failover");
+    assert_eq!(
+        reply.account(),
+        Some("acct-0"),
+        "the same account, not a failover"
+    );
     assert_eq!(reply.attempts(), Some(2), "the 401 and the retry");
     assert_eq!(r.fake.refresh_calls(), 1);
     assert_eq!(r.fake.refresh_reuse_count(), 0);
@@ -44,7 +48,10 @@ async fn a_401_refreshes_once_and_the_same_account_succeeds() {
     assert!(after.last_refresh.is_some());
     let reqs = r.fake.requests();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[1].header("authorization"), Some(format!("Bearer {}", after.tokens.access_token.expose()).as_str()));
+    assert_eq!(
+        reqs[1].header("authorization"),
+        Some(format!("Bearer {}", after.tokens.access_token.expose()).as_str())
+    );
     let snap = r.status();
     assert_eq!((snap.counters.refreshes, snap.counters.refresh_failures), (1, 0));
     assert_eq!(snap.counters.retries, 1);
@@ -65,12 +72,21 @@ async fn concurrent_requests_on_an_expired_token_cause_exactly_one_refresh() {
     let replies = futures_util::future::join_all(turns).await;
     for reply in &replies {
         assert_eq!(reply.status, 200, "{}", reply.body);
-        assert_eq!(reply.attempts(), Some(1), "refreshed before the call: no 401 round trip");
+        assert_eq!(
+            reply.attempts(),
+            Some(1),
+            "refreshed before the call: no 401 round trip"
+        );
     }
     assert_eq!(r.fake.refresh_calls(), 1);
     assert_eq!(r.fake.refresh_reuse_count(), 0);
     assert_eq!(r.status().counters.refreshes, 1);
-    assert!(r.fake.requests().iter().all(|q| q.header("authorization") == r.fake.requests()[0].header("authorization")));
+    assert!(
+        r.fake
+            .requests()
+            .iter()
+            .all(|q| q.header("authorization") == r.fake.requests()[0].header("authorization"))
+    );
 }
 
 #[tokio::test]
@@ -103,7 +119,11 @@ async fn a_refresh_token_is_never_presented_twice_across_a_clean_restart() {
     assert_eq!(tokens.len(), 3);
     let mut unique = tokens.clone();
     unique.dedup();
-    assert_eq!(unique.len(), 3, "each refresh presented the token the previous one returned");
+    assert_eq!(
+        unique.len(),
+        3,
+        "each refresh presented the token the previous one returned"
+    );
     assert_eq!(r.fake.refresh_reuse_count(), 0);
 }
 
@@ -119,7 +139,10 @@ async fn a_refresh_interrupted_by_a_crash_is_presented_once_more_then_needs_logi
     assert_eq!((reply.status, reply.account()), (200, Some("acct-1")));
     assert_eq!(r.state_of("acct-0"), ("cooling_down", Some("network_error")));
     let stored = r.stored_account("acct-0");
-    assert!(stored.refresh_in_flight_since.is_some(), "the in-flight mark stays: the token may be spent");
+    assert!(
+        stored.refresh_in_flight_since.is_some(),
+        "the in-flight mark stays: the token may be spent"
+    );
     assert_eq!(stored.tokens.refresh_token, spent);
     assert_eq!(r.status().counters.refresh_failures, 1);
 
@@ -128,10 +151,25 @@ async fn a_refresh_interrupted_by_a_crash_is_presented_once_more_then_needs_logi
     let r = r.restart().await;
     r.clock.advance(Duration::from_secs(6));
     let reply = r.turn("s2", vec![user("hi")]).await;
-    assert_eq!((reply.status, reply.account()), (200, Some("acct-1")), "{}", reply.body);
-    assert_eq!(r.fake.refresh_reuse_count(), 1, "the one re-presentation after a crash");
-    assert_eq!(presented(&r), [spent.expose().to_owned(), spent.expose().to_owned()]);
-    assert_eq!(r.state_of("acct-0"), ("needs_login", Some("refresh_interrupted_by_crash")));
+    assert_eq!(
+        (reply.status, reply.account()),
+        (200, Some("acct-1")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        r.fake.refresh_reuse_count(),
+        1,
+        "the one re-presentation after a crash"
+    );
+    assert_eq!(
+        presented(&r),
+        [spent.expose().to_owned(), spent.expose().to_owned()]
+    );
+    assert_eq!(
+        r.state_of("acct-0"),
+        ("needs_login", Some("refresh_interrupted_by_crash"))
+    );
     eventually("needs_login written to accounts.json", || {
         let a = r.stored_account("acct-0");
         a.status == StoredStatus::NeedsLogin
@@ -147,7 +185,10 @@ async fn a_refresh_interrupted_by_a_crash_is_presented_once_more_then_needs_logi
     }
     assert_eq!(r.fake.refresh_calls(), 2);
     let r = r.restart().await;
-    assert_eq!(r.state_of("acct-0"), ("needs_login", Some("refresh_interrupted_by_crash")));
+    assert_eq!(
+        r.state_of("acct-0"),
+        ("needs_login", Some("refresh_interrupted_by_crash"))
+    );
 }
 
 #[tokio::test]
@@ -173,7 +214,10 @@ async fn a_crash_suspect_whose_token_was_not_spent_refreshes_normally() {
 async fn a_permanent_refresh_failure_marks_needs_login_and_fails_over() {
     let r = Router::start(fill_first(2)).await;
     r.fake.expire_access_tokens("acct-0");
-    r.fake.script_refresh(RefreshBehavior::Status(400, bodies::invalid_grant("The refresh token is invalid.")));
+    r.fake.script_refresh(RefreshBehavior::Status(
+        400,
+        bodies::invalid_grant("The refresh token is invalid."),
+    ));
     let reply = r.turn("s", vec![user("hi")]).await;
     assert_eq!((reply.status, reply.account()), (200, Some("acct-1")));
     assert_eq!(r.state_of("acct-0"), ("needs_login", Some("refresh_failed")));
@@ -192,7 +236,8 @@ async fn a_permanent_refresh_failure_marks_needs_login_and_fails_over() {
 async fn a_transient_refresh_failure_cools_the_account_and_clears_the_in_flight_mark() {
     let r = Router::start(fill_first(2)).await;
     r.fake.expire_access_tokens("acct-0");
-    r.fake.script_refresh(RefreshBehavior::Status(503, bodies::server_overloaded()));
+    r.fake
+        .script_refresh(RefreshBehavior::Status(503, bodies::server_overloaded()));
     let reply = r.turn("s", vec![user("hi")]).await;
     assert_eq!((reply.status, reply.account()), (200, Some("acct-1")));
     assert_eq!(r.state_of("acct-0"), ("cooling_down", Some("network_error")));

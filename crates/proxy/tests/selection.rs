@@ -181,14 +181,23 @@ async fn sessions_stay_on_their_account_across_a_restart() {
     let r = Router::start(Setup::new(3)).await;
     let mut homes = Vec::new();
     for i in 0..3 {
-        homes.push(r.turn(&format!("keep-{i}"), vec![user("1")]).await.account().unwrap().to_owned());
+        homes.push(
+            r.turn(&format!("keep-{i}"), vec![user("1")])
+                .await
+                .account()
+                .unwrap()
+                .to_owned(),
+        );
         r.clock.advance(MS);
     }
     assert_eq!(homes, ["acct-0", "acct-1", "acct-2"]);
     let r = r.restart().await;
     assert_eq!(r.status().sessions, 3);
     for i in [2, 1, 0] {
-        assert_eq!(r.turn(&format!("keep-{i}"), vec![user("2")]).await.account(), Some(homes[i].as_str()));
+        assert_eq!(
+            r.turn(&format!("keep-{i}"), vec![user("2")]).await.account(),
+            Some(homes[i].as_str())
+        );
         r.clock.advance(MS);
     }
     // state.json holds hashes, never the session keys themselves.
@@ -202,7 +211,10 @@ async fn accounts_past_the_preemptive_threshold_are_used_only_as_a_last_resort()
     r.fake.set_usage("acct-0", UsageState::used("pro", 98.0, 10.0));
     r.fake.set_usage("acct-1", UsageState::used("pro", 99.0, 10.0));
     for i in 0..3 {
-        assert_eq!(r.turn(&format!("warm-{i}"), vec![user("w")]).await.account(), Some(format!("acct-{i}").as_str()));
+        assert_eq!(
+            r.turn(&format!("warm-{i}"), vec![user("w")]).await.account(),
+            Some(format!("acct-{i}").as_str())
+        );
         r.clock.advance(MS);
     }
     assert_eq!(r.state_of("acct-0"), ("rate_limited", Some("preemptive")));
@@ -213,7 +225,10 @@ async fn accounts_past_the_preemptive_threshold_are_used_only_as_a_last_resort()
     // acct-2 runs out: the lowest reading is used anyway.
     r.fake.script("acct-2", Behavior::usage_limit_in(3600));
     let reply = r.anonymous().await;
-    assert_eq!((reply.status, reply.account(), reply.attempts()), (200, Some("acct-0"), Some(2)));
+    assert_eq!(
+        (reply.status, reply.account(), reply.attempts()),
+        (200, Some("acct-0"), Some(2))
+    );
     assert_eq!(r.state_of("acct-0"), ("ready", Some("preemptive_fallback")));
     assert_eq!(r.state_of("acct-1"), ("rate_limited", Some("preemptive")));
 }

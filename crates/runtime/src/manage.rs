@@ -62,7 +62,10 @@ fn find(doc: &AccountsFile, reference: &str) -> Result<usize, ManageError> {
 }
 
 fn account_ref(a: &StoredAccount) -> AccountRef {
-    AccountRef { id: a.id.clone().unwrap_or_default(), label: a.label.clone().unwrap_or_default() }
+    AccountRef {
+        id: a.id.clone().unwrap_or_default(),
+        label: a.label.clone().unwrap_or_default(),
+    }
 }
 
 pub fn remove(doc: &mut AccountsFile, reference: &str) -> Result<AccountRef, ManageError> {
@@ -72,11 +75,20 @@ pub fn remove(doc: &mut AccountsFile, reference: &str) -> Result<AccountRef, Man
 
 /// Enabling also clears the statuses that SPEC §4.2 keeps "until the user re-enables the
 /// account" (`not_entitled`, `disabled_by_upstream`); `needs_login` needs a login, not this.
-pub fn set_enabled(doc: &mut AccountsFile, reference: &str, enabled: bool) -> Result<AccountRef, ManageError> {
+pub fn set_enabled(
+    doc: &mut AccountsFile,
+    reference: &str,
+    enabled: bool,
+) -> Result<AccountRef, ManageError> {
     let idx = find(doc, reference)?;
     let a = &mut doc.accounts[idx];
     a.enabled = enabled;
-    if enabled && matches!(a.status, StoredStatus::NotEntitled | StoredStatus::DisabledByUpstream) {
+    if enabled
+        && matches!(
+            a.status,
+            StoredStatus::NotEntitled | StoredStatus::DisabledByUpstream
+        )
+    {
         a.status = StoredStatus::Ok;
         a.status_reason = None;
     }
@@ -96,7 +108,11 @@ fn check_label(doc: &AccountsFile, label: &str, except: Option<usize>) -> Result
     if !is_valid_label(label) {
         return Err(ManageError::InvalidLabel(label.to_owned()));
     }
-    let taken = doc.accounts.iter().enumerate().any(|(i, a)| Some(i) != except && a.label.as_deref() == Some(label));
+    let taken = doc
+        .accounts
+        .iter()
+        .enumerate()
+        .any(|(i, a)| Some(i) != except && a.label.as_deref() == Some(label));
     if taken {
         return Err(ManageError::LabelTaken(label.to_owned()));
     }
@@ -107,7 +123,11 @@ fn check_label(doc: &AccountsFile, label: &str, except: Option<usize>) -> Result
 /// duplicates are merged, keeping the freshest tokens). A merge keeps the existing id, pool
 /// position and enabled flag; fresher tokens replace the old ones and cure `needs_login` (they
 /// come from a new login), and a new plan cures `not_entitled`.
-pub fn add(doc: &mut AccountsFile, mut incoming: StoredAccount, now: Timestamp) -> Result<Added, ManageError> {
+pub fn add(
+    doc: &mut AccountsFile,
+    mut incoming: StoredAccount,
+    now: Timestamp,
+) -> Result<Added, ManageError> {
     let given_label = incoming.label.clone().filter(|l| !l.is_empty());
     let given_linked = incoming.linked_auth_json.clone();
     let ids: Vec<String> = doc.accounts.iter().filter_map(|a| a.id.clone()).collect();
@@ -121,7 +141,11 @@ pub fn add(doc: &mut AccountsFile, mut incoming: StoredAccount, now: Timestamp) 
         if let Some(label) = given_label {
             incoming.label = Some(label);
         }
-        let added = Added { id: incoming.id.clone().unwrap_or_default(), label: incoming.label.clone().unwrap_or_default(), created: true };
+        let added = Added {
+            id: incoming.id.clone().unwrap_or_default(),
+            label: incoming.label.clone().unwrap_or_default(),
+            created: true,
+        };
         doc.accounts.push(incoming);
         return Ok(added);
     };
@@ -155,15 +179,25 @@ pub fn add(doc: &mut AccountsFile, mut incoming: StoredAccount, now: Timestamp) 
     if let Some(label) = given_label {
         existing.label = Some(label);
     }
-    Ok(Added { id: existing.id.clone().unwrap_or_default(), label: existing.label.clone().unwrap_or_default(), created: false })
+    Ok(Added {
+        id: existing.id.clone().unwrap_or_default(),
+        label: existing.label.clone().unwrap_or_default(),
+        created: false,
+    })
 }
 
 /// The account `incoming` duplicates: same identity, or (for records without claims) the same
 /// refresh token.
 fn same_account(doc: &AccountsFile, incoming: &StoredAccount) -> Option<usize> {
     match normalize::identity_of(incoming) {
-        Some(ident) => doc.accounts.iter().position(|a| normalize::identity_of(a).as_ref() == Some(&ident)),
-        None => doc.accounts.iter().position(|a| a.tokens.refresh_token == incoming.tokens.refresh_token),
+        Some(ident) => doc
+            .accounts
+            .iter()
+            .position(|a| normalize::identity_of(a).as_ref() == Some(&ident)),
+        None => doc
+            .accounts
+            .iter()
+            .position(|a| a.tokens.refresh_token == incoming.tokens.refresh_token),
     }
 }
 
@@ -172,12 +206,18 @@ impl Runtime {
         self.try_update_accounts(|doc, _| remove(doc, reference)).await
     }
 
-    pub async fn set_account_enabled(&self, reference: &str, enabled: bool) -> Result<AccountRef, ManageError> {
-        self.try_update_accounts(|doc, _| set_enabled(doc, reference, enabled)).await
+    pub async fn set_account_enabled(
+        &self,
+        reference: &str,
+        enabled: bool,
+    ) -> Result<AccountRef, ManageError> {
+        self.try_update_accounts(|doc, _| set_enabled(doc, reference, enabled))
+            .await
     }
 
     pub async fn set_account_label(&self, reference: &str, label: &str) -> Result<AccountRef, ManageError> {
-        self.try_update_accounts(|doc, _| set_label(doc, reference, label)).await
+        self.try_update_accounts(|doc, _| set_label(doc, reference, label))
+            .await
     }
 
     pub async fn add_account(&self, account: StoredAccount) -> Result<Added, ManageError> {

@@ -23,9 +23,12 @@ fn account(workspace: &str, user: &str, plan: &str, exp: i64, refresh: &str) -> 
 /// Three completed accounts: pro-1, pro-2, plus-1.
 fn doc() -> AccountsFile {
     let mut doc = AccountsFile::default();
-    doc.accounts.push(account("ws-a", "u-a", "pro", 1_800_003_600, "rt-a"));
-    doc.accounts.push(account("ws-b", "u-b", "pro", 1_800_003_600, "rt-b"));
-    doc.accounts.push(account("ws-c", "u-c", "plus", 1_800_003_600, "rt-c"));
+    doc.accounts
+        .push(account("ws-a", "u-a", "pro", 1_800_003_600, "rt-a"));
+    doc.accounts
+        .push(account("ws-b", "u-b", "pro", 1_800_003_600, "rt-b"));
+    doc.accounts
+        .push(account("ws-c", "u-c", "plus", 1_800_003_600, "rt-c"));
     complete_all(&mut doc.accounts, NOW);
     doc
 }
@@ -52,10 +55,22 @@ fn resolve_tries_id_then_label_then_index() {
 #[test]
 fn label_is_validated_and_unique() {
     let mut doc = doc();
-    assert!(matches!(set_label(&mut doc, "1", "has space"), Err(ManageError::InvalidLabel(_))));
-    assert!(matches!(set_label(&mut doc, "1", &"x".repeat(65)), Err(ManageError::InvalidLabel(_))));
-    assert!(matches!(set_label(&mut doc, "1", "pro-2"), Err(ManageError::LabelTaken(_))));
-    assert!(matches!(set_label(&mut doc, "9", "work"), Err(ManageError::NotFound(_))));
+    assert!(matches!(
+        set_label(&mut doc, "1", "has space"),
+        Err(ManageError::InvalidLabel(_))
+    ));
+    assert!(matches!(
+        set_label(&mut doc, "1", &"x".repeat(65)),
+        Err(ManageError::InvalidLabel(_))
+    ));
+    assert!(matches!(
+        set_label(&mut doc, "1", "pro-2"),
+        Err(ManageError::LabelTaken(_))
+    ));
+    assert!(matches!(
+        set_label(&mut doc, "9", "work"),
+        Err(ManageError::NotFound(_))
+    ));
     assert_eq!(labels(&doc), ["pro-1", "pro-2", "plus-1"]);
     // Its own label again is fine.
     assert_eq!(set_label(&mut doc, "pro-1", "pro-1").unwrap().label, "pro-1");
@@ -81,7 +96,11 @@ fn enabling_clears_statuses_kept_until_re_enabled() {
     assert_eq!(doc.accounts[0].status, StoredStatus::Ok);
     assert_eq!(doc.accounts[0].status_reason, None);
     assert_eq!(doc.accounts[1].status, StoredStatus::Ok);
-    assert_eq!(doc.accounts[2].status, StoredStatus::NeedsLogin, "a dead login needs a new login");
+    assert_eq!(
+        doc.accounts[2].status,
+        StoredStatus::NeedsLogin,
+        "a dead login needs a new login"
+    );
 }
 
 #[test]
@@ -96,7 +115,12 @@ fn remove_by_reference() {
 #[test]
 fn add_creates_with_derived_or_given_label() {
     let mut doc = doc();
-    let a = add(&mut doc, account("ws-d", "u-d", "pro", 1_800_003_600, "rt-d"), NOW).unwrap();
+    let a = add(
+        &mut doc,
+        account("ws-d", "u-d", "pro", 1_800_003_600, "rt-d"),
+        NOW,
+    )
+    .unwrap();
     assert!(a.created);
     assert_eq!(a.label, "pro-3");
     let mut e = account("ws-e", "u-e", "team", 1_800_003_600, "rt-e");
@@ -121,13 +145,26 @@ fn add_merges_same_identity_keeping_fresher_tokens_and_curing_needs_login() {
     doc.accounts[1].status_reason = Some("refresh_failed".into());
     doc.accounts[1].enabled = false;
     // Older tokens of the same identity: merged, nothing replaced.
-    let stale = add(&mut doc, account("ws-b", "u-b", "pro", 1_800_000_100, "rt-b-old"), NOW).unwrap();
+    let stale = add(
+        &mut doc,
+        account("ws-b", "u-b", "pro", 1_800_000_100, "rt-b-old"),
+        NOW,
+    )
+    .unwrap();
     assert!(!stale.created);
     assert_eq!(doc.accounts[1].tokens.refresh_token, Secret::new("rt-b"));
     assert_eq!(doc.accounts[1].status, StoredStatus::NeedsLogin);
     // A new login: fresher tokens win and cure needs_login; id, position and enabled stay.
-    let fresh = add(&mut doc, account("ws-b", "u-b", "pro", 1_800_007_200, "rt-b-new"), NOW).unwrap();
-    assert_eq!((fresh.id.clone(), fresh.label.as_str(), fresh.created), (id_b.clone().unwrap(), "pro-2", false));
+    let fresh = add(
+        &mut doc,
+        account("ws-b", "u-b", "pro", 1_800_007_200, "rt-b-new"),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        (fresh.id.clone(), fresh.label.as_str(), fresh.created),
+        (id_b.clone().unwrap(), "pro-2", false)
+    );
     let b = &doc.accounts[1];
     assert_eq!(b.tokens.refresh_token, Secret::new("rt-b-new"));
     assert_eq!(b.status, StoredStatus::Ok);
@@ -135,7 +172,12 @@ fn add_merges_same_identity_keeping_fresher_tokens_and_curing_needs_login() {
     assert!(!b.enabled);
     assert_eq!(doc.accounts.len(), 3);
     // Another user of the same workspace is another account (Team seats).
-    let seat = add(&mut doc, account("ws-b", "u-b2", "team", 1_800_003_600, "rt-b2"), NOW).unwrap();
+    let seat = add(
+        &mut doc,
+        account("ws-b", "u-b2", "team", 1_800_003_600, "rt-b2"),
+        NOW,
+    )
+    .unwrap();
     assert!(seat.created);
 }
 
@@ -143,9 +185,23 @@ fn add_merges_same_identity_keeping_fresher_tokens_and_curing_needs_login() {
 fn add_with_new_plan_cures_not_entitled() {
     let mut doc = doc();
     doc.accounts[2].status = StoredStatus::NotEntitled;
-    add(&mut doc, account("ws-c", "u-c", "plus", 1_800_007_200, "rt-c2"), NOW).unwrap();
-    assert_eq!(doc.accounts[2].status, StoredStatus::NotEntitled, "same plan: still not entitled");
-    add(&mut doc, account("ws-c", "u-c", "pro", 1_800_010_000, "rt-c3"), NOW).unwrap();
+    add(
+        &mut doc,
+        account("ws-c", "u-c", "plus", 1_800_007_200, "rt-c2"),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.accounts[2].status,
+        StoredStatus::NotEntitled,
+        "same plan: still not entitled"
+    );
+    add(
+        &mut doc,
+        account("ws-c", "u-c", "pro", 1_800_010_000, "rt-c3"),
+        NOW,
+    )
+    .unwrap();
     assert_eq!(doc.accounts[2].status, StoredStatus::Ok);
     assert_eq!(doc.accounts[2].plan_type.as_deref(), Some("pro"));
 }

@@ -11,6 +11,7 @@
 //!   refreshed meanwhile, its tokens are adopted instead of presenting a spent one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use codex_router_core::Secret;
 use codex_router_core::account::NeedsLoginReason;
@@ -37,8 +38,16 @@ impl RefreshFailure {
     }
 }
 
+/// One account's refresh slot: the lock makes refreshes single flight; `attempts` lets a caller
+/// that waited see that a presentation happened meanwhile, and `last` what it gave.
+#[derive(Default)]
+pub(crate) struct RefreshGate {
+    attempts: AtomicU64,
+    last: tokio::sync::Mutex<Option<RefreshFailure>>,
+}
+
 impl Runtime {
-    fn refresh_gate(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn refresh_gate(&self, id: &str) -> Arc<RefreshGate> {
         self.inner
             .refresh_gates
             .lock()
@@ -51,8 +60,18 @@ impl Runtime {
     /// refreshed while we waited). `observed = None` forces a refresh.
     pub async fn refresh(&self, id: &str, observed: Option<&Secret>) -> Result<(), RefreshFailure> {
         let gate = self.refresh_gate(id);
+        let seen = gate.attempts.load(Ordering::Acquire);
         // Held across the issuer call on purpose: this is the single-flight guarantee.
-        let _flight = gate.lock().await;
+        let mut last = gate.last.lock().await;
+        // Someone presented the token while we waited: share their result instead of presenting
+        // again (after a network error the token may be spent; presenting it twice could cost
+        // the login).
+        if gate.attempts.load(Ordering::Acquire) != seen {
+            return match &*last {
+                Some(failure) => Err(failure.clone()),
+                None => Ok(()),
+            };
+        }
         // A refresh token the issuer refused for good is never presented again: only a new
         // login (new tokens, status reset) makes the account refreshable.
         let needs_login = self.with_pool_read(|p| {
@@ -81,10 +100,14 @@ impl Runtime {
         if let Some(path) = linked_path
             && self.adopt_linked(id, &path, &refresh_token).await
         {
+            *last = None;
+            gate.attempts.fetch_add(1, Ordering::AcqRel);
             return Ok(());
         }
         self.with_pool(|p| p.set_refreshing(id, true));
         let result = self.present(id, &refresh_token, crash_suspect).await;
+        *last = result.clone().err();
+        gate.attempts.fetch_add(1, Ordering::AcqRel);
         self.with_pool(|p| {
             p.set_refreshing(id, false);
             p.note_refresh(result.is_ok());

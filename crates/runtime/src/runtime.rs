@@ -51,7 +51,7 @@ pub(crate) struct Inner {
     pub(crate) pool: Mutex<Pool>,
     pub(crate) doc: Mutex<AccountsFile>,
     pub(crate) write_gate: Mutex<()>,
-    pub(crate) refresh_gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    pub(crate) refresh_gates: Mutex<HashMap<String, Arc<crate::refresh::RefreshGate>>>,
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,

@@ -299,3 +299,27 @@ async fn proactive_refresh_due_list() {
     assert_eq!(e.fake.refresh_calls(), 1);
     assert!(rt.refresh_due(rt.now()).is_empty());
 }
+
+#[tokio::test]
+async fn requests_waiting_on_a_failed_refresh_share_its_failure() {
+    // The answer never arrives (the token may be spent): the waiting callers must not present
+    // the same refresh token again on their own.
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    e.fake.script_refresh(RefreshBehavior::RotateThenDrop);
+    e.fake.set_refresh_delay(Duration::from_millis(100));
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    let observed = Secret::new(issued[0].access_token.clone());
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let (rt, id, observed) = (rt.clone(), id.clone(), observed.clone());
+        tasks.push(tokio::spawn(
+            async move { rt.refresh(&id, Some(&observed)).await },
+        ));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), Err(RefreshFailure::Transient(_))));
+    }
+    assert_eq!(e.fake.refresh_calls(), 1);
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+}
