@@ -37,7 +37,13 @@ pub fn read(state_path: &Path, codex_config: Option<&Path>, daemon_port: u16) ->
         .filter(|_| bound)
         .and_then(|s| s.get("config_path")?.as_str().map(str::to_owned))
         .or_else(|| codex_config.map(|p| p.display().to_string()));
-    Binding { bound, config_path, port, matches_daemon: port == Some(daemon_port), bypassed_by: Vec::new() }
+    Binding {
+        bound,
+        config_path,
+        port,
+        matches_daemon: port == Some(daemon_port),
+        bypassed_by: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -53,14 +59,23 @@ mod tests {
         assert!(!b.bound && !b.matches_daemon && b.port.is_none());
         assert_eq!(b.config_path, Some(codex.display().to_string()));
 
-        std::fs::write(&state, r#"{"config_path":"/x/config.toml","port":2456,"original_existed":true}"#).unwrap();
+        std::fs::write(
+            &state,
+            r#"{"config_path":"/x/config.toml","port":2456,"original_existed":true}"#,
+        )
+        .unwrap();
         let b = read(&state, Some(&codex), 2456);
         assert_eq!((b.bound, b.port, b.matches_daemon), (true, Some(2456), true));
         assert_eq!(b.config_path.as_deref(), Some("/x/config.toml"));
         assert!(!read(&state, None, 3000).matches_daemon);
 
         // review #48: a tampered port is not trusted.
-        for bad in [r#"{"port":0}"#, r#"{"port":70000}"#, r#"{"port":"2456"}"#, "{half"] {
+        for bad in [
+            r#"{"port":0}"#,
+            r#"{"port":70000}"#,
+            r#"{"port":"2456"}"#,
+            "{half",
+        ] {
             std::fs::write(&state, bad).unwrap();
             assert!(!read(&state, None, 2456).bound, "{bad}");
         }

@@ -13,8 +13,14 @@ use codex_router_settings::{
 };
 
 /// The variables that override settings (SPEC §8).
-const SETTINGS_VARS: [&str; 6] =
-    [ENV_LISTEN, ENV_UPSTREAM, ENV_ISSUER, ENV_LOG, ENV_FETCH_TIMEOUT_MS, ENV_STREAM_STALL_TIMEOUT_MS];
+const SETTINGS_VARS: [&str; 6] = [
+    ENV_LISTEN,
+    ENV_UPSTREAM,
+    ENV_ISSUER,
+    ENV_LOG,
+    ENV_FETCH_TIMEOUT_MS,
+    ENV_STREAM_STALL_TIMEOUT_MS,
+];
 
 #[derive(Clone, Debug, Default)]
 pub struct DaemonEnv {
@@ -26,8 +32,13 @@ pub struct DaemonEnv {
 impl DaemonEnv {
     /// Captures the settings variables and the Codex home through `env`.
     pub fn capture(env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let vars = SETTINGS_VARS.iter().filter_map(|&k| env(k).map(|v| (k, v))).collect();
-        let codex_config = codex_router_store::codex_home(env).ok().map(|home| home.join("config.toml"));
+        let vars = SETTINGS_VARS
+            .iter()
+            .filter_map(|&k| env(k).map(|v| (k, v)))
+            .collect();
+        let codex_config = codex_router_store::codex_home(env)
+            .ok()
+            .map(|home| home.join("config.toml"));
         Self { vars, codex_config }
     }
 

@@ -44,18 +44,14 @@ use codex_router_proxy::ProxyState;
 use codex_router_runtime::{Runtime, RuntimeOptions, SystemClock};
 use codex_router_settings::Settings;
 use codex_router_store::{DaemonInfo, RouterPaths};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use env::DaemonEnv;
 
-use crate::ipc::{Control, ControlHandler};
+use crate::ipc::Control;
 use crate::status::DaemonFacts;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// How long shut-down waits for control connections to finish their current request.
-const IPC_DRAIN: Duration = Duration::from_secs(5);
 
 /// Why the daemon could not run, for the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -88,14 +84,21 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     let paths = RouterPaths::resolve(env).context("finding the router home")?;
     paths.ensure_dirs().context("creating the router home")?;
     let daemon_lock = lifecycle::take_daemon_lock(&paths)?;
-    let text = codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
+    let text =
+        codex_router_settings::read_file(&paths.config).map_err(|e| StartError::Config(e.to_string()))?;
     let settings = codex_router_settings::load(text.as_deref(), env)
         .map_err(|e| StartError::Config(format!("{}: {e}", paths.config.display())))?;
     let _log_guard = logging::init(&paths.logs_dir, settings.log_filter.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     let shutdown = CancellationToken::new();
     lifecycle::watch_signals_on(&rt, shutdown.clone());
-    let opts = RunOptions { env: Some(DaemonEnv::capture(env)), ready: None };
+    let opts = RunOptions {
+        env: Some(DaemonEnv::capture(env)),
+        ready: None,
+    };
     let res = rt.block_on(run_with(paths, settings, shutdown, opts));
     if let Err(e) = &res {
         tracing::error!(error = %format!("{e:#}"), "codex-routerd stopped");
@@ -130,7 +133,11 @@ pub async fn run_with(
     let http = codex_router_oauth::client_builder(settings.upstream.connect_timeout)
         .build()
         .context("building the HTTP client")?;
-    let oauth = OAuthClient::new(http.clone(), settings.oauth.issuer.clone(), settings.oauth.client_id.clone());
+    let oauth = OAuthClient::new(
+        http.clone(),
+        settings.oauth.issuer.clone(),
+        settings.oauth.client_id.clone(),
+    );
     let runtime = Runtime::open(RuntimeOptions {
         paths: paths.clone(),
         pool_config: config::pool_config(&settings),
@@ -152,7 +159,12 @@ pub async fn run_with(
         codex_config: env.codex_config().map(PathBuf::from),
     };
     write_daemon_info(&paths, &facts)?;
-    let proxy = ProxyState::new(runtime.clone(), http, client_key.clone(), config::proxy_config(&settings));
+    let proxy = ProxyState::new(
+        runtime.clone(),
+        http,
+        client_key.clone(),
+        config::proxy_config(&settings),
+    );
     let control = Arc::new(Control::new(
         runtime.clone(),
         proxy.clone(),
@@ -163,40 +175,17 @@ pub async fn run_with(
         settings,
         shutdown.clone(),
     ));
-    let tasks = CancellationToken::new();
-    let flusher = tokio::spawn(runtime.clone().run_state_flusher(tasks.clone()));
-    tokio::spawn(runtime.clone().run_proactive_refresh(tasks.clone()));
-    let mut server = tokio::spawn(codex_router_proxy::serve(listener, proxy, shutdown.clone()));
-    let handler = Arc::new(ControlHandler::new(control.clone()));
-    let mut ipc = tokio::spawn(codex_router_ipc::serve(control_socket, handler, shutdown.clone()));
+    let serving = lifecycle::Serving::spawn(control, listener, control_socket);
     let n = runtime.snapshot().accounts.len();
     tracing::info!(listen = %local, accounts = n, version = VERSION, "codex-routerd ready");
     if let Some(ready) = opts.ready {
-        let _ = ready.send(Ready { listen: local, socket: paths.socket.clone() });
+        let _ = ready.send(Ready {
+            listen: local,
+            socket: paths.socket.clone(),
+        });
     }
-
     shutdown.cancelled().await;
-    let drain_timeout = control.settings.lock().proxy.drain_timeout;
-    tokio::join!(drain("proxy", &mut server, drain_timeout), drain("control socket", &mut ipc, IPC_DRAIN));
-    tasks.cancel();
-    // The flusher writes state.json once more as it stops: that is the one shut-down flush.
-    if flusher.await.is_err() {
-        runtime.flush_state().await.context("writing state.json at shutdown")?;
-    }
-    let _ = codex_router_store::remove_daemon_info(&paths.daemon_json);
-    tracing::info!("codex-routerd stopped");
-    Ok(())
-}
-
-/// Waits up to `limit` for a server task to finish its graceful stop, then ends it.
-async fn drain<T>(what: &str, task: &mut JoinHandle<T>, limit: Duration) {
-    match tokio::time::timeout(limit, &mut *task).await {
-        Ok(_) => tracing::info!("{what}: drained"),
-        Err(_) => {
-            tracing::warn!(timeout = ?limit, "{what}: drain window over; closing what is left");
-            task.abort();
-        }
-    }
+    serving.stop().await
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -213,7 +202,10 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 fn control_bind_error(e: IpcError, paths: &RouterPaths) -> anyhow::Error {
     match e {
         IpcError::AlreadyInUse { endpoint } => {
-            let pid = codex_router_store::read_daemon_info(&paths.daemon_json).ok().flatten().map(|i| i.pid);
+            let pid = codex_router_store::read_daemon_info(&paths.daemon_json)
+                .ok()
+                .flatten()
+                .map(|i| i.pid);
             let who = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
             anyhow::anyhow!("another codex-routerd{who} already answers on {endpoint}; stop it first")
         }

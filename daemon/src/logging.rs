@@ -37,7 +37,9 @@ pub fn init(logs_dir: &Path, filter: Option<&str>) -> anyhow::Result<WorkerGuard
         .with_writer(std::io::stderr.and(file))
         .with_filter_reloading();
     let handle = builder.reload_handle();
-    builder.try_init().map_err(|e| anyhow::anyhow!("installing the logger: {e}"))?;
+    builder
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("installing the logger: {e}"))?;
     let _ = RELOAD.set(Box::new(move |f| handle.reload(f).map_err(|e| e.to_string())));
     Ok(guard)
 }

@@ -126,12 +126,22 @@ pub struct WindowView {
 pub fn document(facts: &DaemonFacts, runtime: &Runtime) -> StatusDoc {
     let now = runtime.now();
     let snap = runtime.with_pool_read(|p| p.snapshot(now));
-    let binding = binding::read(&facts.bind_state, facts.codex_config.as_deref(), facts.listen.port());
+    let binding = binding::read(
+        &facts.bind_state,
+        facts.codex_config.as_deref(),
+        facts.listen.port(),
+    );
     build(facts, &snap, &runtime.storage(), binding, now)
 }
 
 /// The document from its parts; pure, so tests can pin every case.
-pub fn build(facts: &DaemonFacts, snap: &Snapshot, storage: &StorageInfo, binding: Binding, now: Timestamp) -> StatusDoc {
+pub fn build(
+    facts: &DaemonFacts,
+    snap: &Snapshot,
+    storage: &StorageInfo,
+    binding: Binding,
+    now: Timestamp,
+) -> StatusDoc {
     let storage = StorageSection {
         state: storage.state,
         path: storage.path.display().to_string(),
@@ -160,9 +170,12 @@ pub fn build(facts: &DaemonFacts, snap: &Snapshot, storage: &StorageInfo, bindin
 }
 
 fn empty_pool_hint(storage: &StorageSection) -> String {
-    let add = "add one with `codexctl accounts login` (or `codexctl accounts import` to reuse Codex's own login)";
+    let add =
+        "add one with `codexctl accounts login` (or `codexctl accounts import` to reuse Codex's own login)";
     match &storage.kept_aside {
-        Some(aside) => format!("accounts.json could not be read and was kept aside as {aside}; fix it, or {add}"),
+        Some(aside) => {
+            format!("accounts.json could not be read and was kept aside as {aside}; fix it, or {add}")
+        }
         None => format!("no accounts yet: {add}"),
     }
 }
@@ -186,7 +199,12 @@ fn counters(c: &Counters) -> CountersView {
 }
 
 fn last_error(e: &LastError) -> LastErrorView {
-    LastErrorView { at: e.at, account: e.account.clone(), kind: e.kind, http_status: e.http_status }
+    LastErrorView {
+        at: e.at,
+        account: e.account.clone(),
+        kind: e.kind,
+        http_status: e.http_status,
+    }
 }
 
 /// One account row; `accounts.list` extends the same row.

@@ -34,14 +34,19 @@ fn storage(state: &'static str, kept_aside: Option<&str>) -> StorageInfo {
 }
 
 fn unbound() -> Binding {
-    crate::binding::read(std::path::Path::new("/nonexistent/state.json"), Some("/c/config.toml".as_ref()), 2456)
+    crate::binding::read(
+        std::path::Path::new("/nonexistent/state.json"),
+        Some("/c/config.toml".as_ref()),
+        2456,
+    )
 }
 
 #[test]
 fn empty_pool_has_hint_and_nulls() {
     let snap = Pool::new(PoolConfig::default()).snapshot(T0);
     let now = T0.plus(Duration::from_millis(42_900));
-    let doc = serde_json::to_value(build(&facts(), &snap, &storage("missing", None), unbound(), now)).unwrap();
+    let doc =
+        serde_json::to_value(build(&facts(), &snap, &storage("missing", None), unbound(), now)).unwrap();
     assert_eq!(
         doc["daemon"],
         json!({"pid":4242,"version":"0.1.0","instance_id":"00ff","started_at":"2026-09-10T00:26:40Z",
@@ -51,12 +56,18 @@ fn empty_pool_has_hint_and_nulls() {
         doc["binding"],
         json!({"bound":false,"config_path":"/c/config.toml","port":null,"matches_daemon":false,"bypassed_by":[]})
     );
-    assert_eq!(doc["storage"], json!({"state":"missing","path":"/h/accounts.json","kept_aside":null,"reason":null}));
+    assert_eq!(
+        doc["storage"],
+        json!({"state":"missing","path":"/h/accounts.json","kept_aside":null,"reason":null})
+    );
     assert_eq!(doc["last_account"], json!(null));
     assert_eq!(doc["last_error"], json!(null));
     assert_eq!(doc["accounts"], json!([]));
     let hint = doc["hint"].as_str().unwrap();
-    assert!(hint.contains("codexctl accounts login") && hint.contains("codexctl accounts import"), "{hint}");
+    assert!(
+        hint.contains("codexctl accounts login") && hint.contains("codexctl accounts import"),
+        "{hint}"
+    );
     let counters = doc["counters"].as_object().unwrap();
     assert_eq!(counters.len(), 13);
     assert!(counters.values().all(|v| v == &json!(0)));
@@ -68,7 +79,12 @@ fn corrupt_storage_hint_names_the_kept_aside_file() {
     let st = storage("corrupt", Some("/h/accounts.json.corrupt-1"));
     let doc = serde_json::to_value(build(&facts(), &snap, &st, unbound(), T0)).unwrap();
     assert_eq!(doc["storage"]["kept_aside"], "/h/accounts.json.corrupt-1");
-    assert!(doc["hint"].as_str().unwrap().contains("/h/accounts.json.corrupt-1"));
+    assert!(
+        doc["hint"]
+            .as_str()
+            .unwrap()
+            .contains("/h/accounts.json.corrupt-1")
+    );
 }
 
 #[test]
@@ -83,11 +99,17 @@ fn account_rows_carry_cooldowns_and_quota_without_hint() {
     };
     pool.sync_accounts(vec![meta("a1", "pro-1"), meta("b2", "pro-2")]);
     let until = T0.plus(Duration::from_secs(3600));
-    pool.account_mut("a1").unwrap().cool_until(CoolReason::UsageLimit, until);
+    pool.account_mut("a1")
+        .unwrap()
+        .cool_until(CoolReason::UsageLimit, until);
     pool.set_quota(
         "a1",
         QuotaReading {
-            primary: Some(QuotaWindow { used_percent: 100.0, window_minutes: Some(300), resets_at: Some(until) }),
+            primary: Some(QuotaWindow {
+                used_percent: 100.0,
+                window_minutes: Some(300),
+                resets_at: Some(until),
+            }),
             secondary: None,
             source: QuotaSource::Headers,
             read_at: T0,

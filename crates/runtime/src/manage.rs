@@ -226,6 +226,8 @@ impl Runtime {
 
     /// Like [`Runtime::update_accounts`], but an error from `f` (which then changed nothing)
     /// skips the write.
+    /// Pool statuses are copied in first (see [`Runtime::copy_pool_statuses`]), so `enable`
+    /// sees the `not_entitled` it must clear.
     async fn try_update_accounts<R>(
         &self,
         f: impl FnOnce(&mut AccountsFile, Timestamp) -> Result<R, ManageError>,
@@ -233,6 +235,7 @@ impl Runtime {
         let now = self.now();
         let r = {
             let mut doc = self.inner.doc.lock();
+            self.copy_pool_statuses(&mut doc);
             let r = f(&mut doc, now)?;
             normalize::merge_duplicates(&mut doc.accounts);
             complete_all(&mut doc.accounts, now);

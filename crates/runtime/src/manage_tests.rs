@@ -205,3 +205,44 @@ fn add_with_new_plan_cures_not_entitled() {
     assert_eq!(doc.accounts[2].status, StoredStatus::Ok);
     assert_eq!(doc.accounts[2].plan_type.as_deref(), Some("pro"));
 }
+
+/// A status the pool set but has not copied to the file yet survives an unrelated edit, and is
+/// what `enable` clears.
+#[tokio::test]
+async fn edits_keep_a_status_still_on_its_way_to_the_file() {
+    use codex_router_core::account::AccountStatus;
+    let home = tempfile::tempdir().unwrap();
+    let paths = codex_router_store::RouterPaths::from_home(home.path().to_path_buf());
+    paths.ensure_dirs().unwrap();
+    codex_router_store::save_accounts(&paths.accounts, &doc()).unwrap();
+    let http = codex_router_oauth::client_builder(std::time::Duration::from_secs(1))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let rt = Runtime::open(crate::RuntimeOptions {
+        paths: paths.clone(),
+        pool_config: Default::default(),
+        oauth: codex_router_oauth::OAuthClient::new(http, "http://127.0.0.1:9", "client"),
+        clock: std::sync::Arc::new(crate::ManualClock::new(NOW)),
+    })
+    .unwrap();
+    let id = rt.accounts()[0].id.clone().unwrap();
+    rt.with_pool(|p| p.account_mut(&id).unwrap().status = AccountStatus::NotEntitled);
+    rt.set_account_label("2", "other").await.unwrap();
+    assert_eq!(
+        rt.with_pool_read(|p| p.account(&id).unwrap().status),
+        AccountStatus::NotEntitled
+    );
+    assert_eq!(rt.accounts()[0].status, StoredStatus::NotEntitled);
+    rt.set_account_enabled(&id, true).await.unwrap();
+    assert_eq!(
+        rt.with_pool_read(|p| p.account(&id).unwrap().status),
+        AccountStatus::Ok
+    );
+    let on_disk = match codex_router_store::load_accounts(&paths.accounts).unwrap() {
+        codex_router_store::JsonLoad::Loaded(f) => f,
+        _ => panic!("accounts.json unreadable"),
+    };
+    assert_eq!(on_disk.accounts[0].status, StoredStatus::Ok);
+    assert_eq!(on_disk.accounts[1].label.as_deref(), Some("other"));
+}

@@ -195,6 +195,7 @@ impl Runtime {
         let now = self.now();
         let r = {
             let mut doc = self.inner.doc.lock();
+            self.copy_pool_statuses(&mut doc);
             let r = f(&mut doc);
             normalize::merge_duplicates(&mut doc.accounts);
             complete_all(&mut doc.accounts, now);
@@ -205,6 +206,20 @@ impl Runtime {
         self.persist_accounts().await?;
         self.mark_changed();
         Ok(r)
+    }
+
+    /// The pool leads on account status: a request marks `not_entitled` there first and copies
+    /// it into the document from a spawned task. So the pool's statuses are copied in before any
+    /// edit of the document, or the resync after it would revert a change still on its way to
+    /// the file.
+    pub(crate) fn copy_pool_statuses(&self, doc: &mut AccountsFile) {
+        let pool = self.inner.pool.lock();
+        for a in &mut doc.accounts {
+            let leading = a.id.as_deref().and_then(|id| pool.account(id)).map(|p| p.status);
+            if let Some(status) = leading.filter(|s| *s != normalize::status_of(a)) {
+                normalize::set_status(a, status);
+            }
+        }
     }
 
     /// Copies the pool's persistent status of `id` into the document and writes it.

@@ -8,8 +8,8 @@ use codex_router_core::account::State;
 use codex_router_ipc::RpcError;
 use codex_router_ipc::protocol::ErrorCode;
 use codex_router_ipc::protocol::methods::{
-    AccountParams, AccountResult, AddAccountParams, AddAccountResult, LabelParams, RefreshOutcome, RefreshParams,
-    RefreshResult, RefreshTarget,
+    AccountParams, AccountResult, AddAccountParams, AddAccountResult, LabelParams, RefreshOutcome,
+    RefreshParams, RefreshResult, RefreshTarget,
 };
 use codex_router_runtime::{AccountRef, ManageError, RefreshFailure};
 use codex_router_store::StoredAccount;
@@ -46,7 +46,9 @@ pub(super) fn list(ctl: &Control) -> Result<Value, RpcError> {
                 source: a.and_then(|a| a.source.clone()),
                 enabled: a.is_none_or(|a| a.enabled),
                 added_at: a.and_then(|a| a.added_at),
-                linked_auth_json: a.and_then(|a| a.linked_auth_json.as_ref()).map(|p| p.display().to_string()),
+                linked_auth_json: a
+                    .and_then(|a| a.linked_auth_json.as_ref())
+                    .map(|p| p.display().to_string()),
             }
         })
         .collect();
@@ -58,31 +60,55 @@ pub(super) async fn add(ctl: &Control, params: AddAccountParams) -> Result<Value
         // serde quotes offending string values; cut there so a misplaced token is never echoed.
         let text = e.to_string();
         let safe = text.split('"').next().unwrap_or_default().trim_end();
-        RpcError::invalid_params(format!("`account` is not an accounts.json account record: {safe}"))
+        RpcError::invalid_params(format!(
+            "`account` is not an accounts.json account record: {safe}"
+        ))
     })?;
     if account.tokens.access_token.is_empty() || account.tokens.refresh_token.is_empty() {
-        return Err(RpcError::invalid_params("`account.tokens` needs an access_token and a refresh_token"));
+        return Err(RpcError::invalid_params(
+            "`account.tokens` needs an access_token and a refresh_token",
+        ));
     }
     let added = ctl.runtime.add_account(account).await.map_err(manage_error)?;
-    let verb = if added.created { "added" } else { "merged into the existing account" };
+    let verb = if added.created {
+        "added"
+    } else {
+        "merged into the existing account"
+    };
     tracing::info!(account = %added.label, "account {verb}");
-    to_json(&AddAccountResult { id: added.id, label: added.label, created: added.created })
+    to_json(&AddAccountResult {
+        id: added.id,
+        label: added.label,
+        created: added.created,
+    })
 }
 
 pub(super) async fn remove(ctl: &Control, p: AccountParams) -> Result<Value, RpcError> {
-    let r = ctl.runtime.remove_account(&p.account).await.map_err(manage_error)?;
+    let r = ctl
+        .runtime
+        .remove_account(&p.account)
+        .await
+        .map_err(manage_error)?;
     tracing::info!(account = %r.label, "account removed");
     reply(r)
 }
 
 pub(super) async fn set_enabled(ctl: &Control, p: AccountParams, enabled: bool) -> Result<Value, RpcError> {
-    let r = ctl.runtime.set_account_enabled(&p.account, enabled).await.map_err(manage_error)?;
+    let r = ctl
+        .runtime
+        .set_account_enabled(&p.account, enabled)
+        .await
+        .map_err(manage_error)?;
     tracing::info!(account = %r.label, enabled, "account switched");
     reply(r)
 }
 
 pub(super) async fn label(ctl: &Control, p: LabelParams) -> Result<Value, RpcError> {
-    let r = ctl.runtime.set_account_label(&p.account, &p.label).await.map_err(manage_error)?;
+    let r = ctl
+        .runtime
+        .set_account_label(&p.account, &p.label)
+        .await
+        .map_err(manage_error)?;
     tracing::info!(account = %r.label, "account relabelled");
     reply(r)
 }
@@ -93,7 +119,11 @@ pub(super) async fn label(ctl: &Control, p: LabelParams) -> Result<Value, RpcErr
 pub(super) async fn refresh(ctl: &Control, p: RefreshParams) -> Result<Value, RpcError> {
     let snap = ctl.runtime.snapshot();
     let targets: Vec<(String, String, bool)> = match p.target()? {
-        RefreshTarget::All => snap.accounts.iter().map(|a| (a.id.clone(), a.label.clone(), a.state == State::NeedsLogin)).collect(),
+        RefreshTarget::All => snap
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.label.clone(), a.state == State::NeedsLogin))
+            .collect(),
         RefreshTarget::Account(reference) => {
             let stored = ctl.runtime.accounts();
             let idx = codex_router_runtime::manage::resolve(&stored, &reference)
@@ -108,9 +138,17 @@ pub(super) async fn refresh(ctl: &Control, p: RefreshParams) -> Result<Value, Rp
         let res = if needs_login {
             Err("the account needs a new login: run `codexctl accounts login`".to_owned())
         } else {
-            ctl.runtime.refresh(&id, None).await.map_err(|e| refresh_message(&e))
+            ctl.runtime
+                .refresh(&id, None)
+                .await
+                .map_err(|e| refresh_message(&e))
         };
-        RefreshOutcome { id, label, ok: res.is_ok(), error: res.err() }
+        RefreshOutcome {
+            id,
+            label,
+            ok: res.is_ok(),
+            error: res.err(),
+        }
     });
     let accounts = futures_util::future::join_all(runs).await;
     to_json(&RefreshResult { accounts })
@@ -118,13 +156,18 @@ pub(super) async fn refresh(ctl: &Control, p: RefreshParams) -> Result<Value, Rp
 
 fn refresh_message(e: &RefreshFailure) -> String {
     match e {
-        RefreshFailure::Permanent => "the issuer refused the refresh token for good: run `codexctl accounts login`".to_owned(),
+        RefreshFailure::Permanent => {
+            "the issuer refused the refresh token for good: run `codexctl accounts login`".to_owned()
+        }
         RefreshFailure::Transient(_) | RefreshFailure::UnknownAccount => e.to_string(),
     }
 }
 
 fn reply(r: AccountRef) -> Result<Value, RpcError> {
-    to_json(&AccountResult { id: r.id, label: r.label })
+    to_json(&AccountResult {
+        id: r.id,
+        label: r.label,
+    })
 }
 
 fn manage_error(e: ManageError) -> RpcError {

@@ -19,8 +19,8 @@ use crate::config::{pool_config, proxy_config};
 
 pub(super) fn show(ctl: &Control) -> Result<Value, RpcError> {
     let text = codex_router_settings::read_file(&ctl.paths.config).map_err(settings_error)?;
-    let (file, entries) =
-        codex_router_settings::load_with_sources(text.as_deref(), &|k| ctl.env.get(k)).map_err(settings_error)?;
+    let (file, entries) = codex_router_settings::load_with_sources(text.as_deref(), &|k| ctl.env.get(k))
+        .map_err(settings_error)?;
     let running = ctl.settings.lock().clone();
     let (reload, restart) = split(&running, &file);
     let settings: Vec<Value> = entries
@@ -58,7 +58,11 @@ pub(super) async fn reload(ctl: &Control) -> Result<Value, RpcError> {
     ctl.proxy.set_config(proxy_config(&effective));
     if effective.oauth != old.oauth {
         let oauth = &effective.oauth;
-        ctl.runtime.set_oauth(OAuthClient::new(ctl.proxy.http.clone(), oauth.issuer.clone(), oauth.client_id.clone()));
+        ctl.runtime.set_oauth(OAuthClient::new(
+            ctl.proxy.http.clone(),
+            oauth.issuer.clone(),
+            oauth.client_id.clone(),
+        ));
     }
     *ctl.settings.lock() = effective;
     tracing::info!(applied = ?applied, needs_restart = ?needs_restart, "settings reloaded");
@@ -74,7 +78,10 @@ fn split(old: &Settings, new: &Settings) -> (Vec<&'static str>, Vec<&'static str
     if old.upstream.connect_timeout != new.upstream.connect_timeout {
         restart.push("upstream.connect_timeout");
     }
-    let live = changed_keys(old, new).into_iter().filter(|k| !restart.contains(k)).collect();
+    let live = changed_keys(old, new)
+        .into_iter()
+        .filter(|k| !restart.contains(k))
+        .collect();
     (live, restart)
 }
 
@@ -99,17 +106,36 @@ pub(crate) fn changed_keys(a: &Settings, b: &Settings) -> Vec<&'static str> {
         ("rotation.max_attempts", r.max_attempts != s.max_attempts),
         ("rotation.session_ttl", r.session_ttl != s.session_ttl),
         ("rotation.max_sessions", r.max_sessions != s.max_sessions),
-        ("rotation.preemptive_quota_percent", r.preemptive_quota_percent != s.preemptive_quota_percent),
-        ("rotation.rate_limit_default", r.rate_limit_default != s.rate_limit_default),
-        ("rotation.server_error_base", r.server_error_base != s.server_error_base),
-        ("rotation.network_error_base", r.network_error_base != s.network_error_base),
+        (
+            "rotation.preemptive_quota_percent",
+            r.preemptive_quota_percent != s.preemptive_quota_percent,
+        ),
+        (
+            "rotation.rate_limit_default",
+            r.rate_limit_default != s.rate_limit_default,
+        ),
+        (
+            "rotation.server_error_base",
+            r.server_error_base != s.server_error_base,
+        ),
+        (
+            "rotation.network_error_base",
+            r.network_error_base != s.network_error_base,
+        ),
         ("rotation.backoff_max", r.backoff_max != s.backoff_max),
         ("rotation.outage_accounts", r.outage_accounts != s.outage_accounts),
         ("rotation.outage_window", r.outage_window != s.outage_window),
-        ("quota.poll_interval", a.quota.poll_interval != b.quota.poll_interval),
+        (
+            "quota.poll_interval",
+            a.quota.poll_interval != b.quota.poll_interval,
+        ),
         ("log.filter", a.log_filter != b.log_filter),
     ];
-    checks.into_iter().filter(|(_, differs)| *differs).map(|(k, _)| k).collect()
+    checks
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Invalid settings are the caller's to fix: `invalid_params`, naming the key in `data`.

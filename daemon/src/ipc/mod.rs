@@ -163,7 +163,11 @@ impl Handler for ControlHandler {
 
 /// Decodes params; omitted params (`null`) read as `{}`.
 fn decode<T: DeserializeOwned>(method: &str, params: Value) -> Result<T, RpcError> {
-    let params = if params.is_null() { Value::Object(Default::default()) } else { params };
+    let params = if params.is_null() {
+        Value::Object(Default::default())
+    } else {
+        params
+    };
     Ok(decode_params(method, params)?)
 }
 
