@@ -47,68 +47,99 @@ pub fn bind_app_with(
     // Held until return: one read-modify-write at a time (review #50).
     let _lock = lock_blocking(&paths.lock)?;
     let mut notes = Vec::new();
-    let prior = take_prior(io, &paths, config_path, now, &mut notes)?;
-    let target = write_target(config_path);
-    for _ in 0..ATTEMPTS {
-        let current = read_optional(&target)?;
-        let mode = mode_of(&target)?;
-        let plan =
-            plan(config_path, current.as_deref(), prior.as_ref(), spec, now)?.with_mode(mode, prior.is_none());
-        if plan.unchanged(current.as_deref(), mode, prior.as_ref()) {
-            notes.push(Note::DesktopAppLimits);
-            return Ok(report(config_path, spec, false, &prior, notes));
-        }
-        if current.is_none()
-            && let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty())
-        {
-            ensure_dir(parent)?;
-        }
-        if let Err(err) = save_state(io, &paths, &plan, prior.as_ref()) {
-            undo(io, &paths, prior.as_ref());
-            return Err(err);
-        }
-        // Just before the rename: if Codex or the user wrote the file meanwhile, start over
-        // from what is there now rather than overwrite it.
-        if read_optional(&target)? != current {
-            continue;
-        }
-        if let Err(err) = io.write(&target, plan.bound.as_bytes(), 0o600) {
-            undo(io, &paths, prior.as_ref());
-            return Err(err);
-        }
-        notes.extend(plan.notes(current.is_none(), mode, spec));
-        return Ok(report(config_path, spec, true, &prior, notes));
+    let (prior, hint) = take_prior(io, &paths, config_path, now, &mut notes)?;
+    let job = Job {
+        io,
+        paths: &paths,
+        config_path,
+        prior: prior.as_ref(),
+        hint: hint.as_deref(),
+        spec,
+        now,
+    };
+    let mut saved = false;
+    let res = job.run(&mut saved);
+    if res.is_err() && saved {
+        undo(io, &paths, prior.as_ref());
     }
-    undo(io, &paths, prior.as_ref());
-    Err(BindError::ConfigKeptChanging {
-        path: config_path.to_owned(),
-        attempts: ATTEMPTS,
-    })
-}
-
-fn report(config_path: &Path, spec: &BindSpec, changed: bool, prior: &Option<Prior>, notes: Vec<Note>) -> BindReport {
-    BindReport {
+    let (changed, more_notes) = res?;
+    notes.extend(more_notes);
+    Ok(BindReport {
         config_path: config_path.to_owned(),
         port: spec.port,
         changed,
         first_bind: prior.is_none(),
         notes,
+    })
+}
+
+/// One bind, under the lock.
+struct Job<'a> {
+    io: Io<'a>,
+    paths: &'a BindPaths,
+    config_path: &'a Path,
+    prior: Option<&'a Prior>,
+    hint: Option<&'a str>,
+    spec: &'a BindSpec,
+    now: Timestamp,
+}
+
+impl Job<'_> {
+    /// Read, plan, save the state, re-read, write; up to [`ATTEMPTS`] times while the file
+    /// keeps changing. `saved` is set once `bind/` was written to, so the caller can undo it.
+    fn run(&self, saved: &mut bool) -> Result<(bool, Vec<Note>), BindError> {
+        let target = write_target(self.config_path);
+        for _ in 0..ATTEMPTS {
+            let current = read_optional(&target)?;
+            let mode = mode_of(&target)?;
+            let plan = plan(
+                self.config_path,
+                current.as_deref(),
+                self.prior,
+                self.hint,
+                self.spec,
+                self.now,
+            )?
+            .with_mode(mode, self.prior.is_none());
+            if plan.unchanged(current.as_deref(), mode, self.prior) {
+                return Ok((false, vec![Note::DesktopAppLimits]));
+            }
+            if current.is_none()
+                && let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty())
+            {
+                ensure_dir(parent)?;
+            }
+            *saved = true;
+            save_state(self.io, self.paths, &plan, self.prior)?;
+            // Just before the rename: if Codex or the user wrote the file meanwhile, start
+            // over from what is there now rather than overwrite it.
+            if read_optional(&target)? != current {
+                continue;
+            }
+            self.io.write(&target, plan.bound.as_bytes(), 0o600)?;
+            return Ok((true, plan.notes(current.is_none(), mode, self.spec)));
+        }
+        Err(BindError::ConfigKeptChanging {
+            path: self.config_path.to_owned(),
+            attempts: ATTEMPTS,
+        })
     }
 }
 
 /// The trusted state of an earlier bind, if any. Untrusted or stray files are moved aside
-/// (never deleted) and reported; the bind then starts afresh.
+/// (never deleted) and reported; the bind then starts afresh, with the original
+/// `model_provider` a damaged state still names as a hint.
 fn take_prior(
     io: Io<'_>,
     paths: &BindPaths,
     config_path: &Path,
     now: Timestamp,
     notes: &mut Vec<Note>,
-) -> Result<Option<Prior>, BindError> {
+) -> Result<(Option<Prior>, Option<String>), BindError> {
     match load(paths)? {
         Loaded::Valid { state, raw, .. } => {
             check_same_config(paths, &state, config_path)?;
-            Ok(Some(Prior { state, raw }))
+            Ok((Some(Prior { state, raw }), None))
         }
         Loaded::Invalid(invalid) => {
             let kept = keep_aside_all(io, paths, now)?;
@@ -116,21 +147,23 @@ fn take_prior(
                 reason: invalid.reason,
                 kept,
             });
-            Ok(None)
+            Ok((None, invalid.original_model_provider))
         }
         Loaded::Missing { stray_original } => {
-            if stray_original
-                && let Some(kept) = io.keep_aside(&paths.original, "stray", now.as_unix_ms())?
-            {
+            if stray_original && let Some(kept) = io.keep_aside(&paths.original, "stray", now.as_unix_ms())? {
                 notes.push(Note::StrayOriginalKeptAside { kept });
             }
-            Ok(None)
+            Ok((None, None))
         }
     }
 }
 
 /// Move `state.json` and `config.toml.orig` aside as `*.invalid-<ms>`.
-pub(crate) fn keep_aside_all(io: Io<'_>, paths: &BindPaths, now: Timestamp) -> Result<Vec<std::path::PathBuf>, BindError> {
+pub(crate) fn keep_aside_all(
+    io: Io<'_>,
+    paths: &BindPaths,
+    now: Timestamp,
+) -> Result<Vec<std::path::PathBuf>, BindError> {
     let mut kept = Vec::new();
     for path in [&paths.state, &paths.original] {
         kept.extend(io.keep_aside(path, "invalid", now.as_unix_ms())?);
@@ -139,7 +172,12 @@ pub(crate) fn keep_aside_all(io: Io<'_>, paths: &BindPaths, now: Timestamp) -> R
 }
 
 /// Write `config.toml.orig` (first bind) and `state.json`.
-fn save_state(io: Io<'_>, paths: &BindPaths, plan: &BindPlan, prior: Option<&Prior>) -> Result<(), BindError> {
+fn save_state(
+    io: Io<'_>,
+    paths: &BindPaths,
+    plan: &BindPlan,
+    prior: Option<&Prior>,
+) -> Result<(), BindError> {
     if prior.is_none() {
         match &plan.original {
             Some(original) => io.write(&paths.original, original, 0o600)?,

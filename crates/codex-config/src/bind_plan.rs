@@ -5,7 +5,7 @@ use std::path::Path;
 
 use codex_router_core::Timestamp;
 
-use crate::edit::{bind, strip_binding};
+use crate::edit::{bind, strip};
 use crate::error::BindError;
 use crate::inspect::inspect;
 use crate::provider::BindSpec;
@@ -19,7 +19,7 @@ pub(crate) struct Prior {
     pub(crate) raw: Vec<u8>,
 }
 
-#[derive(Debug)]
+/// No `Debug`: `bound` holds the client key.
 pub(crate) struct BindPlan {
     /// The new `config.toml`.
     pub(crate) bound: String,
@@ -37,14 +37,20 @@ pub(crate) fn as_text<'a>(config_path: &Path, bytes: &'a [u8]) -> Result<&'a str
     })
 }
 
+/// `hint`: the original `model_provider` a damaged state still named, put back in the
+/// original if the file turns out to be bound already.
 pub(crate) fn plan(
     config_path: &Path,
     current: Option<&[u8]>,
     prior: Option<&Prior>,
+    hint: Option<&str>,
     spec: &BindSpec,
     now: Timestamp,
 ) -> Result<BindPlan, BindError> {
-    let text = current.map(|b| as_text(config_path, b)).transpose()?.unwrap_or("");
+    let text = current
+        .map(|b| as_text(config_path, b))
+        .transpose()?
+        .unwrap_or("");
     let bound = bind(text, spec).map_err(|e| e.at(config_path))?;
     let bound_sha256 = sha256_hex(bound.as_bytes());
     if let Some(prior) = prior {
@@ -66,7 +72,7 @@ pub(crate) fn plan(
     let (original, adopted) = match current {
         None => (None, Vec::new()),
         Some(bytes) => {
-            let stripped = strip_binding(text).map_err(|e| e.at(config_path))?;
+            let stripped = strip(text, hint).map_err(|e| e.at(config_path))?;
             if stripped.found.is_empty() {
                 (Some(bytes.to_vec()), Vec::new())
             } else {
@@ -75,9 +81,11 @@ pub(crate) fn plan(
         }
     };
     let original_model_provider = match &original {
-        Some(bytes) => inspect(as_text(config_path, bytes)?)
-            .map_err(|e| e.at(config_path))?
-            .model_provider,
+        Some(bytes) => {
+            inspect(as_text(config_path, bytes)?)
+                .map_err(|e| e.at(config_path))?
+                .model_provider
+        }
         None => None,
     };
     let state = BindState {
@@ -133,7 +141,10 @@ impl BindPlan {
         if let Ok(binding) = inspect(&self.bound)
             && !binding.has_profiles_overriding.is_empty()
         {
-            let active = binding.active_profile.clone().filter(|_| binding.active_profile_bypasses());
+            let active = binding
+                .active_profile
+                .clone()
+                .filter(|_| binding.active_profile_bypasses());
             notes.push(Note::ProfilesBypass {
                 profiles: binding.has_profiles_overriding,
                 active,

@@ -12,7 +12,7 @@
 use toml_edit::DocumentMut;
 
 use crate::error::BindError;
-use crate::layout::{max_position, relocate, strip_separator, take_trailer};
+use crate::layout::{max_position, relocate, separator, strip_separator, take_trailer};
 use crate::provider::{BINDING_IDS, BindSpec, PROVIDER_ID, provider_table};
 use crate::tables::{self, Removed};
 use crate::text::{normalize, parse, restore};
@@ -33,7 +33,6 @@ pub fn bind(text: &str, spec: &BindSpec) -> Result<String, BindError> {
         .find_map(|id| removed.iter().position(|r| r.id == *id && r.header.is_some()))
         .map(|idx| removed.swap_remove(idx));
     give_back_comments(&mut doc, removed);
-    top_level::set(&mut doc, PROVIDER_ID);
 
     let mut table = provider_table(spec);
     match slot.and_then(|r| r.header) {
@@ -43,11 +42,17 @@ pub fn bind(text: &str, spec: &BindSpec) -> Result<String, BindError> {
         }
         None => {
             let trailer = take_trailer(&mut doc);
-            table.set_position(max_position(&doc) + 1);
-            table.decor_mut().set_prefix(format!("{trailer}\n"));
+            let pos = max_position(&doc) + 1;
+            table.set_position(pos);
+            table
+                .decor_mut()
+                .set_prefix(format!("{trailer}{}", separator(&doc, pos)));
         }
     }
     tables::insert(&mut doc, PROVIDER_ID, table)?;
+    // After the table, so that the blank line `set` may put before the first header is
+    // taken away by `strip` before the table goes.
+    top_level::set(&mut doc, PROVIDER_ID);
     Ok(restore(shape, &doc.to_string()))
 }
 
@@ -74,19 +79,27 @@ pub fn strip_binding(text: &str) -> Result<Stripped, BindError> {
     strip(text, None)
 }
 
-fn strip(text: &str, original_model_provider: Option<&str>) -> Result<Stripped, BindError> {
+/// [`strip_binding`], putting `original_model_provider` back if the top level named a binding.
+pub(crate) fn strip(text: &str, original_model_provider: Option<&str>) -> Result<Stripped, BindError> {
     let (shape, body) = normalize(text);
     let mut doc = parse(&body)?;
+    // The reverse of `bind`: the top-level key first, then the tables.
+    let pointed = top_level::get(&doc)
+        .ok()
+        .flatten()
+        .and_then(|current| BINDING_IDS.into_iter().find(|id| *id == current));
+    if pointed.is_some() {
+        match original_model_provider.filter(|id| !BINDING_IDS.contains(id)) {
+            Some(original) => top_level::set(&mut doc, original),
+            None => top_level::remove(&mut doc),
+        }
+    }
     let removed = match tables::remove_bindings(&mut doc) {
         Ok(removed) => removed,
         // Not a table: then it holds no binding either.
         Err(BindError::UnexpectedShape { .. }) => Vec::new(),
         Err(err) => return Err(err),
     };
-    let pointed = top_level::get(&doc)
-        .ok()
-        .flatten()
-        .and_then(|current| BINDING_IDS.into_iter().find(|id| *id == current));
     let mut found: Vec<&'static str> = removed.iter().map(|r| r.id).chain(pointed).collect();
     found.sort_unstable();
     found.dedup();
@@ -97,12 +110,6 @@ fn strip(text: &str, original_model_provider: Option<&str>) -> Result<Stripped, 
         });
     }
     give_back_comments(&mut doc, removed);
-    if pointed.is_some() {
-        match original_model_provider.filter(|id| !BINDING_IDS.contains(id)) {
-            Some(original) => top_level::set(&mut doc, original),
-            None => top_level::remove(&mut doc),
-        }
-    }
     Ok(Stripped {
         text: restore(shape, &doc.to_string()),
         found,
@@ -113,7 +120,8 @@ fn strip(text: &str, original_model_provider: Option<&str>) -> Result<Stripped, 
 fn give_back_comments(doc: &mut DocumentMut, mut removed: Vec<Removed>) {
     removed.sort_by_key(|r| r.header.as_ref().map(|(pos, _)| *pos));
     for (pos, prefix) in removed.into_iter().filter_map(|r| r.header) {
-        relocate(doc, pos, strip_separator(&prefix));
+        let text = strip_separator(doc, pos, &prefix).to_owned();
+        relocate(doc, pos, &text);
     }
 }
 

@@ -49,7 +49,9 @@ pub enum BindError {
     #[error("{path} is not valid TOML ({problem}); fix it, then retry (nothing was changed)")]
     ConfigToml { path: PathBuf, problem: TomlProblem },
 
-    #[error("{path} is not UTF-8 text, so it cannot be Codex's config; fix it, then retry (nothing was changed)")]
+    #[error(
+        "{path} is not UTF-8 text, so it cannot be Codex's config; fix it, then retry (nothing was changed)"
+    )]
     NotUtf8 { path: PathBuf },
 
     /// A key the binding owns holds something Codex itself would reject.
@@ -57,7 +59,10 @@ pub enum BindError {
         "the top-level `{key}` in the Codex config is not {expected}; fix it by hand, then retry \
          (nothing was changed)"
     )]
-    UnexpectedShape { key: &'static str, expected: &'static str },
+    UnexpectedShape {
+        key: &'static str,
+        expected: &'static str,
+    },
 
     #[error("cannot read {path}: {source}; check that it belongs to this user and is readable")]
     Read { path: PathBuf, source: io::Error },

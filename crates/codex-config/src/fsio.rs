@@ -3,7 +3,7 @@
 //!
 //! Writes go through [`BindFs`] so tests can inject failures; [`RealFs`] is the store's
 //! [`codex_router_store::write_atomic`] (temp file, fsync, rename, directory fsync). The store
-//! retries its own transient errors, so what it returns is final ([`Exhausted`]) and is not
+//! retries its own transient errors, so what it returns is final (`Exhausted`) and is not
 //! retried again here; injected and other [`BindFs`] errors get this layer's retries: 6
 //! attempts pausing 10, 20, 40, 80, 160 ms.
 
@@ -87,7 +87,12 @@ impl Io<'_> {
     }
 
     /// Move `path` aside to `<name>.<tag>-<unix ms>` (a free name), if it exists.
-    pub(crate) fn keep_aside(&self, path: &Path, tag: &str, unix_ms: i64) -> Result<Option<PathBuf>, BindError> {
+    pub(crate) fn keep_aside(
+        &self,
+        path: &Path,
+        tag: &str,
+        unix_ms: i64,
+    ) -> Result<Option<PathBuf>, BindError> {
         if read_optional(path)?.is_none() {
             return Ok(None);
         }
@@ -185,7 +190,9 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), BindError> {
 /// through, so the link survives the atomic rename.
 pub(crate) fn write_target(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+        }
         _ => path.to_owned(),
     }
 }

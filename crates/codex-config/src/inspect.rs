@@ -45,9 +45,7 @@ impl Binding {
 
     /// Any trace of a binding, ours or the ancestor's, complete or not.
     pub fn carries_binding(&self) -> bool {
-        self.provider_table
-            || self.ancestor_binding
-            || self.model_provider.as_deref() == Some(PROVIDER_ID)
+        self.provider_table || self.ancestor_binding || self.model_provider.as_deref() == Some(PROVIDER_ID)
     }
 
     /// The active profile is one of those that bypass the binding.
@@ -63,12 +61,20 @@ impl Binding {
 pub fn inspect(text: &str) -> Result<Binding, BindError> {
     let (_, body) = normalize(text);
     let doc = parse(&body)?;
-    let model_provider = doc.get(MODEL_PROVIDER_KEY).and_then(Item::as_str).map(str::to_owned);
+    let model_provider = doc
+        .get(MODEL_PROVIDER_KEY)
+        .and_then(Item::as_str)
+        .map(str::to_owned);
     let providers = doc.get(MODEL_PROVIDERS_KEY).and_then(Item::as_table_like);
-    let ours = providers.and_then(|p| p.get(PROVIDER_ID)).and_then(Item::as_table_like);
+    let ours = providers
+        .and_then(|p| p.get(PROVIDER_ID))
+        .and_then(Item::as_table_like);
     let ancestor_binding = providers.is_some_and(|p| p.contains_key(ANCESTOR_PROVIDER_ID))
         || model_provider.as_deref() == Some(ANCESTOR_PROVIDER_ID);
-    let base_url = ours.and_then(|t| t.get("base_url")).and_then(Item::as_str).map(str::to_owned);
+    let base_url = ours
+        .and_then(|t| t.get("base_url"))
+        .and_then(Item::as_str)
+        .map(str::to_owned);
     let remote_compaction = ours
         .and_then(|t| t.get("capabilities"))
         .and_then(Item::as_table_like)

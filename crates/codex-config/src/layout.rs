@@ -18,10 +18,21 @@ pub(crate) fn prefix_of(decor: &Decor) -> String {
         .to_owned()
 }
 
-/// The prefix minus the one blank line the binding puts before its table header: a removed
-/// table gives back exactly what was there before it was added.
-pub(crate) fn strip_separator(prefix: &str) -> &str {
-    if prefix == "\n" || prefix.ends_with("\n\n") {
+/// The one blank line the binding puts before its table header when something is printed
+/// before it: [`separator`] adds it, [`strip_separator`] takes it away under the same
+/// condition, so a removed table gives back exactly what was there before it was added.
+pub(crate) fn separator(doc: &DocumentMut, pos: isize) -> &'static str {
+    let mut content_before = !doc.as_table().get_values().is_empty();
+    visit(doc.as_table(), &mut |table, is_array| {
+        content_before |= is_header(table, is_array) && table.position().is_some_and(|p| p < pos);
+    });
+    if content_before { "\n" } else { "" }
+}
+
+/// `prefix` without the blank line [`separator`] would have added at `pos`.
+pub(crate) fn strip_separator<'p>(doc: &DocumentMut, pos: isize, prefix: &'p str) -> &'p str {
+    let added = !separator(doc, pos).is_empty();
+    if added && (prefix == "\n" || prefix.ends_with("\n\n")) {
         &prefix[..prefix.len() - 1]
     } else {
         prefix
@@ -56,6 +67,19 @@ pub(crate) fn relocate(doc: &mut DocumentMut, after: isize, text: &str) {
     if text.is_empty() {
         return;
     }
+    let moved = with_next_header(doc, after, |decor| {
+        let prefix = format!("{text}{}", prefix_of(decor));
+        decor.set_prefix(prefix);
+    });
+    if !moved {
+        let trailer = format!("{text}{}", doc.trailing().as_str().unwrap_or_default());
+        doc.set_trailing(trailer);
+    }
+}
+
+/// Run `f` on the decor of the first header positioned after `after`; `false` if there is
+/// no such header.
+pub(crate) fn with_next_header(doc: &mut DocumentMut, after: isize, f: impl FnOnce(&mut Decor)) -> bool {
     let mut next: Option<isize> = None;
     visit(doc.as_table(), &mut |table, is_array| {
         if let Some(pos) = table.position().filter(|pos| *pos > after)
@@ -65,27 +89,23 @@ pub(crate) fn relocate(doc: &mut DocumentMut, after: isize, text: &str) {
             next = Some(pos);
         }
     });
-    let mut text = Some(text);
-    if let Some(target) = next {
-        visit_mut(doc.as_table_mut(), &mut |table, is_array| {
-            if table.position() == Some(target)
-                && is_header(table, is_array)
-                && let Some(text) = text.take()
-            {
-                let prefix = format!("{text}{}", prefix_of(table.decor()));
-                table.decor_mut().set_prefix(prefix);
-            }
-        });
-    }
-    if let Some(text) = text {
-        let trailer = format!("{text}{}", doc.trailing().as_str().unwrap_or_default());
-        doc.set_trailing(trailer);
-    }
+    let Some(target) = next else { return false };
+    let mut f = Some(f);
+    visit_mut(doc.as_table_mut(), &mut |table, is_array| {
+        if table.position() == Some(target)
+            && is_header(table, is_array)
+            && let Some(f) = f.take()
+        {
+            f(table.decor_mut());
+        }
+    });
+    true
 }
 
 /// Whether `table` is printed with a header of its own (and so prints its decor prefix).
 fn is_header(table: &Table, is_array: bool) -> bool {
-    is_array || (!table.is_dotted() && !(table.is_implicit() && table.get_values().is_empty()))
+    let hidden = table.is_dotted() || (table.is_implicit() && table.get_values().is_empty());
+    is_array || !hidden
 }
 
 /// Every table below `table`, depth first; the flag says whether it is an array-of-tables entry.

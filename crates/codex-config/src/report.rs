@@ -20,7 +20,10 @@ pub enum Note {
     /// A `config.toml.orig` without a state (a bind interrupted long ago) was moved aside.
     StrayOriginalKeptAside { kept: PathBuf },
     /// These profiles set a provider of their own; Codex run with them bypasses the router.
-    ProfilesBypass { profiles: Vec<String>, active: Option<String> },
+    ProfilesBypass {
+        profiles: Vec<String>,
+        active: Option<String>,
+    },
     /// Codex reads its config at session start.
     RestartCodex,
     /// What the desktop app cannot show while bound (SPEC §7).
@@ -78,7 +81,10 @@ impl fmt::Display for Note {
                     profiles.join(", ")
                 )?;
                 match active {
-                    Some(active) => write!(f, " (\"{active}\" is the default profile: Codex bypasses the router)"),
+                    Some(active) => write!(
+                        f,
+                        " (\"{active}\" is the default profile: Codex bypasses the router)"
+                    ),
                     None => Ok(()),
                 }
             }
@@ -94,13 +100,15 @@ impl fmt::Display for Note {
                 "remote compaction is on: a compacted conversation is readable by the account that \
                  compacted it only, so moving it to another account loses its earlier history",
             ),
-            Note::RestoredOriginal => f.write_str("config.toml was unchanged since the bind; restored the original bytes"),
+            Note::RestoredOriginal => {
+                f.write_str("config.toml was unchanged since the bind; restored the original bytes")
+            }
             Note::RemovedCreatedFile => {
                 f.write_str("config.toml did not exist before the bind and was unchanged; removed it")
             }
-            Note::KeptUserEdits => {
-                f.write_str("config.toml was edited since the bind; removed only the binding and kept the edits")
-            }
+            Note::KeptUserEdits => f.write_str(
+                "config.toml was edited since the bind; removed only the binding and kept the edits",
+            ),
             Note::ModeRestored { to } => write!(f, "restored config.toml's original mode {to:04o}"),
             Note::RecreatedDeletedFile => {
                 f.write_str("config.toml had been deleted since the bind; put the original back")

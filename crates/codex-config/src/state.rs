@@ -81,10 +81,12 @@ pub fn validate(state_json: &[u8], original: Option<&[u8]>) -> Result<BindState,
         reason,
         original_model_provider: raw.original_model_provider.clone(),
     };
-    let port = u16::try_from(raw.port)
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| invalid(format!("bind/state.json holds port {}, outside 1..65535", raw.port)))?;
+    let port = u16::try_from(raw.port).ok().filter(|p| *p != 0).ok_or_else(|| {
+        invalid(format!(
+            "bind/state.json holds port {}, outside 1..65535",
+            raw.port
+        ))
+    })?;
     if !is_sha256_hex(&raw.bound_sha256) {
         return Err(invalid("bind/state.json holds no valid bound_sha256".to_owned()));
     }

@@ -33,7 +33,9 @@ impl BindPaths {
 #[derive(Debug)]
 pub(crate) enum Loaded {
     /// No `state.json`. `stray_original`: a `config.toml.orig` is there anyway.
-    Missing { stray_original: bool },
+    Missing {
+        stray_original: bool,
+    },
     Valid {
         state: BindState,
         /// The verified original bytes (`None` when there was no original).
@@ -59,7 +61,11 @@ pub(crate) fn load(paths: &BindPaths) -> Result<Loaded, BindError> {
 
 /// A valid state must be about `config_path`: acting on another file's state would restore
 /// the wrong original.
-pub(crate) fn check_same_config(paths: &BindPaths, state: &BindState, config_path: &Path) -> Result<(), BindError> {
+pub(crate) fn check_same_config(
+    paths: &BindPaths,
+    state: &BindState,
+    config_path: &Path,
+) -> Result<(), BindError> {
     let same = state.config_path == config_path
         || matches!(
             (state.config_path.canonicalize(), config_path.canonicalize()),

@@ -83,7 +83,13 @@ mod tests {
     fn crlf_and_bom_survive_a_round_trip() {
         let text = "\u{feff}a = 1\r\n# c\r\n";
         let (shape, body) = normalize(text);
-        assert_eq!(shape, Shape { crlf: true, bom: true });
+        assert_eq!(
+            shape,
+            Shape {
+                crlf: true,
+                bom: true
+            }
+        );
         assert_eq!(body, "a = 1\n# c\n");
         assert_eq!(restore(shape, &body), text);
     }
@@ -91,7 +97,13 @@ mod tests {
     #[test]
     fn lf_text_is_left_alone() {
         let (shape, body) = normalize("a = 1\nb = 2");
-        assert_eq!(shape, Shape { crlf: false, bom: false });
+        assert_eq!(
+            shape,
+            Shape {
+                crlf: false,
+                bom: false
+            }
+        );
         assert_eq!(restore(shape, &body), "a = 1\nb = 2");
     }
 

@@ -8,7 +8,7 @@
 use toml_edit::{DocumentMut, Item, Value, value};
 
 use crate::error::BindError;
-use crate::layout::{prefix_of, relocate};
+use crate::layout::{prefix_of, relocate, with_next_header};
 use crate::provider::MODEL_PROVIDER_KEY;
 
 /// The top-level `model_provider`, if it is a string. Anything else there Codex would reject,
@@ -24,18 +24,23 @@ pub(crate) fn get(doc: &DocumentMut) -> Result<Option<&str>, BindError> {
 }
 
 /// Set the top-level `model_provider` to `id`: an existing value is replaced in place with its
-/// spacing and end-of-line comment; a missing key is added after the other root keys.
+/// spacing and end-of-line comment; a missing key is added after the other root keys. A key
+/// that is the root's only one gets a blank line between it and the first header, which
+/// [`remove`] takes away again.
 pub(crate) fn set(doc: &mut DocumentMut, id: &str) {
-    match doc.get_mut(MODEL_PROVIDER_KEY).and_then(Item::as_value_mut) {
-        Some(current) => {
-            let decor = current.decor().clone();
-            *current = Value::from(id);
-            *current.decor_mut() = decor;
-        }
-        None => {
-            doc.insert(MODEL_PROVIDER_KEY, value(id));
-        }
+    if let Some(current) = doc.get_mut(MODEL_PROVIDER_KEY).and_then(Item::as_value_mut) {
+        let decor = current.decor().clone();
+        *current = Value::from(id);
+        *current.decor_mut() = decor;
+        return;
     }
+    if doc.as_table().get_values().is_empty() {
+        with_next_header(doc, isize::MIN, |decor| {
+            let prefix = format!("\n{}", prefix_of(decor));
+            decor.set_prefix(prefix);
+        });
+    }
+    doc.insert(MODEL_PROVIDER_KEY, value(id));
 }
 
 /// Remove the top-level `model_provider`. Comment lines above it move to the next root key,
@@ -52,6 +57,14 @@ pub(crate) fn remove(doc: &mut DocumentMut) {
         .find(|(_, item)| item.is_value())
         .map(|(key, _)| key.to_owned());
     doc.remove(MODEL_PROVIDER_KEY);
+    if doc.as_table().get_values().is_empty() {
+        with_next_header(doc, isize::MIN, |decor| {
+            let prefix = prefix_of(decor);
+            if let Some(rest) = prefix.strip_prefix('\n') {
+                decor.set_prefix(rest.to_owned());
+            }
+        });
+    }
     if !prefix.contains('#') {
         return;
     }

@@ -128,19 +128,21 @@ fn nothing(outcome: UnbindOutcome, notes: Vec<Note>) -> UnbindPlan {
     }
 }
 
-/// A surgical edit; writing the same bytes with the same mode is no write at all.
+/// A surgical edit; writing the same bytes with the same mode is no write at all (the user
+/// removed the binding by hand, say).
 fn surgical(action: Action, current: &[u8], mode: Option<u32>, notes: Vec<Note>) -> UnbindPlan {
-    let action = match action {
-        Action::Write { bytes, mode: new_mode }
-            if bytes == current && mode.is_none_or(|m| m & 0o7777 == new_mode) =>
-        {
-            Action::Nothing
+    match action {
+        Action::Write {
+            bytes,
+            mode: new_mode,
+        } if bytes == current && mode.is_none_or(|m| m & 0o7777 == new_mode) => {
+            let notes = notes.into_iter().filter(|n| *n != Note::KeptUserEdits).collect();
+            nothing(UnbindOutcome::NothingToDo, notes)
         }
-        other => other,
-    };
-    UnbindPlan {
-        action,
-        outcome: UnbindOutcome::Surgical,
-        notes,
+        action => UnbindPlan {
+            action,
+            outcome: UnbindOutcome::Surgical,
+            notes,
+        },
     }
 }
