@@ -27,6 +27,13 @@ impl<'e> Ctx<'e> {
         (self.env)(key)
     }
 
+    /// `$CODEX_HOME/config.toml` (Codex's rule for its home), if a home can be found.
+    pub fn codex_config(&self) -> Option<std::path::PathBuf> {
+        codex_router_store::codex_home(self.env)
+            .ok()
+            .map(|h| h.join("config.toml"))
+    }
+
     pub fn env_fn(&self) -> &'e Env {
         self.env
     }
@@ -34,6 +41,10 @@ impl<'e> Ctx<'e> {
     /// A duration in milliseconds from an environment variable (test hooks such as
     /// `CODEXCTL_STOP_GRACE_MS`); `None` when unset or not a number.
     pub fn env_ms(&self, key: &str) -> Option<Duration> {
-        self.env(key)?.trim().parse::<u64>().ok().map(Duration::from_millis)
+        self.env(key)?
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_millis)
     }
 }

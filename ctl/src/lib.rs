@@ -13,8 +13,8 @@
 //!
 //! `docs/cli.md` documents every command, flag and exit code.
 
-pub mod cli;
 mod binding;
+pub mod cli;
 mod commands;
 mod ctx;
 pub mod exit;
@@ -40,6 +40,10 @@ pub fn run_with_env(cli: Cli, env: &ctx::Env) -> ExitCode {
 }
 
 fn run_inner(cli: &Cli, env: &ctx::Env) -> anyhow::Result<()> {
+    // Needs no router home: works on a machine where none can be found.
+    if let cli::Command::Completions(args) = &cli.command {
+        return commands::completions(args.shell);
+    }
     let ctx = ctx::Ctx::new(cli.json, env)?;
     // One thread is plenty for a CLI and keeps start-up cheap (mini-redis does the same).
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use codex_router_ipc::{IpcClient, IpcError};
 use codex_router_protocol::methods::{self, PingResult};
-use codex_router_store::{RouterPaths, read_lock_pid};
+use codex_router_store::{RouterPaths, read_lock_pid, try_lock};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -19,7 +19,7 @@ use crate::process;
 
 /// How long a `ping` may take. Short: a healthy daemon answers in microseconds, and a stopped
 /// or wedged one must not make every command hang.
-pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A connection to a daemon that answered `ping`.
 #[derive(Debug)]
@@ -32,10 +32,15 @@ pub struct Daemon {
 pub enum Liveness {
     Up(Daemon),
     /// Nothing listens on the socket and no live process is named by the lock.
-    Down { detail: String },
+    Down {
+        detail: String,
+    },
     /// Something is there but it is not a daemon we can talk to (starting, stopped, hung, or
     /// not the lock holder). `pid` is the lock holder's, when known.
-    Unresponsive { pid: Option<u32>, detail: String },
+    Unresponsive {
+        pid: Option<u32>,
+        detail: String,
+    },
 }
 
 impl Liveness {
@@ -77,7 +82,9 @@ pub async fn probe(paths: &RouterPaths) -> Liveness {
             };
         }
     };
-    let ping = client.call_with_timeout(methods::PING, json!({}), Some(PING_TIMEOUT)).await;
+    let ping = client
+        .call_with_timeout(methods::PING, json!({}), Some(PING_TIMEOUT))
+        .await;
     let ping = match ping.map_err(anyhow::Error::new).and_then(decode::<PingResult>) {
         Ok(ping) => ping,
         Err(err) => {
@@ -99,6 +106,24 @@ pub async fn probe(paths: &RouterPaths) -> Liveness {
     }
 }
 
+/// The pid holding `run/daemon.lock`, `None` when nobody holds it. Testing the lock takes it
+/// for an instant, so only commands about to start or stop a daemon call this; a daemon starting
+/// in that instant would fail "already running", which those commands then sort out.
+pub fn lock_holder(paths: &RouterPaths) -> anyhow::Result<Option<u32>> {
+    if !paths.daemon_lock.exists() {
+        return Ok(None);
+    }
+    match try_lock(&paths.daemon_lock)? {
+        Some(_free) => Ok(None),
+        None => read_lock_pid(&paths.daemon_lock).map(Some).ok_or_else(|| {
+            anyhow::anyhow!(
+                "a process holds {} but its pid is not recorded; stop it by hand",
+                paths.daemon_lock.display()
+            )
+        }),
+    }
+}
+
 /// Decodes a result into `T`, keeping the raw reply in the error when it does not fit
 /// (review #36).
 pub fn decode<T: DeserializeOwned>(value: Value) -> anyhow::Result<T> {
@@ -109,10 +134,16 @@ pub fn decode<T: DeserializeOwned>(value: Value) -> anyhow::Result<T> {
 impl Daemon {
     /// Calls `method`; the daemon's error answer becomes an error naming the method.
     pub async fn call(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
-        self.call_timeout(method, params, codex_router_ipc::DEFAULT_CALL_TIMEOUT).await
+        self.call_timeout(method, params, codex_router_ipc::DEFAULT_CALL_TIMEOUT)
+            .await
     }
 
-    pub async fn call_timeout(&mut self, method: &str, params: Value, timeout: Duration) -> anyhow::Result<Value> {
+    pub async fn call_timeout(
+        &mut self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         self.client
             .call_with_timeout(method, params, Some(timeout))
             .await

@@ -9,15 +9,45 @@ use std::path::{Path, PathBuf};
 
 pub const DAEMON_EXE: &str = "codex-routerd";
 
-/// Whether a process with this pid exists (a zombie counts). Only a hint: pids are recycled,
-/// so nothing decides "the daemon is up" from this alone (review #26).
+/// Whether a process with this pid runs. Only a hint: pids are recycled, so nothing decides "the
+/// daemon is up" from this alone (review #26).
 #[cfg(unix)]
 pub fn alive(pid: u32) -> bool {
-    let Some(pid) = to_pid(pid) else { return false };
-    match rustix::process::test_kill_process(pid) {
-        Ok(()) => true,
+    let Some(raw) = to_pid(pid) else { return false };
+    match rustix::process::test_kill_process(raw) {
+        Ok(()) => !is_zombie(pid),
         Err(err) => err != rustix::io::Errno::SRCH,
     }
+}
+
+/// Whether the pid exists at all, zombies included. Only a reaped process is gone for sure:
+/// a SIGKILLed multi-threaded daemon shows as a zombie while its other threads are still
+/// exiting and still hold its files (and so its lock).
+#[cfg(unix)]
+pub fn exists(pid: u32) -> bool {
+    let Some(raw) = to_pid(pid) else { return false };
+    !matches!(
+        rustix::process::test_kill_process(raw),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+#[cfg(not(unix))]
+pub fn exists(_pid: u32) -> bool {
+    true
+}
+
+/// A dead process nobody has reaped yet (its parent exited and, in a container, pid 1 may never
+/// reap it) still answers signal 0. Linux tells us in `/proc/<pid>/stat`; elsewhere assume not.
+#[cfg(unix)]
+fn is_zombie(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "Z")
 }
 
 #[cfg(not(unix))]
@@ -98,6 +128,21 @@ mod tests {
     #[test]
     fn this_process_is_alive() {
         assert!(alive(std::process::id()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_unreaped_child_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Wait for the exit without reaping: the zombie stays until `wait`.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !is_zombie(pid) {
+            assert!(std::time::Instant::now() < deadline, "child never exited");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(!alive(pid));
+        child.wait().unwrap();
     }
 
     #[test]

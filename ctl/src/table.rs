@@ -53,9 +53,6 @@ mod tests {
         let mut t = Table::new(&["#", "LABEL", "STATE"]);
         t.row(vec!["1".into(), "pro-1".into(), "ready".into()]);
         t.row(vec!["10".into(), "x".into(), String::new()]);
-        assert_eq!(
-            t.render(),
-            "#   LABEL  STATE\n1   pro-1  ready\n10  x\n"
-        );
+        assert_eq!(t.render(), "#   LABEL  STATE\n1   pro-1  ready\n10  x\n");
     }
 }

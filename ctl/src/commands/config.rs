@@ -23,25 +23,43 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &ConfigCommand) -> anyhow::Result<()> {
 }
 
 async fn show(ctx: &Ctx<'_>) -> anyhow::Result<()> {
-    let (rows, running) = match probe(&ctx.paths).await {
+    let (rows, pending) = match probe(&ctx.paths).await {
         Liveness::Up(mut daemon) => {
             let reply = daemon.call(methods::CONFIG_SHOW, json!({})).await?;
             match rows_of(&reply) {
-                Some(rows) => (rows, true),
+                Some(rows) => (rows, Some(pending_of(&reply))),
                 None if ctx.json => return output::json(&reply),
                 None => {
                     anyhow::bail!("unexpected config.show reply from codex-routerd: {reply}")
                 }
             }
         }
-        Liveness::Down { .. } | Liveness::Unresponsive { .. } => (local(ctx)?, false),
+        Liveness::Down { .. } | Liveness::Unresponsive { .. } => (local(ctx)?, None),
     };
     if ctx.json {
-        return output::json(&json!({
-            "daemon_running": running, "config_path": ctx.paths.config, "settings": rows,
-        }));
+        let mut doc = json!({
+            "daemon_running": pending.is_some(), "config_path": ctx.paths.config, "settings": rows,
+        });
+        if let Some((reload, restart)) = &pending {
+            doc["reload_pending"] = json!(reload);
+            doc["restart_pending"] = json!(restart);
+        }
+        return output::json(&doc);
     }
-    if !running {
+    if let Some((reload, restart)) = &pending {
+        if !reload.is_empty() {
+            output::error_line(&format!(
+                "codexctl: config.toml changed since the daemon read it; `codexctl config reload` applies: {}",
+                reload.join(", ")
+            ));
+        }
+        if !restart.is_empty() {
+            output::error_line(&format!(
+                "codexctl: changed keys that need `codexctl daemon restart`: {}",
+                restart.join(", ")
+            ));
+        }
+    } else {
         output::error_line(&format!(
             "codexctl: daemon is not running; computed from {} and this shell's environment",
             ctx.paths.config.display()
@@ -63,6 +81,18 @@ fn local(ctx: &Ctx<'_>) -> anyhow::Result<Vec<Value>> {
         .iter()
         .map(|e| json!({"key": e.key, "value": e.value, "source": e.source.to_string()}))
         .collect())
+}
+
+/// The daemon's `reload_pending` / `restart_pending` key lists (empty when absent).
+fn pending_of(reply: &Value) -> (Vec<String>, Vec<String>) {
+    let keys = |k: &str| -> Vec<String> {
+        reply
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    (keys("reload_pending"), keys("restart_pending"))
 }
 
 /// `[{key,value,source}]`, `{"settings"|"entries": [...]}`, or `{"<key>": {value, source}}`.
@@ -112,7 +142,10 @@ mod tests {
     fn daemon_reply_shapes() {
         let row = json!({"key": "proxy.listen", "value": "127.0.0.1:2456", "source": "default"});
         assert_eq!(rows_of(&json!([row.clone()])).unwrap(), vec![row.clone()]);
-        assert_eq!(rows_of(&json!({"settings": [row.clone()]})).unwrap(), vec![row.clone()]);
+        assert_eq!(
+            rows_of(&json!({"settings": [row.clone()]})).unwrap(),
+            vec![row.clone()]
+        );
         let map = json!({"proxy.listen": {"value": "127.0.0.1:2456", "source": "default"}});
         assert_eq!(rows_of(&map).unwrap(), vec![row]);
         assert!(rows_of(&json!({"weird": 1})).is_none());

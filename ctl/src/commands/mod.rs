@@ -8,6 +8,8 @@ mod daemon;
 mod status;
 pub mod status_render;
 
+pub use completions::run as completions;
+
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
 

@@ -42,7 +42,7 @@ fn show(ctx: &Ctx<'_>, snapshot: &Value) -> anyhow::Result<()> {
 
 /// Daemon down: say so, show the binding (a bound Codex is broken right now), exit 3.
 fn down(ctx: &Ctx<'_>, detail: &str) -> anyhow::Result<()> {
-    let binding = binding::local(&ctx.paths);
+    let binding = binding::local(&ctx.paths, ctx.codex_config().as_deref());
     if ctx.json {
         output::json(&json!({"daemon": null, "running": false, "detail": detail, "binding": binding}))?;
     } else {
@@ -55,7 +55,12 @@ fn down(ctx: &Ctx<'_>, detail: &str) -> anyhow::Result<()> {
 
 async fn watch(ctx: &Ctx<'_>, daemon: &mut Daemon) -> anyhow::Result<()> {
     let tty = std::io::stdout().is_terminal();
-    let mut events = pin!(daemon.client.subscribe(methods::STATUS_SUBSCRIBE, json!({})).await?);
+    let mut events = pin!(
+        daemon
+            .client
+            .subscribe(methods::STATUS_SUBSCRIBE, json!({}))
+            .await?
+    );
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last: Option<Value> = None;
     loop {

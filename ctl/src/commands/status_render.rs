@@ -24,17 +24,24 @@ pub fn render(status: &Value, now: Timestamp) -> anyhow::Result<String> {
     let get = |k: &str| obj.get(k).unwrap_or(&null);
     let mut out = String::new();
     out.push_str(&format!("daemon    {}\n", daemon_line(get("daemon"), now)));
-    out.push_str(&format!("binding   {}\n", binding::describe(get("binding"), true)));
+    out.push_str(&format!(
+        "binding   {}\n",
+        binding::describe(get("binding"), true)
+    ));
     if let Some(storage) = storage_line(get("storage")) {
         out.push_str(&format!("storage   {storage}\n"));
     }
     out.push_str(&format!("counters  {}\n", counters_line(get("counters"))));
-    out.push_str(&format!("last      {}\n", last_line(get("last_account"), get("last_error"), now)));
+    out.push_str(&format!(
+        "last      {}\n",
+        last_line(get("last_account"), get("last_error"), now)
+    ));
     out.push('\n');
     match get("accounts").as_array() {
         Some(rows) if !rows.is_empty() => out.push_str(&accounts_table(rows, now)),
+        // The daemon's own hint knows more (e.g. that accounts.json was kept aside).
         _ => {
-            out.push_str(NO_ACCOUNTS);
+            out.push_str(get("hint").as_str().unwrap_or(NO_ACCOUNTS));
             out.push('\n');
         }
     }
@@ -47,7 +54,11 @@ fn daemon_line(d: &Value, now: Timestamp) -> String {
         .and_then(Value::as_str)
         .and_then(|s| Timestamp::parse_rfc3339(s).ok())
         .map(|t| span(t.until(now)))
-        .or_else(|| d.get("uptime_s").and_then(Value::as_u64).map(|s| span(std::time::Duration::from_secs(s))))
+        .or_else(|| {
+            d.get("uptime_s")
+                .and_then(Value::as_u64)
+                .map(|s| span(std::time::Duration::from_secs(s)))
+        })
         .unwrap_or_else(|| "-".to_owned());
     format!(
         "running: pid {}, version {}, up {uptime}, listening on {}",
@@ -64,7 +75,8 @@ fn storage_line(s: &Value) -> Option<String> {
     match state {
         "ok" => None,
         "corrupt" => Some(format!(
-            "corrupt: {path} was unreadable and kept aside as {}; the pool started empty",
+            "corrupt: {path} was unreadable ({}) and kept aside as {}; the pool started empty",
+            text(s.get("reason")),
             text(s.get("kept_aside"))
         )),
         other => Some(format!("{other}: {path}")),
@@ -111,7 +123,16 @@ fn last_line(account: &Value, error: &Value, now: Timestamp) -> String {
 
 fn accounts_table(rows: &[Value], now: Timestamp) -> String {
     let mut t = Table::new(&[
-        "#", "LABEL", "STATE", "UNTIL", "PRIMARY", "SECONDARY", "REQ", "FAIL", "IN-FLIGHT", "LAST USED",
+        "#",
+        "LABEL",
+        "STATE",
+        "UNTIL",
+        "PRIMARY",
+        "SECONDARY",
+        "REQ",
+        "FAIL",
+        "IN-FLIGHT",
+        "LAST USED",
     ]);
     for (i, a) in rows.iter().enumerate() {
         let quota = a.get("quota");

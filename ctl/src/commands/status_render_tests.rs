@@ -38,11 +38,23 @@ fn at_one_hour() -> Timestamp {
 #[test]
 fn renders_every_part_of_the_snapshot() {
     let out = render(&sample(), at_one_hour()).unwrap();
-    assert!(out.contains("pid 4242, version 0.1.0, up 1h 00m, listening on 127.0.0.1:2456"), "{out}");
-    assert!(out.contains("bound: Codex sends its requests to port 2456"), "{out}");
+    assert!(
+        out.contains("pid 4242, version 0.1.0, up 1h 00m, listening on 127.0.0.1:2456"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bound: Codex sends its requests to port 2456"),
+        "{out}"
+    );
     assert!(!out.contains("storage"), "ok storage needs no line: {out}");
-    assert!(out.contains("12 requests, 14 upstream calls, 2 retries, 1 rotations"), "{out}");
-    assert!(out.contains("error 2m 00s ago on team-1: rate_limited (HTTP 429)"), "{out}");
+    assert!(
+        out.contains("12 requests, 14 upstream calls, 2 retries, 1 rotations"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error 2m 00s ago on team-1: rate_limited (HTTP 429)"),
+        "{out}"
+    );
     assert!(out.contains("12% of 5h, resets in 2h 03m"), "{out}");
     assert!(out.contains("3% of 7d, resets in 5d 0h"), "{out}");
     assert!(out.contains("rate_limited (usage_limit)  in 4h 00m"), "{out}");
@@ -69,7 +81,8 @@ fn missing_fields_show_as_dashes_and_non_objects_are_quoted_raw() {
 #[test]
 fn corrupt_storage_is_called_out() {
     let mut s = sample();
-    s["storage"] = json!({"state": "corrupt", "path": "/h/accounts.json", "kept_aside": "/h/accounts.json.corrupt-1"});
+    s["storage"] =
+        json!({"state": "corrupt", "path": "/h/accounts.json", "kept_aside": "/h/accounts.json.corrupt-1"});
     let out = render(&s, at_one_hour()).unwrap();
     assert!(out.contains("kept aside as /h/accounts.json.corrupt-1"), "{out}");
 }

@@ -80,7 +80,11 @@ fn with_emails(ctx: &Ctx<'_>, mut rows: Vec<Value>) -> Vec<Value> {
     for row in &mut rows {
         if row.get("email").is_none() {
             let id = row.get("id").and_then(Value::as_str);
-            let email = file.accounts.iter().find(|a| a.id.as_deref() == id).and_then(|a| a.email.clone());
+            let email = file
+                .accounts
+                .iter()
+                .find(|a| a.id.as_deref() == id)
+                .and_then(|a| a.email.clone());
             row["email"] = json!(email);
         }
     }
@@ -96,7 +100,10 @@ fn row_from_stored(a: &StoredAccount) -> Value {
     let (state, reason) = match (a.enabled, a.status) {
         (false, _) => ("disabled", Some("user")),
         (true, StoredStatus::Ok) => ("ready", None),
-        (true, StoredStatus::NeedsLogin) => ("needs_login", Some(a.status_reason.as_deref().unwrap_or("refresh_failed"))),
+        (true, StoredStatus::NeedsLogin) => (
+            "needs_login",
+            Some(a.status_reason.as_deref().unwrap_or("refresh_failed")),
+        ),
         (true, StoredStatus::DisabledByUpstream) => ("disabled", Some("disabled_by_upstream")),
         (true, StoredStatus::NotEntitled) => ("disabled", Some("not_entitled")),
     };

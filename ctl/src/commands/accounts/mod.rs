@@ -46,10 +46,8 @@ async fn edit(ctx: &Ctx<'_>, reference: &str, edit: Edit) -> anyhow::Result<()> 
             let done: AccountResult = decode(daemon.call(method, params).await?)?;
             (done.id, done.label, "daemon")
         }
-        Liveness::Unresponsive { detail, .. } => {
-            anyhow::bail!("{detail}; not editing accounts.json behind its back")
-        }
-        Liveness::Down { .. } => {
+        // Not answering: the file is ours only if run/daemon.lock is free, which `apply` checks.
+        Liveness::Down { .. } | Liveness::Unresponsive { .. } => {
             let (id, label) = offline::apply(&ctx.paths, reference, &edit)?;
             (id, label, "accounts.json")
         }
@@ -78,7 +76,11 @@ async fn refresh(ctx: &Ctx<'_>, args: &RefreshArgs) -> anyhow::Result<()> {
         None => RefreshParams::all(),
     };
     let raw = daemon
-        .call_timeout(methods::ACCOUNTS_REFRESH, serde_json::to_value(&params)?, REFRESH_TIMEOUT)
+        .call_timeout(
+            methods::ACCOUNTS_REFRESH,
+            serde_json::to_value(&params)?,
+            REFRESH_TIMEOUT,
+        )
         .await?;
     let result: RefreshResult = decode(raw.clone())?;
     if ctx.json {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use codex_router_core::label::is_valid_label;
 use codex_router_store::{
-    ACCOUNTS_VERSION, AccountsFile, RouterPaths, StoredAccount, StoredStatus, lock_with_timeout, save_accounts,
-    try_lock,
+    ACCOUNTS_VERSION, AccountsFile, RouterPaths, StoredAccount, StoredStatus, lock_with_timeout,
+    save_accounts, try_lock,
 };
 
 /// How long to wait for another `codexctl` that is writing the file.
@@ -70,7 +70,10 @@ pub fn apply(paths: &RouterPaths, reference: &str, edit: &Edit) -> anyhow::Resul
     let mut daemon_lock = try_lock(&paths.daemon_lock)?.with_context(|| {
         let holder = codex_router_store::read_lock_pid(&paths.daemon_lock)
             .map_or_else(String::new, |pid| format!(" (pid {pid})"));
-        format!("a codex-routerd{holder} is starting and holds run/daemon.lock; retry in a moment")
+        format!(
+            "a codex-routerd{holder} holds run/daemon.lock but does not answer (starting, or hung): not \
+             editing accounts.json behind its back; retry in a moment, or `codexctl daemon stop` it"
+        )
     })?;
     // Our pid, so a daemon that tries to start meanwhile names the real holder.
     daemon_lock.write_pid()?;
@@ -88,7 +91,11 @@ pub fn apply(paths: &RouterPaths, reference: &str, edit: &Edit) -> anyhow::Resul
 
 fn change(file: &mut AccountsFile, idx: usize, edit: &Edit) -> anyhow::Result<(String, String)> {
     if let Edit::Label(label) = edit
-        && file.accounts.iter().enumerate().any(|(i, a)| i != idx && a.label.as_deref() == Some(label))
+        && file
+            .accounts
+            .iter()
+            .enumerate()
+            .any(|(i, a)| i != idx && a.label.as_deref() == Some(label))
     {
         anyhow::bail!("the label {label:?} is already used by another account");
     }
@@ -99,7 +106,10 @@ fn change(file: &mut AccountsFile, idx: usize, edit: &Edit) -> anyhow::Result<(S
         Edit::Enable => {
             account.enabled = true;
             // Re-enabling is the user overruling the upstream's verdict (SPEC §4.2).
-            if matches!(account.status, StoredStatus::DisabledByUpstream | StoredStatus::NotEntitled) {
+            if matches!(
+                account.status,
+                StoredStatus::DisabledByUpstream | StoredStatus::NotEntitled
+            ) {
                 account.status = StoredStatus::Ok;
                 account.status_reason = None;
             }
@@ -119,7 +129,11 @@ fn change(file: &mut AccountsFile, idx: usize, edit: &Edit) -> anyhow::Result<(S
 /// An id, a label, or a 1-based index, in that order (SPEC §5), like the daemon resolves.
 pub fn resolve(accounts: &[StoredAccount], reference: &str) -> anyhow::Result<usize> {
     let by_id = accounts.iter().position(|a| a.id.as_deref() == Some(reference));
-    let by_label = || accounts.iter().position(|a| a.label.as_deref() == Some(reference));
+    let by_label = || {
+        accounts
+            .iter()
+            .position(|a| a.label.as_deref() == Some(reference))
+    };
     let by_index = || {
         reference
             .parse::<usize>()

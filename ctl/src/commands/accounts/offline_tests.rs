@@ -18,14 +18,7 @@ fn home_with(accounts: Vec<StoredAccount>) -> (tempfile::TempDir, RouterPaths) {
     let dir = tempfile::tempdir().unwrap();
     let paths = RouterPaths::from_home(dir.path().to_owned());
     paths.ensure_dirs().unwrap();
-    save_accounts(
-        &paths.accounts,
-        &AccountsFile {
-            version: 1,
-            accounts,
-        },
-    )
-    .unwrap();
+    save_accounts(&paths.accounts, &AccountsFile { version: 1, accounts }).unwrap();
     (dir, paths)
 }
 
@@ -58,7 +51,10 @@ fn edits_under_the_locks_and_writes_atomically() {
     assert!(!stored(&paths)[1].enabled);
     apply(&paths, "team-1", &Edit::Label("work".into())).unwrap();
     assert_eq!(stored(&paths)[1].label.as_deref(), Some("work"));
-    assert!(apply(&paths, "a1", &Edit::Label("work".into())).is_err(), "label taken");
+    assert!(
+        apply(&paths, "a1", &Edit::Label("work".into())).is_err(),
+        "label taken"
+    );
     assert!(apply(&paths, "a1", &Edit::Label("has space".into())).is_err());
     apply(&paths, "a1", &Edit::Remove).unwrap();
     assert_eq!(stored(&paths).len(), 1);

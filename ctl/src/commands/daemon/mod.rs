@@ -64,10 +64,10 @@ async fn status(ctx: &Ctx<'_>) -> anyhow::Result<()> {
                 return output::json(&info);
             }
             let field = |k: &str| crate::commands::status_render::text(info.get(k));
-            let uptime = info
-                .get("uptime_s")
-                .and_then(Value::as_u64)
-                .map_or_else(|| "-".to_owned(), |s| timefmt::span(std::time::Duration::from_secs(s)));
+            let uptime = info.get("uptime_s").and_then(Value::as_u64).map_or_else(
+                || "-".to_owned(),
+                |s| timefmt::span(std::time::Duration::from_secs(s)),
+            );
             output::print(&format!(
                 "codex-routerd is running\n  pid       {}\n  version   {}\n  instance  {}\n  listen    {}\n  \
                  started   {} (up {uptime})\n  socket    {}\n",

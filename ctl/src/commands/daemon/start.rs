@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::commands::daemon::describe;
 use crate::ctx::Ctx;
-use crate::liveness::{Daemon, Liveness, probe};
+use crate::liveness::{Daemon, Liveness, lock_holder, probe};
 use crate::{output, process};
 
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,7 +26,10 @@ pub async fn start(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     match probe(&ctx.paths).await {
         Liveness::Up(mut daemon) => return report(ctx, &mut daemon, false).await,
         // A daemon holds the lock but is not answering yet: most likely still starting.
-        Liveness::Unresponsive { pid: Some(pid), detail } => {
+        Liveness::Unresponsive {
+            pid: Some(pid),
+            detail,
+        } if lock_holder(&ctx.paths)?.is_some() => {
             return match wait_ready(ctx, None, timeout).await {
                 Ok(mut daemon) => report(ctx, &mut daemon, false).await,
                 Err(_) => anyhow::bail!(
@@ -36,7 +39,7 @@ pub async fn start(ctx: &Ctx<'_>) -> anyhow::Result<()> {
                 ),
             };
         }
-        Liveness::Unresponsive { pid: None, .. } | Liveness::Down { .. } => {}
+        Liveness::Unresponsive { .. } | Liveness::Down { .. } => {}
     }
     let exe = process::locate_daemon().context(
         "cannot find codex-routerd next to codexctl or on PATH; install both binaries side by side",
@@ -75,15 +78,24 @@ fn spawn_detached(exe: &Path, log_path: &Path) -> anyhow::Result<(Child, u64)> {
     {
         const DETACHED_PROCESS: u32 = 0x0000_0008;
         const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-        std::os::windows::process::CommandExt::creation_flags(&mut cmd, DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+        std::os::windows::process::CommandExt::creation_flags(
+            &mut cmd,
+            DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP,
+        );
     }
-    let child = cmd.spawn().with_context(|| format!("starting {}", exe.display()))?;
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", exe.display()))?;
     Ok((child, offset))
 }
 
 /// Waits for a `ping` answer. With `child`, its early exit ends the wait (unless another
 /// daemon answers meanwhile: two racing `start`s both succeed).
-async fn wait_ready(ctx: &Ctx<'_>, mut child: Option<&mut Child>, timeout: Duration) -> Result<Daemon, String> {
+async fn wait_ready(
+    ctx: &Ctx<'_>,
+    mut child: Option<&mut Child>,
+    timeout: Duration,
+) -> Result<Daemon, String> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(10);
     loop {
@@ -96,10 +108,14 @@ async fn wait_ready(ctx: &Ctx<'_>, mut child: Option<&mut Child>, timeout: Durat
             if let Liveness::Up(daemon) = probe(&ctx.paths).await {
                 return Ok(daemon);
             }
-            return Err(format!("codex-routerd exited ({status}) before it answered on its socket"));
+            return Err(format!(
+                "codex-routerd exited ({status}) before it answered on its socket"
+            ));
         }
         if Instant::now() >= deadline {
-            let pid = child.map(|c| format!(" (pid {}, still running)", c.id())).unwrap_or_default();
+            let pid = child
+                .map(|c| format!(" (pid {}, still running)", c.id()))
+                .unwrap_or_default();
             return Err(format!(
                 "codex-routerd{pid} did not answer on {} within {}s; giving up",
                 ctx.paths.socket.display(),
@@ -120,9 +136,13 @@ async fn report(ctx: &Ctx<'_>, daemon: &mut Daemon, started: bool) -> anyhow::Re
     let listen = crate::commands::status_render::text(info.get("listen"));
     let pid = daemon.ping.pid;
     if started {
-        output::line(&format!("started codex-routerd (pid {pid}), listening on {listen}"))
+        output::line(&format!(
+            "started codex-routerd (pid {pid}), listening on {listen}"
+        ))
     } else {
-        output::line(&format!("codex-routerd is already running (pid {pid}), listening on {listen}"))
+        output::line(&format!(
+            "codex-routerd is already running (pid {pid}), listening on {listen}"
+        ))
     }
 }
 
@@ -132,11 +152,19 @@ fn log_tail(path: &Path, offset: u64) -> String {
         return "(no log)".to_owned();
     };
     let from = usize::try_from(offset).unwrap_or(0).min(bytes.len());
-    let ours = if bytes.len() > from { &bytes[from..] } else { &bytes[..] };
+    let ours = if bytes.len() > from {
+        &bytes[from..]
+    } else {
+        &bytes[..]
+    };
     let text = String::from_utf8_lossy(ours);
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
-    if tail.is_empty() { "(empty)".to_owned() } else { tail }
+    if tail.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        tail
+    }
 }
 
 #[cfg(test)]

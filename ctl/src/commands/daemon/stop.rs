@@ -10,11 +10,11 @@
 use std::time::{Duration, Instant};
 
 use codex_router_protocol::methods::{self, StopResult};
-use codex_router_store::{RouterPaths, read_lock_pid, remove_daemon_info, try_lock};
+use codex_router_store::{RouterPaths, remove_daemon_info};
 use serde_json::json;
 
 use crate::ctx::Ctx;
-use crate::liveness::{Liveness, decode, probe};
+use crate::liveness::{Liveness, decode, lock_holder, probe};
 use crate::{binding, output, process};
 
 /// Added to the drain window before a stop is forced (SPEC §9).
@@ -23,7 +23,9 @@ const AFTER_DRAIN: Duration = Duration::from_secs(5);
 const AFTER_KILL: Duration = Duration::from_secs(5);
 
 pub async fn stop(ctx: &Ctx<'_>) -> anyhow::Result<()> {
-    let grace = ctx.env_ms("CODEXCTL_STOP_GRACE_MS").unwrap_or_else(|| drain_timeout(ctx) + AFTER_DRAIN);
+    let grace = ctx
+        .env_ms("CODEXCTL_STOP_GRACE_MS")
+        .unwrap_or_else(|| drain_timeout(ctx) + AFTER_DRAIN);
     let (pid, how) = match probe(&ctx.paths).await {
         Liveness::Up(mut daemon) => {
             let stopping: StopResult = decode(daemon.call(methods::DAEMON_STOP, json!({})).await?)?;
@@ -74,35 +76,21 @@ async fn force(ctx: &Ctx<'_>, pid: u32, waited: Duration) -> anyhow::Result<()> 
         ),
     );
     if !wait_exit(&ctx.paths, holder, AFTER_KILL).await {
-        anyhow::bail!("pid {holder} still holds {} after SIGKILL", ctx.paths.daemon_lock.display());
+        anyhow::bail!(
+            "pid {holder} still holds {} after SIGKILL",
+            ctx.paths.daemon_lock.display()
+        );
     }
     Ok(())
 }
 
-/// The pid holding `run/daemon.lock`, `None` when nobody holds it. Testing the lock takes it
-/// for an instant, which is harmless here: we are stopping the daemon anyway.
-fn lock_holder(paths: &RouterPaths) -> anyhow::Result<Option<u32>> {
-    if !paths.daemon_lock.exists() {
-        return Ok(None);
-    }
-    match try_lock(&paths.daemon_lock)? {
-        Some(_free) => Ok(None),
-        None => read_lock_pid(&paths.daemon_lock).map(Some).ok_or_else(|| {
-            anyhow::anyhow!(
-                "a process holds {} but its pid is not recorded; stop it by hand",
-                paths.daemon_lock.display()
-            )
-        }),
-    }
-}
-
-/// True once `pid` is gone or no longer holds the lock (a zombie releases its locks, so this
-/// works even when nobody has reaped it yet).
+/// True once `pid` no longer holds the lock, or is gone altogether. The lock is the signal that
+/// counts: it is released once the whole process has exited, even if nobody reaps it.
 async fn wait_exit(paths: &RouterPaths, pid: u32, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(10);
     loop {
-        if !process::alive(pid) || matches!(lock_holder(paths), Ok(None)) {
+        if matches!(lock_holder(paths), Ok(None)) || !process::exists(pid) {
             return true;
         }
         if Instant::now() >= deadline {
@@ -141,7 +129,7 @@ fn say(ctx: &Ctx<'_>, text: &str) {
 }
 
 fn warn_if_bound(ctx: &Ctx<'_>) {
-    if binding::local(&ctx.paths)["bound"] == true {
+    if binding::local(&ctx.paths, ctx.codex_config().as_deref())["bound"] == true {
         output::error_line(
             "codexctl: Codex is bound to the router: its requests fail until `codexctl daemon start` or \
              `codexctl rotation disable`",
