@@ -192,6 +192,11 @@ impl Router {
         Reply::read(resp).await
     }
 
+    /// [`Router::turn`] as an owned future (for `join_all`).
+    pub fn turn_owned(&self, session: String) -> impl std::future::Future<Output = Reply> + '_ {
+        async move { self.turn(&session, vec![user("hi")]).await }
+    }
+
     pub fn now(&self) -> Timestamp {
         self.runtime.now()
     }
