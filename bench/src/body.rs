@@ -101,11 +101,20 @@ fn codex_body(thread: &str) -> Value {
         {"type": "namespace", "name": "functions", "tools": tools}
     ]})];
     for (i, reps) in [(0, 24), (1, 20), (2, 12), (3, 8)] {
-        input.push(message("developer", &format!("<instructions part=\"{i}\">{}</instructions>", prose(reps))));
+        input.push(message(
+            "developer",
+            &format!("<instructions part=\"{i}\">{}</instructions>", prose(reps)),
+        ));
     }
-    input.push(message("user", "<environment_context><cwd>/home/dev/project</cwd><shell>bash</shell></environment_context>"));
+    input.push(message(
+        "user",
+        "<environment_context><cwd>/home/dev/project</cwd><shell>bash</shell></environment_context>",
+    ));
     for turn in 0..4 {
-        input.push(message("user", &format!("Turn {turn}: please look at src/lib.rs and explain the error handling.")));
+        input.push(message(
+            "user",
+            &format!("Turn {turn}: please look at src/lib.rs and explain the error handling."),
+        ));
         input.push(message("assistant", &prose(3)));
     }
     input.push(message("user", "say pong"));
@@ -129,7 +138,11 @@ fn codex_body(thread: &str) -> Value {
 }
 
 fn message(role: &str, text: &str) -> Value {
-    let kind = if role == "assistant" { "output_text" } else { "input_text" };
+    let kind = if role == "assistant" {
+        "output_text"
+    } else {
+        "input_text"
+    };
     json!({"type": "message", "role": role, "content": [{"type": kind, "text": text}]})
 }
 
@@ -137,7 +150,7 @@ fn tool(i: usize) -> Value {
     json!({
         "type": "function",
         "name": format!("tool_{i:02}"),
-        "description": format!("Tool {i}. {}", prose(4)),
+        "description": format!("Tool {i}. {}", prose(2)),
         "strict": false,
         "parameters": {
             "type": "object",

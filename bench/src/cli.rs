@@ -45,12 +45,24 @@ pub struct HarnessArgs {
     /// Skip the nginx baseline even when nginx is installed.
     #[arg(long, conflicts_with = "nginx")]
     pub no_nginx: bool,
-    /// Run only these cells (comma separated names, see the report).
+    /// Run only these cells (comma separated names: c1, c16, c64, stream-20ms, failover-429, spread-rr,
+    /// refresh, slow-streams, control; smoke mode has c1, c4 instead of c1, c16, c64).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Override the repetitions of the interleaved cells.
     #[arg(long)]
     pub reps: Option<usize>,
+    /// Extra environment for every codex-routerd (repeatable), for experiments such as
+    /// `TOKIO_WORKER_THREADS=1` or glibc `MALLOC_*` tunables. Results say which were set.
+    #[arg(long = "daemon-env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub daemon_env: Vec<(String, String)>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
 }
 
 /// How the limited account answers in `fake-upstream` mode.

@@ -36,7 +36,9 @@ pub fn raise_nofile() {
 }
 
 async fn serve(args: &FakeArgs) -> anyhow::Result<()> {
-    let fake = FakeBackend::try_start().await.context("binding the fake upstream")?;
+    let fake = FakeBackend::try_start()
+        .await
+        .context("binding the fake upstream")?;
     fake.set_stream(StreamConfig {
         deltas: args.deltas,
         delay: Duration::from_millis(args.delay_ms),
@@ -58,7 +60,10 @@ async fn serve(args: &FakeArgs) -> anyhow::Result<()> {
         })
         .collect::<Vec<_>>();
     if let Some(i) = args.limit_account {
-        let id = accounts.get(i).map(|a| a.id.clone()).context("--limit-account is out of range")?;
+        let id = accounts
+            .get(i)
+            .map(|a| a.id.clone())
+            .context("--limit-account is out of range")?;
         fake.script_always(&id, limit_behavior(&args.limit));
     }
     let hello = Hello {
@@ -100,8 +105,14 @@ fn limit_behavior(kind: &LimitKind) -> Behavior {
 fn counts(fake: &FakeBackend, accounts: &[HelloAccount]) -> Counts {
     Counts {
         refresh_calls: fake.refresh_calls(),
-        responses_calls: accounts.iter().map(|a| (a.id.clone(), fake.responses_calls(&a.id))).collect(),
-        usage_calls: accounts.iter().map(|a| (a.id.clone(), fake.usage_calls(&a.id))).collect(),
+        responses_calls: accounts
+            .iter()
+            .map(|a| (a.id.clone(), fake.responses_calls(&a.id)))
+            .collect(),
+        usage_calls: accounts
+            .iter()
+            .map(|a| (a.id.clone(), fake.usage_calls(&a.id)))
+            .collect(),
         active: fake.active_responses(),
     }
 }

@@ -1,45 +1,163 @@
-//! The Codex binding as `status` shows it (SPEC §7, §9).
+//! The Codex binding as `codexctl` reports it (SPEC §7, §9): `rotation status`, `status` with
+//! the daemon down, `daemon stop`, `service uninstall` and `doctor` all read it here, through
+//! `codex-config`'s read-only [`status`] (no lock, no write: review #7), so they agree with each
+//! other and with the daemon's `status` document (`daemon/src/binding.rs`).
 //!
-//! With the daemon up, its `status` snapshot carries the binding. With the daemon down,
-//! `codexctl` reads `bind/state.json` itself, read-only, because that is exactly when the user
-//! must hear that a bound Codex cannot work. The `rotation` commands own this file; this module
-//! only reads the two fields it needs and tolerates anything else.
+//! "Bound" means what Codex will do: `config.toml` selects the `codex-router` provider. The bind
+//! state in `bind/` only says how unbind will undo it, so it is reported next to it.
 
-use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use codex_router_store::RouterPaths;
+use codex_router_codex_config::{BindStatus, Binding, ConfigStatus, StateStatus, status};
+use codex_router_core::Secret;
 use serde_json::{Value, json};
 
-/// `{"bound", "config_path", "port"}` from `bind/state.json`, by the daemon's rule: bound only
-/// with a port in 1..=65535 (a tampered state is not trusted, review #48). `codex_config` is
-/// `$CODEX_HOME/config.toml`, shown when the state does not name the file.
-pub fn local(paths: &RouterPaths, codex_config: Option<&Path>) -> Value {
-    let path = paths.bind_dir.join("state.json");
-    let fallback = json!(codex_config.map(|p| p.display().to_string()));
-    let state = match std::fs::read(&path) {
-        Err(err) if err.kind() == io::ErrorKind::NotFound => None,
-        Err(err) => {
-            return json!({"bound": null, "config_path": fallback,
-                          "error": format!("cannot read {}: {err}", path.display())});
+use crate::ctx::Ctx;
+
+/// What every command says while Codex is bound and the daemon is down (SPEC §7).
+pub const DOWN_WARNING: &str = "Codex is bound to the router, and the daemon is not running: Codex requests fail \
+     until `codexctl daemon start` or `codexctl rotation disable`";
+
+/// What the running daemon says about itself, to compare with the binding.
+#[derive(Debug)]
+pub enum DaemonSide {
+    Up { port: u16, key: Secret },
+    Down,
+}
+
+/// The binding as found on disk.
+#[derive(Debug)]
+pub struct View {
+    /// The `config.toml` read; `None` when no Codex home can be found.
+    pub config_path: Option<PathBuf>,
+    /// `Err`: `bind/` or the file could not be read at all (permissions).
+    pub status: Result<BindStatus, String>,
+}
+
+impl View {
+    /// `$CODEX_HOME/config.toml`, or the file a valid bind state names when `CODEX_HOME`
+    /// changed since the bind (that is where the binding is).
+    pub fn read(ctx: &Ctx<'_>) -> View {
+        Self::read_at(ctx.codex_config().as_deref(), &ctx.paths.bind_dir)
+    }
+
+    pub fn read_at(codex_config: Option<&Path>, bind_dir: &Path) -> View {
+        let Some(path) = codex_config else {
+            return View {
+                config_path: None,
+                status: Err("cannot find Codex's home: set CODEX_HOME or HOME".to_owned()),
+            };
+        };
+        let first = status(path, bind_dir).map_err(|e| e.to_string());
+        if let Ok(BindStatus {
+            state: StateStatus::Valid { config_path, .. },
+            ..
+        }) = &first
+            && config_path != path
+        {
+            let other = config_path.clone();
+            return View {
+                status: status(&other, bind_dir).map_err(|e| e.to_string()),
+                config_path: Some(other),
+            };
         }
-        Ok(bytes) => serde_json::from_slice::<Value>(&bytes).ok(),
-    };
-    let port = state
-        .as_ref()
-        .and_then(|s| s.get("port")?.as_u64())
-        .filter(|p| (1..=65535).contains(p));
-    match (state, port) {
-        (Some(state), Some(port)) => json!({
-            "bound": true,
-            "config_path": state.get("config_path").filter(|v| v.is_string()).cloned().unwrap_or(fallback),
-            "port": port,
-        }),
-        _ => json!({"bound": false, "config_path": fallback, "port": null}),
+        View {
+            config_path: Some(path.to_owned()),
+            status: first,
+        }
+    }
+
+    /// What `config.toml` says, when it could be read and parsed.
+    pub fn binding(&self) -> Option<&Binding> {
+        match &self.status {
+            Ok(BindStatus {
+                config: ConfigStatus::Read(binding),
+                ..
+            }) => Some(binding),
+            _ => None,
+        }
+    }
+
+    /// New Codex sessions send their requests to the router.
+    pub fn bound(&self) -> bool {
+        self.binding().is_some_and(|b| b.bound)
+    }
+
+    /// The JSON object of `rotation status` (and of `status` with the daemon down).
+    pub fn to_json(&self, daemon: Option<&DaemonSide>) -> Value {
+        let b = self.binding();
+        let (daemon_port, key_matches) = match (daemon, b.filter(|b| b.bound)) {
+            (Some(DaemonSide::Up { port, key }), Some(b)) => (Some(*port), Some(b.key_matches(key))),
+            (Some(DaemonSide::Up { port, .. }), None) => (Some(*port), None),
+            _ => (None, None),
+        };
+        let port_matches = daemon_port
+            .zip(b.filter(|b| b.bound))
+            .map(|(d, b)| b.port == Some(d));
+        json!({
+            "bound": match &self.status {
+                Ok(BindStatus { config: ConfigStatus::Unreadable { .. }, .. }) | Err(_) => Value::Null,
+                Ok(_) => json!(self.bound()),
+            },
+            "config_path": self.config_path,
+            "config": self.config_json(),
+            "provider": b.and_then(|b| b.model_provider.clone()),
+            "port": b.and_then(|b| b.port),
+            "remote_compaction": b.is_some_and(|b| b.remote_compaction),
+            "foreign_binding": b.is_some_and(|b| b.ancestor_binding),
+            "daemon_port": daemon_port,
+            "matches_daemon": port_matches.zip(key_matches).map(|(p, k)| p && k),
+            "key_matches": key_matches,
+            "active_profile": b.and_then(|b| b.active_profile.clone()),
+            "bypassed_by": b.map_or_else(Vec::new, bypassed_by),
+            "bind_state": self.state_json(),
+        })
+    }
+
+    fn config_json(&self) -> Value {
+        match &self.status {
+            Err(reason) => json!({"state": "error", "reason": reason}),
+            Ok(s) => match &s.config {
+                ConfigStatus::Missing => json!({"state": "missing"}),
+                ConfigStatus::Unreadable { reason } => json!({"state": "unreadable", "reason": reason}),
+                ConfigStatus::Read(_) => json!({"state": "ok"}),
+            },
+        }
+    }
+
+    fn state_json(&self) -> Value {
+        let Ok(s) = &self.status else {
+            return Value::Null;
+        };
+        match &s.state {
+            StateStatus::Missing => json!({"state": "missing"}),
+            StateStatus::Invalid { reason } => json!({"state": "invalid", "reason": reason}),
+            StateStatus::Valid {
+                port,
+                bound_at,
+                original_existed,
+                edited_since_bind,
+                ..
+            } => json!({
+                "state": "valid", "port": port, "bound_at": bound_at,
+                "original_existed": original_existed, "edited_since_bind": edited_since_bind,
+            }),
+        }
     }
 }
 
-/// One line for the human `status`. `daemon_up` adds the warning a bound-but-down setup needs.
+/// The profiles that bypass the binding, as TOML paths (`profiles.work`), the default one first.
+pub fn bypassed_by(b: &Binding) -> Vec<String> {
+    let mut names = b.has_profiles_overriding.clone();
+    if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
+        names.retain(|n| n != active);
+        names.insert(0, active.clone());
+    }
+    names.into_iter().map(|n| format!("profiles.{n}")).collect()
+}
+
+/// One line for the human `status`, from a `binding` object (the daemon's or [`View::to_json`]).
+/// `daemon_up: false` adds the SPEC §7 warning.
 pub fn describe(binding: &Value, daemon_up: bool) -> String {
     let config = binding
         .get("config_path")
@@ -49,7 +167,11 @@ pub fn describe(binding: &Value, daemon_up: bool) -> String {
         Some(true) => {
             let port = binding.get("port").map_or_else(|| "?".to_owned(), show);
             let mut text = format!("bound: Codex sends its requests to port {port} ({config})");
-            if binding.get("matches_daemon").and_then(Value::as_bool) == Some(false) {
+            if binding.get("key_matches").and_then(Value::as_bool) == Some(false) {
+                text.push_str(
+                    "; the key written there is not the daemon's: run `codexctl rotation bind-app`",
+                );
+            } else if binding.get("matches_daemon").and_then(Value::as_bool) == Some(false) {
                 text.push_str("; the daemon listens on another port: run `codexctl rotation bind-app`");
             }
             if let Some(by) = binding
@@ -61,9 +183,7 @@ pub fn describe(binding: &Value, daemon_up: bool) -> String {
                 text.push_str(&format!("; bypassed by {}", names.join(", ")));
             }
             if !daemon_up {
-                text.push_str(
-                    "\n         Codex requests fail until `codexctl daemon start` or `codexctl rotation disable`",
-                );
+                text.push_str(&format!("\n          {DOWN_WARNING}"));
             }
             text
         }
@@ -71,7 +191,11 @@ pub fn describe(binding: &Value, daemon_up: bool) -> String {
             "not bound: Codex talks to OpenAI directly (`codexctl rotation enable` binds it)".to_owned()
         }
         None => {
-            let why = binding.get("error").map_or_else(|| "unknown".to_owned(), show);
+            let why = binding
+                .get("config")
+                .and_then(|c| c.get("reason"))
+                .or_else(|| binding.get("error"))
+                .map_or_else(|| "unknown".to_owned(), show);
             format!("unknown: {why}")
         }
     }
@@ -86,30 +210,5 @@ fn show(v: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_state_or_reports_unbound() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = RouterPaths::from_home(dir.path().to_owned());
-        assert_eq!(local(&paths, None)["bound"], false);
-        std::fs::create_dir_all(&paths.bind_dir).unwrap();
-        std::fs::write(
-            paths.bind_dir.join("state.json"),
-            r#"{"config_path":"/h/.codex/config.toml","port":2456}"#,
-        )
-        .unwrap();
-        let b = local(&paths, None);
-        assert_eq!(b["port"], 2456);
-        let line = describe(&b, false);
-        assert!(line.contains("port 2456"), "{line}");
-        assert!(line.contains("codexctl daemon start"), "{line}");
-        assert!(!describe(&b, true).contains("daemon start"));
-        // review #48: a tampered port is not trusted.
-        for bad in ["{", r#"{"port":0}"#, r#"{"port":70000}"#, r#"{"port":"2456"}"#] {
-            std::fs::write(paths.bind_dir.join("state.json"), bad).unwrap();
-            assert_eq!(local(&paths, None)["bound"], false, "{bad}");
-        }
-    }
-}
+#[path = "binding_tests.rs"]
+mod tests;

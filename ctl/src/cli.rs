@@ -8,6 +8,9 @@
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+pub use crate::cli_onboarding::{DemoArgs, ImportArgs, LoginArgs};
+pub use crate::cli_setup::{RotationCommand, ServiceCommand};
+
 /// Control the codex-router daemon, which rotates a pool of ChatGPT accounts behind one Codex.
 ///
 /// Exit codes: 0 ok, 1 failure, 2 usage error, 3 the daemon is not running.
@@ -37,8 +40,16 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
-    // Later issues add `Rotation(RotationCommand)`, `Service(ServiceCommand)`, `Doctor` and
-    // `Demo` here, each dispatched to its own module under `commands/`.
+    /// Bind Codex to the router and back (enable = login service + bind).
+    #[command(subcommand)]
+    Rotation(RotationCommand),
+    /// Install, remove or inspect the login service that runs the daemon.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Check everything a user would otherwise debug by hand; exit 1 if any check fails.
+    Doctor,
+    /// Watch the router rotate three fake accounts, offline, in a throwaway home (under 30 s).
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,7 +96,10 @@ pub enum AccountsCommand {
     Label(LabelArgs),
     /// Refresh tokens now (needs the daemon).
     Refresh(RefreshArgs),
-    // `Login(LoginArgs)` and `Import(ImportArgs)` come with the onboarding issue.
+    /// Sign a ChatGPT account in (browser, pasted redirect or device code) and add it.
+    Login(LoginArgs),
+    /// Add accounts from Codex auth.json files and codex-multi-auth accounts files.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]

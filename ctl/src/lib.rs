@@ -2,22 +2,27 @@
 //! and calls [`run`]; everything else is here.
 //!
 //! # Layout
-//! - [`cli`] — the clap definitions (parsing only).
+//! - [`cli`] — the clap definitions (parsing only); [`cli_setup`] holds those of `rotation`,
+//!   `service` and `doctor`.
 //! - `commands/` — one module per command family, dispatched from `commands::dispatch`.
 //! - `liveness` — "is the daemon up?": only a `ping` answer on the socket says so (review #26).
 //! - `exit` — the exit codes (0 ok, 1 failure, 2 usage, 3 daemon not running) and the error
 //!   markers that select them.
 //! - `output` — every byte printed goes through here; a closed stdout is a quiet success
 //!   (review #43).
-//! - `binding`, `process`, `table`, `timefmt`, `ctx` — small helpers.
+//! - `binding` — the Codex binding as every command reports it (via `codex-config`).
+//! - `process`, `table`, `timefmt`, `ctx`, `interrupt` — small helpers.
 //!
 //! `docs/cli.md` documents every command, flag and exit code.
 
 mod binding;
 pub mod cli;
+pub mod cli_onboarding;
+pub mod cli_setup;
 mod commands;
 mod ctx;
 pub mod exit;
+mod interrupt;
 mod liveness;
 mod output;
 mod process;

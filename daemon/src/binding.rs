@@ -1,83 +1,129 @@
 //! The `binding` object of `status --json`: is Codex's `config.toml` pointed at this daemon?
 //!
-//! For now this only reads `bind/state.json` (SPEC §3), which `codexctl rotation bind-app`
-//! writes; the real binder, which also inspects `config.toml` and Codex profiles, replaces this
-//! one function later. A state file that cannot be read or holds a port outside 1..65535 is
-//! not trusted (review #48), so the binding is reported as absent.
+//! Read through `codex-config`'s read-only `status()` (no lock, no write), the same reader
+//! `codexctl rotation status` and `doctor` use, so the daemon and the CLI agree. "Bound" is
+//! what Codex will do: its `config.toml` selects the `codex-router` provider. `matches_daemon`
+//! says whether that binding reaches this daemon: the port written there is the daemon's and so
+//! is the client key (compared in constant time; the key never appears here). The bind state in
+//! `bind/` only says how unbind will undo it; a state that is unreadable, fails its hash or holds
+//! a port outside 1..65535 is reported as `invalid` (review #48).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use codex_router_codex_config::{BindStatus, Binding as Found, ConfigStatus, StateStatus, status};
+use codex_router_core::Secret;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Binding {
     pub bound: bool,
-    /// The Codex `config.toml` the binding edits (from the bind state, else `$CODEX_HOME`'s).
+    /// The Codex `config.toml` (the one a valid bind state names, else `$CODEX_HOME`'s).
     pub config_path: Option<String>,
-    /// The port written into Codex's config, if bound.
+    /// The port written into Codex's config, if it has a `codex-router` provider.
     pub port: Option<u16>,
+    /// Bound, to this daemon's port, with this daemon's client key.
     pub matches_daemon: bool,
-    /// Codex profiles or overrides that would send traffic elsewhere (not inspected yet).
+    /// Codex profiles (`profiles.<name>`) whose own `model_provider` bypasses the binding, the
+    /// default profile first. A `-c model_provider=...` on Codex's command line cannot be seen.
     pub bypassed_by: Vec<String>,
+    /// Whether the written key is this daemon's; `null` when not bound.
+    pub key_matches: Option<bool>,
+    /// `bind/state.json`: `valid`, `missing`, `invalid`, or `unknown` (could not be read).
+    pub state: &'static str,
+    pub remote_compaction: bool,
+    /// Why the binding could not be read (an unreadable `config.toml`), else `null`.
+    pub error: Option<String>,
 }
 
-/// Reads `state_path` (`bind/state.json`) and compares its port with `daemon_port`.
-pub fn read(state_path: &Path, codex_config: Option<&Path>, daemon_port: u16) -> Binding {
-    let state = std::fs::read(state_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-    let port = state
-        .as_ref()
-        .and_then(|s| s.get("port")?.as_u64())
-        .and_then(|p| u16::try_from(p).ok())
-        .filter(|p| *p != 0);
-    let bound = port.is_some();
-    let config_path = state
-        .as_ref()
-        .filter(|_| bound)
-        .and_then(|s| s.get("config_path")?.as_str().map(str::to_owned))
-        .or_else(|| codex_config.map(|p| p.display().to_string()));
+/// Reads `bind_dir` and the Codex config and compares them with this daemon.
+pub fn read(bind_dir: &Path, codex_config: Option<&Path>, daemon_port: u16, key: &Secret) -> Binding {
+    let Some(path) = codex_config else {
+        return unknown(None, "no Codex home: set CODEX_HOME or HOME".to_owned());
+    };
+    let mut found = status(path, bind_dir);
+    if let Ok(BindStatus {
+        state: StateStatus::Valid { config_path, .. },
+        ..
+    }) = &found
+        && config_path != path
+    {
+        let other: PathBuf = config_path.clone();
+        found = status(&other, bind_dir);
+    }
+    match found {
+        Err(e) => unknown(Some(path), e.to_string()),
+        Ok(found) => from_status(&found, daemon_port, key),
+    }
+}
+
+fn from_status(s: &BindStatus, daemon_port: u16, key: &Secret) -> Binding {
+    let state = match s.state {
+        StateStatus::Valid { .. } => "valid",
+        StateStatus::Missing => "missing",
+        StateStatus::Invalid { .. } => "invalid",
+    };
+    let config_path = Some(s.config_path.display().to_string());
+    let b = match &s.config {
+        ConfigStatus::Read(b) => b,
+        ConfigStatus::Missing => {
+            return Binding {
+                state,
+                ..unbound(config_path)
+            };
+        }
+        ConfigStatus::Unreadable { reason } => {
+            return Binding {
+                state,
+                error: Some(reason.clone()),
+                ..unbound(config_path)
+            };
+        }
+    };
+    let key_matches = b.bound.then(|| b.key_matches(key));
     Binding {
-        bound,
+        bound: b.bound,
         config_path,
-        port,
-        matches_daemon: port == Some(daemon_port),
+        port: b.port,
+        matches_daemon: b.bound && b.port == Some(daemon_port) && key_matches == Some(true),
+        bypassed_by: bypassed_by(b),
+        key_matches,
+        state,
+        remote_compaction: b.remote_compaction,
+        error: None,
+    }
+}
+
+/// The default profile first when it bypasses, as `profiles.<name>`.
+fn bypassed_by(b: &Found) -> Vec<String> {
+    let mut names = b.has_profiles_overriding.clone();
+    if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
+        names.retain(|n| n != active);
+        names.insert(0, active.clone());
+    }
+    names.into_iter().map(|n| format!("profiles.{n}")).collect()
+}
+
+fn unbound(config_path: Option<String>) -> Binding {
+    Binding {
+        bound: false,
+        config_path,
+        port: None,
+        matches_daemon: false,
         bypassed_by: Vec::new(),
+        key_matches: None,
+        state: "unknown",
+        remote_compaction: false,
+        error: None,
+    }
+}
+
+fn unknown(path: Option<&Path>, why: String) -> Binding {
+    Binding {
+        error: Some(why),
+        ..unbound(path.map(|p| p.display().to_string()))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absent_valid_and_tampered_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state.json");
-        let codex = dir.path().join("codex").join("config.toml");
-        let b = read(&state, Some(&codex), 2456);
-        assert!(!b.bound && !b.matches_daemon && b.port.is_none());
-        assert_eq!(b.config_path, Some(codex.display().to_string()));
-
-        std::fs::write(
-            &state,
-            r#"{"config_path":"/x/config.toml","port":2456,"original_existed":true}"#,
-        )
-        .unwrap();
-        let b = read(&state, Some(&codex), 2456);
-        assert_eq!((b.bound, b.port, b.matches_daemon), (true, Some(2456), true));
-        assert_eq!(b.config_path.as_deref(), Some("/x/config.toml"));
-        assert!(!read(&state, None, 3000).matches_daemon);
-
-        // review #48: a tampered port is not trusted.
-        for bad in [
-            r#"{"port":0}"#,
-            r#"{"port":70000}"#,
-            r#"{"port":"2456"}"#,
-            "{half",
-        ] {
-            std::fs::write(&state, bad).unwrap();
-            assert!(!read(&state, None, 2456).bound, "{bad}");
-        }
-    }
-}
+#[path = "binding_tests.rs"]
+mod tests;

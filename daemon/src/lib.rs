@@ -155,7 +155,7 @@ pub async fn run_with(
         started_at: runtime.now(),
         listen: local,
         socket: paths.socket.clone(),
-        bind_state: paths.bind_dir.join("state.json"),
+        bind_dir: paths.bind_dir.clone(),
         codex_config: env.codex_config().map(PathBuf::from),
     };
     write_daemon_info(&paths, &facts)?;

@@ -9,9 +9,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use codex_router_core::Timestamp;
 use codex_router_core::pool::{AccountView, Counters, LastError, Snapshot};
 use codex_router_core::quota::{QuotaReading, QuotaSource, QuotaWindow};
+use codex_router_core::{Secret, Timestamp};
 use codex_router_runtime::{Runtime, StorageInfo};
 use serde::Serialize;
 
@@ -26,8 +26,8 @@ pub struct DaemonFacts {
     pub started_at: Timestamp,
     pub listen: SocketAddr,
     pub socket: PathBuf,
-    /// `bind/state.json`.
-    pub bind_state: PathBuf,
+    /// `bind/`: the bind state and the original Codex config.
+    pub bind_dir: PathBuf,
     /// `$CODEX_HOME/config.toml`.
     pub codex_config: Option<PathBuf>,
 }
@@ -122,14 +122,16 @@ pub struct WindowView {
     pub resets_at: Option<Timestamp>,
 }
 
-/// Reads everything the document needs: one clock reading, one pool lock.
-pub fn document(facts: &DaemonFacts, runtime: &Runtime) -> StatusDoc {
+/// Reads everything the document needs: one clock reading, one pool lock. `client_key` is
+/// only compared with the key in Codex's config (in constant time), never shown.
+pub fn document(facts: &DaemonFacts, runtime: &Runtime, client_key: &Secret) -> StatusDoc {
     let now = runtime.now();
     let snap = runtime.with_pool_read(|p| p.snapshot(now));
     let binding = binding::read(
-        &facts.bind_state,
+        &facts.bind_dir,
         facts.codex_config.as_deref(),
         facts.listen.port(),
+        client_key,
     );
     build(facts, &snap, &runtime.storage(), binding, now)
 }

@@ -19,7 +19,7 @@ fn facts() -> DaemonFacts {
         started_at: T0,
         listen: "127.0.0.1:2456".parse().unwrap(),
         socket: "/h/run/codexctl.sock".into(),
-        bind_state: "/h/bind/state.json".into(),
+        bind_dir: "/h/bind".into(),
         codex_config: Some("/c/config.toml".into()),
     }
 }
@@ -35,9 +35,10 @@ fn storage(state: &'static str, kept_aside: Option<&str>) -> StorageInfo {
 
 fn unbound() -> Binding {
     crate::binding::read(
-        std::path::Path::new("/nonexistent/state.json"),
+        std::path::Path::new("/nonexistent/bind"),
         Some("/c/config.toml".as_ref()),
         2456,
+        &codex_router_core::Secret::new("k"),
     )
 }
 
@@ -54,7 +55,8 @@ fn empty_pool_has_hint_and_nulls() {
     );
     assert_eq!(
         doc["binding"],
-        json!({"bound":false,"config_path":"/c/config.toml","port":null,"matches_daemon":false,"bypassed_by":[]})
+        json!({"bound":false,"config_path":"/c/config.toml","port":null,"matches_daemon":false,"bypassed_by":[],
+               "key_matches":null,"state":"missing","remote_compaction":false,"error":null})
     );
     assert_eq!(
         doc["storage"],

@@ -27,6 +27,9 @@ const SCRUBBED: &[&str] = &[
     "CODEXCTL_STOP_GRACE_MS",
     "CODEXCTL_START_TIMEOUT_MS",
     "XDG_DATA_HOME",
+    "XDG_CONFIG_HOME",
+    "CODEXCTL_SERVICE_MANAGER",
+    "CI",
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "ALL_PROXY",
@@ -67,6 +70,9 @@ impl Home {
             ("CODEX_ROUTER_ISSUER".to_owned(), issuer.to_owned()),
             ("CODEX_ROUTER_LOG".to_owned(), "info".to_owned()),
             ("NO_PROXY".to_owned(), "127.0.0.1,localhost".to_owned()),
+            // Never the machine's systemd/launchd: a test sets `system` itself, with XDG_CONFIG_HOME
+            // and HOME in its temporary root, when it wants the real one (read-only probes only).
+            ("CODEXCTL_SERVICE_MANAGER".to_owned(), "none".to_owned()),
             // A panic would print its backtrace: makes "no backtrace" assertions meaningful.
             ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
         ];

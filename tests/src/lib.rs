@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`bins`] — finds the two binaries, building them once per test process.
 //! - [`home`] — [`Home`]: a router home plus the environment both binaries run with.
+//! - [`interactive`] — a `codexctl` the test talks to while it runs (prompts, pasted input).
 //! - [`process`] — running `codexctl` with a deadline, and [`DaemonProcess`], a daemon started
 //!   in the foreground whose stderr is captured line by line.
 //! - [`upstream`] — [`Upstream`]: the fake backend on a runtime of its own, so tests are plain
@@ -15,10 +16,12 @@
 
 pub mod bins;
 pub mod home;
+pub mod interactive;
 pub mod process;
 pub mod upstream;
 
 pub use home::Home;
+pub use interactive::Interactive;
 pub use process::{DaemonProcess, run_bounded};
 pub use upstream::Upstream;
 

@@ -77,6 +77,8 @@ async fn pasted_redirect_login_adds_the_issued_account() {
     assert!(location.starts_with(DEFAULT_REDIRECT_URI), "{location}");
 
     let account = login.complete_from_pasted(&oauth, &location, None).await.unwrap();
+    // The fake's tokens are JWTs (`eyJ...`) carrying `ws-paste@example.test`.
+    assert_no_secrets(&format!("{account:?} {login:?}"));
     assert_issued_for(&fake, account, "ws-paste").await;
 }
 
@@ -117,6 +119,10 @@ async fn callback_server_login_adds_the_issued_account() {
     let (server, redirect_uri) = callback_server().await;
     let login = BrowserLogin::start(&oauth, &redirect_uri);
     let location = redirect_location(login.url()).await;
+    assert_eq!(
+        format!("{server:?}"),
+        format!("CallbackServer {{ addr: {} }}", server.local_addr())
+    );
 
     let deliver = async {
         // A browser asks for a favicon too; it must not decide the login.

@@ -5,6 +5,10 @@ mod accounts;
 mod completions;
 mod config;
 mod daemon;
+mod demo;
+mod doctor;
+mod rotation;
+pub mod service;
 mod status;
 pub mod status_render;
 
@@ -20,5 +24,9 @@ pub async fn dispatch(cli: &Cli, ctx: &Ctx<'_>) -> anyhow::Result<()> {
         Command::Accounts(cmd) => accounts::run(ctx, cmd).await,
         Command::Config(cmd) => config::run(ctx, cmd).await,
         Command::Completions(args) => completions::run(args.shell),
+        Command::Demo(_) => demo::run(ctx).await,
+        Command::Rotation(cmd) => rotation::run(ctx, cmd).await,
+        Command::Service(cmd) => service::run(ctx, cmd).await,
+        Command::Doctor => doctor::run(ctx).await,
     }
 }

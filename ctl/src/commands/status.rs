@@ -42,7 +42,7 @@ fn show(ctx: &Ctx<'_>, snapshot: &Value) -> anyhow::Result<()> {
 
 /// Daemon down: say so, show the binding (a bound Codex is broken right now), exit 3.
 fn down(ctx: &Ctx<'_>, detail: &str) -> anyhow::Result<()> {
-    let binding = binding::local(&ctx.paths, ctx.codex_config().as_deref());
+    let binding = binding::View::read(ctx).to_json(Some(&binding::DaemonSide::Down));
     if ctx.json {
         output::json(&json!({"daemon": null, "running": false, "detail": detail, "binding": binding}))?;
     } else {

@@ -80,7 +80,7 @@ impl Control {
 
     /// The `status` document as JSON.
     pub fn status_value(&self) -> Result<Value, RpcError> {
-        to_json(&status::document(&self.facts, &self.runtime))
+        to_json(&status::document(&self.facts, &self.runtime, &self.client_key))
     }
 
     async fn dispatch(self: Arc<Self>, method: String, params: Value) -> Result<Value, RpcError> {

@@ -60,7 +60,8 @@ async fn no_accounts_status_is_complete_and_has_a_hint() {
     let codex_config = d.codex_home.join("config.toml").display().to_string();
     assert_eq!(
         doc["binding"],
-        json!({"bound": false, "config_path": codex_config, "port": null, "matches_daemon": false, "bypassed_by": []})
+        json!({"bound": false, "config_path": codex_config, "port": null, "matches_daemon": false, "bypassed_by": [],
+               "key_matches": null, "state": "missing", "remote_compaction": false, "error": null})
     );
     assert_eq!(
         d.call("accounts.list", json!({})).await.unwrap(),

@@ -2,10 +2,14 @@
 //!
 //! Changes go through the daemon when it runs (it owns the pool); when it does not, they are
 //! made on `accounts.json` under the locks ([`offline`]). `refresh` needs the daemon, since only
-//! it may present a refresh token. `login` and `import` (onboarding issue) will be further
-//! variants dispatched from here.
+//! it may present a refresh token. `login` and `import` produce accounts locally and hand them
+//! over the same two ways ([`adding`]).
 
+mod adding;
+mod import;
 mod list;
+mod login;
+mod login_io;
 mod offline;
 
 use std::time::Duration;
@@ -31,6 +35,8 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &AccountsCommand) -> anyhow::Result<()> {
         AccountsCommand::Disable(a) => edit(ctx, &a.account, Edit::Disable).await,
         AccountsCommand::Label(a) => edit(ctx, &a.account, Edit::Label(a.new_label.clone())).await,
         AccountsCommand::Refresh(args) => refresh(ctx, args).await,
+        AccountsCommand::Login(args) => login::run(ctx, args).await,
+        AccountsCommand::Import(args) => import::run(ctx, args).await,
     }
 }
 

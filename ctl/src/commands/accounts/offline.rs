@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use codex_router_core::label::is_valid_label;
 use codex_router_store::{
-    ACCOUNTS_VERSION, AccountsFile, RouterPaths, StoredAccount, StoredStatus, lock_with_timeout,
+    ACCOUNTS_VERSION, AccountsFile, FileLock, RouterPaths, StoredAccount, StoredStatus, lock_with_timeout,
     save_accounts, try_lock,
 };
 
@@ -66,6 +66,27 @@ pub fn apply(paths: &RouterPaths, reference: &str, edit: &Edit) -> anyhow::Resul
     {
         anyhow::bail!("invalid label {label:?}: use 1-64 of A-Z a-z 0-9 . _ -");
     }
+    let _locks = lock(paths)?;
+    let mut file = match read(paths)? {
+        Pool::Loaded(file) => file,
+        Pool::Missing | Pool::Empty => anyhow::bail!("no accounts yet, so nothing matches {reference:?}"),
+    };
+    let idx = resolve(&file.accounts, reference)?;
+    let result = change(&mut file, idx, edit)?;
+    save_accounts(&paths.accounts, &file)?;
+    Ok(result)
+}
+
+/// `run/daemon.lock` and `run/accounts.lock`, held for one change of `accounts.json` while no
+/// daemon runs; released on drop, the writer lock first (fields drop in declaration order).
+#[derive(Debug)]
+pub struct Locks {
+    _accounts: FileLock,
+    _daemon: FileLock,
+}
+
+/// Takes both locks in the daemon's order, or explains who holds them.
+pub fn lock(paths: &RouterPaths) -> anyhow::Result<Locks> {
     paths.ensure_dirs().context("creating the router home")?;
     let mut daemon_lock = try_lock(&paths.daemon_lock)?.with_context(|| {
         let holder = codex_router_store::read_lock_pid(&paths.daemon_lock)
@@ -77,16 +98,12 @@ pub fn apply(paths: &RouterPaths, reference: &str, edit: &Edit) -> anyhow::Resul
     })?;
     // Our pid, so a daemon that tries to start meanwhile names the real holder.
     daemon_lock.write_pid()?;
-    let _accounts_lock = lock_with_timeout(&paths.accounts_lock, ACCOUNTS_LOCK_WAIT)?
+    let accounts_lock = lock_with_timeout(&paths.accounts_lock, ACCOUNTS_LOCK_WAIT)?
         .context("another codexctl is writing accounts.json; retry in a moment")?;
-    let mut file = match read(paths)? {
-        Pool::Loaded(file) => file,
-        Pool::Missing | Pool::Empty => anyhow::bail!("no accounts yet, so nothing matches {reference:?}"),
-    };
-    let idx = resolve(&file.accounts, reference)?;
-    let result = change(&mut file, idx, edit)?;
-    save_accounts(&paths.accounts, &file)?;
-    Ok(result)
+    Ok(Locks {
+        _accounts: accounts_lock,
+        _daemon: daemon_lock,
+    })
 }
 
 fn change(file: &mut AccountsFile, idx: usize, edit: &Edit) -> anyhow::Result<(String, String)> {

@@ -1,12 +1,12 @@
 //! `codexctl daemon run|start|stop|restart|status|logs`.
 //!
-//! When `service install` lands, `start|stop|restart` will first ask the service manager
-//! whether it owns the daemon and act through it (SPEC §9); the hook is [`start::start`] /
-//! [`stop::stop`], which every path here goes through.
+//! When the login service is installed, `start|stop|restart` act through the service manager
+//! (SPEC §9), so the daemon is neither started twice nor restarted behind the user's back:
+//! [`start::ensure_running`] and [`stop::stop_daemon`] decide, and `rotation` uses them too.
 
 mod logs;
-mod start;
-mod stop;
+pub mod start;
+pub mod stop;
 
 use anyhow::Context;
 use codex_router_protocol::methods::{self, ProxyInfo};
@@ -24,13 +24,26 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DaemonCommand) -> anyhow::Result<()> {
         DaemonCommand::Run => foreground(),
         DaemonCommand::Start => start::start(ctx).await,
         DaemonCommand::Stop => stop::stop(ctx).await,
-        DaemonCommand::Restart => {
-            stop::stop(ctx).await?;
-            start::start(ctx).await
-        }
+        DaemonCommand::Restart => restart(ctx).await,
         DaemonCommand::Status => status(ctx).await,
         DaemonCommand::Logs(args) => logs::logs(ctx, args.follow).await,
     }
+}
+
+/// Through the service manager when it runs the daemon (one `systemctl --user restart`),
+/// else `stop` then `start`.
+async fn restart(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+    let manager = crate::commands::service::manager::open(ctx)?;
+    if crate::commands::service::manager::owns_daemon(&manager.status()) {
+        let old = match probe(&ctx.paths).await {
+            Liveness::Up(daemon) => Some(daemon.ping.pid),
+            _ => None,
+        };
+        let (mut daemon, how) = start::through_service(ctx, &*manager, true, old).await?;
+        return start::report(ctx, &mut daemon, how).await;
+    }
+    stop::stop(ctx).await?;
+    start::start(ctx).await
 }
 
 /// `daemon run`: become the daemon (exec on Unix), same environment, output on this terminal.
@@ -113,3 +126,7 @@ async fn describe(ctx: &Ctx<'_>, daemon: &mut Daemon) -> anyhow::Result<Value> {
     }
     Ok(info)
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod service_tests;

@@ -7,12 +7,19 @@
 //! lock holder is ever killed, and only while it holds the lock: a pid from a file alone may have
 //! been recycled by an unrelated program (review #26).
 
+//!
+//! When the login service is installed and running, the service manager stops it (SPEC §9),
+//! so it neither restarts the daemon behind the user's back nor counts the stop as a crash.
+
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use codex_router_protocol::methods::{self, StopResult};
+use codex_router_service::ServiceManager;
 use codex_router_store::{RouterPaths, remove_daemon_info};
 use serde_json::json;
 
+use crate::commands::service::manager;
 use crate::ctx::Ctx;
 use crate::liveness::{Liveness, decode, lock_holder, probe};
 use crate::{binding, output, process};
@@ -23,9 +30,110 @@ const AFTER_DRAIN: Duration = Duration::from_secs(5);
 const AFTER_KILL: Duration = Duration::from_secs(5);
 
 pub async fn stop(ctx: &Ctx<'_>) -> anyhow::Result<()> {
-    let grace = ctx
-        .env_ms("CODEXCTL_STOP_GRACE_MS")
-        .unwrap_or_else(|| drain_timeout(ctx) + AFTER_DRAIN);
+    let stopped = stop_daemon(ctx).await?;
+    if ctx.json {
+        output::json(&stopped.to_json())?;
+    } else {
+        output::line(&stopped.line())?;
+    }
+    warn_if_bound(ctx);
+    Ok(())
+}
+
+/// What a stop did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// The daemon's pid; `None` when none was running.
+    pub pid: Option<u32>,
+    /// It had to be killed after the grace period.
+    pub forced: bool,
+    /// The service manager stopped it.
+    pub via_service: bool,
+}
+
+impl Stopped {
+    pub fn to_json(self) -> serde_json::Value {
+        let mut v = json!({"stopped": self.pid.is_some() || self.via_service, "pid": self.pid, "forced": self.forced});
+        if self.via_service {
+            v["via"] = json!("service");
+        }
+        if self.pid.is_none() && !self.via_service {
+            v["running"] = json!(false);
+        }
+        v
+    }
+
+    pub fn line(self) -> String {
+        match (self.pid, self.via_service) {
+            (_, true) => format!("stopped the codex-router service ({})", manager::platform_name()),
+            (Some(pid), false) => format!("stopped codex-routerd (pid {pid})"),
+            (None, false) => "codex-routerd is not running".to_owned(),
+        }
+    }
+}
+
+/// Stop the daemon, through the service manager when the service runs it; prints progress only.
+pub async fn stop_daemon(ctx: &Ctx<'_>) -> anyhow::Result<Stopped> {
+    stop_daemon_with(ctx, &*manager::open(ctx)?).await
+}
+
+/// [`stop_daemon`] with the service manager given (tests pass a fake).
+pub async fn stop_daemon_with(ctx: &Ctx<'_>, manager: &dyn ServiceManager) -> anyhow::Result<Stopped> {
+    if manager::owns_daemon(&manager.status()) {
+        return stop_service(ctx, manager).await;
+    }
+    stop_direct(ctx).await
+}
+
+/// Through the service manager: it stops the daemon (SIGTERM, so it drains) and records that
+/// it was stopped on purpose. A daemon still there after the grace period is killed as below.
+async fn stop_service(ctx: &Ctx<'_>, manager: &dyn ServiceManager) -> anyhow::Result<Stopped> {
+    let pid = match probe(&ctx.paths).await {
+        Liveness::Up(daemon) => Some(daemon.ping.pid),
+        _ => lock_holder(&ctx.paths)?,
+    };
+    // Task Scheduler ends a task at once, without the drain: ask the daemon first.
+    if cfg!(windows)
+        && let Liveness::Up(mut daemon) = probe(&ctx.paths).await
+    {
+        let _ = daemon.call(methods::DAEMON_STOP, json!({})).await;
+    }
+    let name = manager::platform_name();
+    if let Some(pid) = pid {
+        say(ctx, &format!("stopping codex-routerd (pid {pid}) through {name}"));
+    }
+    manager
+        .stop()
+        .with_context(|| format!("asking {name} to stop codex-routerd"))?;
+    let mut forced = false;
+    if let Some(pid) = pid {
+        let grace = grace(ctx);
+        if !wait_exit(&ctx.paths, pid, grace).await {
+            force(ctx, pid, grace).await?;
+            forced = true;
+        }
+    }
+    let _ = remove_daemon_info(&ctx.paths.daemon_json);
+    Ok(Stopped {
+        pid,
+        forced,
+        via_service: true,
+    })
+}
+
+fn grace(ctx: &Ctx<'_>) -> Duration {
+    ctx.env_ms("CODEXCTL_STOP_GRACE_MS")
+        .unwrap_or_else(|| drain_timeout(ctx) + AFTER_DRAIN)
+}
+
+/// A daemon this `codexctl` (or another) started detached: `daemon.stop` over IPC.
+pub async fn stop_direct(ctx: &Ctx<'_>) -> anyhow::Result<Stopped> {
+    let grace = grace(ctx);
+    let not_running = Stopped {
+        pid: None,
+        forced: false,
+        via_service: false,
+    };
     let (pid, how) = match probe(&ctx.paths).await {
         Liveness::Up(mut daemon) => {
             let stopping: StopResult = decode(daemon.call(methods::DAEMON_STOP, json!({})).await?)?;
@@ -36,9 +144,9 @@ pub async fn stop(ctx: &Ctx<'_>) -> anyhow::Result<()> {
                 let _ = process::terminate(pid);
                 (pid, format!("it does not answer ({detail}); sent SIGTERM"))
             }
-            None => return not_running(ctx),
+            None => return Ok(not_running),
         },
-        Liveness::Down { .. } => return not_running(ctx),
+        Liveness::Down { .. } => return Ok(not_running),
     };
     say(ctx, &format!("stopping codex-routerd (pid {pid}): {how}"));
     let forced = if wait_exit(&ctx.paths, pid, grace).await {
@@ -48,13 +156,11 @@ pub async fn stop(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         true
     };
     let _ = remove_daemon_info(&ctx.paths.daemon_json);
-    if ctx.json {
-        output::json(&json!({"stopped": true, "pid": pid, "forced": forced}))?;
-    } else {
-        output::line(&format!("stopped codex-routerd (pid {pid})"))?;
-    }
-    warn_if_bound(ctx);
-    Ok(())
+    Ok(Stopped {
+        pid: Some(pid),
+        forced,
+        via_service: false,
+    })
 }
 
 /// SIGKILL the lock holder, if it still is one.
@@ -108,16 +214,6 @@ fn drain_timeout(ctx: &Ctx<'_>) -> Duration {
         .map_or(Duration::from_secs(10), |s| s.proxy.drain_timeout)
 }
 
-fn not_running(ctx: &Ctx<'_>) -> anyhow::Result<()> {
-    if ctx.json {
-        output::json(&json!({"stopped": false, "running": false}))?;
-    } else {
-        output::line("codex-routerd is not running")?;
-    }
-    warn_if_bound(ctx);
-    Ok(())
-}
-
 /// Progress goes to stderr in `--json` mode so stdout stays one JSON document.
 fn say(ctx: &Ctx<'_>, text: &str) {
     if ctx.json {
@@ -128,11 +224,9 @@ fn say(ctx: &Ctx<'_>, text: &str) {
     }
 }
 
-fn warn_if_bound(ctx: &Ctx<'_>) {
-    if binding::local(&ctx.paths, ctx.codex_config().as_deref())["bound"] == true {
-        output::error_line(
-            "codexctl: Codex is bound to the router: its requests fail until `codexctl daemon start` or \
-             `codexctl rotation disable`",
-        );
+/// SPEC §7 "Bound but daemon down": say it plainly after every stop.
+pub fn warn_if_bound(ctx: &Ctx<'_>) {
+    if binding::View::read(ctx).bound() {
+        output::error_line(&format!("codexctl: {}", binding::DOWN_WARNING));
     }
 }

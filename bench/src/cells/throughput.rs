@@ -1,0 +1,377 @@
+//! The interleaved cells: the same closed-loop load against direct, the router and nginx, back to back
+//! on one set of processes, repeated on fresh processes, the order reversed every other repetition so
+//! neither side always runs on a warmer machine.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::cells::Ctx;
+use crate::checks;
+use crate::cli::{FakeArgs, LimitKind};
+use crate::load::{self, LoadSpec, Sessions};
+use crate::plan::Plan;
+use crate::procfs::{self, CpuMeter, RssSampler, TICKS_PER_SEC};
+use crate::report::{CellReport, TargetReport};
+use crate::rig::{Rig, TargetKind};
+use crate::stats::{RunSummary, paired_diff, paired_ratio};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    Sticky,
+    RoundRobin,
+    Unchecked,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub title: String,
+    pub fake: FakeArgs,
+    pub concurrency: usize,
+    pub reps: usize,
+    pub duration: Duration,
+    pub sessions: Sessions,
+    /// The account direct requests use; `None`: no direct target.
+    pub direct: Option<usize>,
+    pub nginx: bool,
+    pub config_toml: Option<String>,
+    pub spread: Spread,
+    /// Report router requests that failed over separately from those served at the first try.
+    pub split_failover: bool,
+}
+
+impl Spec {
+    pub fn zero_delay(plan: &Plan, concurrency: usize) -> Self {
+        Self {
+            name: format!("c{concurrency}"),
+            title: format!("concurrency {concurrency}, no delay between events (pure overhead)"),
+            fake: FakeArgs {
+                deltas: plan.deltas,
+                ..FakeArgs::default()
+            },
+            concurrency,
+            reps: plan.reps,
+            duration: plan.duration,
+            sessions: Sessions::PerVu,
+            direct: Some(0),
+            nginx: true,
+            config_toml: None,
+            spread: Spread::Sticky,
+            split_failover: false,
+        }
+    }
+
+    pub fn realistic(plan: &Plan) -> Self {
+        let r = &plan.realistic;
+        Self {
+            name: format!("stream-{}ms", r.delay_ms),
+            title: format!(
+                "concurrency {}, {} ms between events (realistic pacing)",
+                r.concurrency, r.delay_ms
+            ),
+            fake: FakeArgs {
+                deltas: r.deltas,
+                delay_ms: r.delay_ms,
+                ..FakeArgs::default()
+            },
+            concurrency: r.concurrency,
+            reps: r.reps,
+            duration: r.duration,
+            ..Self::zero_delay(plan, r.concurrency)
+        }
+    }
+
+    pub fn failover(plan: &Plan) -> Self {
+        Self {
+            name: "failover-429".to_owned(),
+            title: "one of three accounts answers 429; new session per request, concurrency 1".to_owned(),
+            fake: FakeArgs {
+                deltas: plan.deltas,
+                limit_account: Some(0),
+                limit: LimitKind::Short,
+                ..FakeArgs::default()
+            },
+            reps: plan.failover_reps,
+            sessions: Sessions::PerRequest,
+            direct: Some(1),
+            nginx: false,
+            spread: Spread::Unchecked,
+            split_failover: true,
+            ..Self::zero_delay(plan, 1)
+        }
+    }
+
+    pub fn round_robin(plan: &Plan) -> Self {
+        Self {
+            name: "spread-rr".to_owned(),
+            title: "strategy round-robin, new session per request: traffic spread evenly".to_owned(),
+            reps: 1,
+            sessions: Sessions::PerRequest,
+            direct: None,
+            nginx: false,
+            config_toml: Some("[rotation]\nstrategy = \"round-robin\"\n".to_owned()),
+            spread: Spread::RoundRobin,
+            ..Self::zero_delay(plan, plan.spread_concurrency)
+        }
+    }
+}
+
+/// A repetition during which other processes used more of the machine than this is re-run (up to as
+/// many extra times as there are repetitions): its ratios would measure the other load, not the router.
+pub const FOREIGN_LIMIT: f64 = 0.10;
+
+/// Per-target summaries over the repetitions, in display order.
+type Runs = Vec<(String, Vec<RunSummary>)>;
+
+fn push(runs: &mut Runs, name: &str, s: RunSummary) {
+    match runs.iter_mut().find(|(n, _)| n == name) {
+        Some((_, v)) => v.push(s),
+        None => runs.push((name.to_owned(), vec![s])),
+    }
+}
+
+pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
+    let mut report = CellReport::new(&spec.name, &spec.title);
+    report.param("concurrency", spec.concurrency);
+    report.param("reps", spec.reps);
+    report.param("duration_s", spec.duration.as_secs_f64());
+    report.param("deltas", spec.fake.deltas);
+    report.param("delay_ms", spec.fake.delay_ms);
+    report.param("accounts", spec.fake.accounts);
+    let mut runs: Runs = Vec::new();
+    let mut errors: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
+    let (mut kept, mut attempts, max_attempts) = (0, 0, spec.reps * 2);
+    let (mut rerun, mut kept_busy) = (Vec::new(), Vec::new());
+    while kept < spec.reps && attempts < max_attempts {
+        attempts += 1;
+        let mut rig = ctx
+            .rig(&spec.fake, spec.config_toml.as_deref(), spec.nginx)
+            .await?;
+        report
+            .daemon
+            .startup_ms
+            .push(rig.daemon.startup.as_secs_f64() * 1000.0);
+        report.daemon.idle_rss_kib.extend(procfs::rss_kib(rig.daemon.pid));
+        let mut kinds: Vec<TargetKind> = spec.direct.map(TargetKind::Direct).into_iter().collect();
+        kinds.push(TargetKind::Router);
+        if rig.nginx.is_some() {
+            kinds.push(TargetKind::Nginx);
+        }
+        if attempts % 2 == 0 {
+            kinds.reverse();
+        }
+        let mut rep: Runs = Vec::new();
+        let mut result = Ok(());
+        for kind in kinds {
+            result = measure(ctx, spec, &mut rig, kind, &mut report, &mut rep, &mut errors).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        let counter_checks = checks::counters(&mut rig, &spec.name, !spec.fake.expired).await;
+        ctx.checks.extend(counter_checks);
+        rig.stop().await;
+        result?;
+        let foreign = rep
+            .iter()
+            .flat_map(|(_, v)| v)
+            .filter_map(|s| s.foreign_cpu)
+            .fold(0.0, f64::max);
+        let must_keep = max_attempts - attempts < spec.reps - kept;
+        if !ctx.plan.smoke && foreign > FOREIGN_LIMIT {
+            if !must_keep {
+                rerun.push(format!("{:.0}%", foreign * 100.0));
+                continue;
+            }
+            kept_busy.push(format!("{:.0}%", foreign * 100.0));
+        }
+        for (name, summaries) in rep {
+            for s in summaries {
+                push(&mut runs, &name, s);
+            }
+        }
+        kept += 1;
+    }
+    if !rerun.is_empty() {
+        report.notes.push(format!(
+            "{} repetition(s) re-run because other processes used {} of the machine during them",
+            rerun.len(),
+            rerun.join(", ")
+        ));
+    }
+    if !kept_busy.is_empty() {
+        report.notes.push(format!(
+            "{} repetition(s) kept although other processes used {} of the machine (no attempts left): \
+             treat this cell's ratios with care",
+            kept_busy.len(),
+            kept_busy.join(", ")
+        ));
+    }
+    report.derived.insert("reps_rerun".into(), rerun.len() as f64);
+    report
+        .derived
+        .insert("reps_kept_busy".into(), kept_busy.len() as f64);
+    for (target, (n, examples)) in &errors {
+        ctx.checks.push(checks::errors(&spec.name, target, *n, examples));
+    }
+    report.targets = runs
+        .into_iter()
+        .map(|(name, reps)| TargetReport::new(&name, reps))
+        .collect();
+    derive(&mut report);
+    Ok(report)
+}
+
+/// A warm-up run, then the measured run of one target; router runs also sample the daemon.
+async fn measure(
+    ctx: &mut Ctx,
+    spec: &Spec,
+    rig: &mut Rig,
+    kind: TargetKind,
+    report: &mut CellReport,
+    runs: &mut Runs,
+    errors: &mut BTreeMap<String, (u64, Vec<String>)>,
+) -> anyhow::Result<()> {
+    let target = rig.target(kind)?;
+    let mut load = LoadSpec {
+        concurrency: spec.concurrency,
+        duration: ctx.plan.warmup,
+        per_vu: None,
+        sessions: spec.sessions,
+        seed: ctx.next_seed(),
+    };
+    let warm = load::run(target.clone(), ctx.body.clone(), &load).await;
+    rig.tally.add(kind, &warm);
+    load.duration = spec.duration;
+    load.seed = ctx.next_seed();
+    let pid = rig.daemon.pid;
+    let cpu0 = procfs::cpu_ticks(pid);
+    let sampler = (kind == TargetKind::Router).then(|| RssSampler::start(pid, Duration::from_millis(50)));
+    let meter = CpuMeter::start();
+    let run = load::run(target.clone(), ctx.body.clone(), &load).await;
+    let foreign = meter.foreign_share();
+    rig.tally.add(kind, &run);
+    let e = errors.entry(target.name.clone()).or_default();
+    e.0 += warm.errors + run.errors;
+    e.1.extend(
+        warm.error_examples
+            .iter()
+            .chain(&run.error_examples)
+            .take(3)
+            .cloned(),
+    );
+    if let Some(sampler) = sampler {
+        report.daemon.peak_rss_kib.push(sampler.finish(pid).await);
+        if let (Some(a), Some(b)) = (cpu0, procfs::cpu_ticks(pid))
+            && !run.samples.is_empty()
+        {
+            let cpu_ms = (b - a) as f64 / TICKS_PER_SEC * 1000.0;
+            report
+                .daemon
+                .cpu_ms_per_request
+                .push(cpu_ms / run.samples.len() as f64);
+        }
+        let accounts: Vec<String> = rig.fake.hello.accounts.iter().map(|a| a.id.clone()).collect();
+        match spec.spread {
+            Spread::Sticky => ctx
+                .checks
+                .push(checks::sticky_spread(&spec.name, &run.samples, &accounts)),
+            Spread::RoundRobin => {
+                let by = RunSummary::of(&run).by_account;
+                let slack = spec.concurrency as u64;
+                ctx.checks
+                    .push(checks::round_robin_spread(&spec.name, &by, accounts.len(), slack));
+            }
+            Spread::Unchecked => {}
+        }
+    }
+    push(
+        runs,
+        &target.name,
+        RunSummary {
+            foreign_cpu: foreign,
+            ..RunSummary::of(&run)
+        },
+    );
+    if spec.split_failover && kind == TargetKind::Router {
+        push(
+            runs,
+            "router (failover)",
+            RunSummary::subset(&run, |s| s.attempts.unwrap_or(1) > 1),
+        );
+        push(
+            runs,
+            "router (first try)",
+            RunSummary::subset(&run, |s| s.attempts.unwrap_or(1) == 1),
+        );
+    }
+    Ok(())
+}
+
+/// Ratios and added times from paired repetitions.
+fn derive(report: &mut CellReport) {
+    let reps = |name: &str| report.target(name).map(|t| t.reps.clone());
+    let (direct, router, nginx) = (reps("direct"), reps("router"), reps("nginx"));
+    let mut d = BTreeMap::new();
+    let pairs = [
+        ("router", &direct, &router),
+        ("nginx", &direct, &nginx),
+        ("router_vs_nginx", &nginx, &router),
+    ];
+    for (label, a, b) in pairs {
+        let (Some(a), Some(b)) = (a, b) else { continue };
+        d.insert(format!("{label}_rps_ratio"), paired_ratio(a, b, |r| r.rps));
+        if label == "router_vs_nginx" {
+            continue;
+        }
+        for (metric, f) in METRICS {
+            d.insert(
+                format!("{label}_added_{metric}_p50_ms"),
+                paired_diff(a, b, |r| ms(f(r).p50_us)),
+            );
+            d.insert(
+                format!("{label}_added_{metric}_p99_ms"),
+                paired_diff(a, b, |r| ms(f(r).p99_us)),
+            );
+        }
+    }
+    if let (Some(direct), Some(failover)) = (&direct, reps("router (failover)")) {
+        d.insert(
+            "failover_added_total_p50_ms".into(),
+            paired_diff(direct, &failover, |r| ms(r.total.p50_us)),
+        );
+        d.insert(
+            "failover_added_first_byte_p50_ms".into(),
+            paired_diff(direct, &failover, |r| ms(r.first_byte.p50_us)),
+        );
+        let n: usize = failover.iter().map(|r| r.requests).sum();
+        d.insert("failover_samples".into(), n as f64);
+    }
+    if let Some(router) = &router {
+        d.insert(
+            "router_coalesced_events".into(),
+            router.iter().map(|r| r.coalesced as f64).sum(),
+        );
+        d.insert(
+            "router_events".into(),
+            router.iter().map(|r| r.events as f64).sum(),
+        );
+    }
+    let cpu = crate::stats::median(&report.daemon.cpu_ms_per_request);
+    d.insert("daemon_cpu_ms_per_request".into(), cpu);
+    report.derived.extend(d);
+}
+
+type Metric = fn(&RunSummary) -> crate::stats::Dist;
+
+const METRICS: [(&str, Metric); 5] = [
+    ("headers", |r| r.headers),
+    ("first_byte", |r| r.first_byte),
+    ("first_output", |r| r.first_output),
+    ("total", |r| r.total),
+    ("gaps", |r| r.gaps),
+];
+
+fn ms(us: u64) -> f64 {
+    crate::stats::ms(us)
+}

@@ -1,0 +1,167 @@
+//! A real `codex-routerd` process on a throwaway router home, pointed at the fake upstream.
+//!
+//! The environment is cleared before the daemon starts, so nothing of the user's own router or Codex
+//! setup (`CODEX_ROUTER_*`, `CODEX_HOME`, timeouts) leaks into a measurement or gets touched by it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use codex_router_core::Secret;
+use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens, read_daemon_info};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+use crate::client;
+use crate::wire::Hello;
+
+/// A daemon that is not answering `/healthz` by then has failed to start.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Readiness is polled (daemon.json, then /healthz) at this interval: the resolution of the measured
+/// start-up time. There is no fixed sleep anywhere.
+const POLL: Duration = Duration::from_millis(1);
+
+#[derive(Debug)]
+pub struct Daemon {
+    child: Child,
+    pub pid: u32,
+    pub listen: SocketAddr,
+    pub key: String,
+    /// From spawn to the first `200` from `/healthz`.
+    pub startup: Duration,
+    pub paths: RouterPaths,
+    pub codex_home: PathBuf,
+    /// Deleted on drop, after the child is killed (fields drop in order).
+    _home: TempDir,
+}
+
+impl Daemon {
+    /// Writes `accounts.json` (labels = the fake's account ids) and `config.toml` if given, starts the
+    /// daemon and waits until it serves.
+    pub async fn start(
+        exe: &Path,
+        hello: &Hello,
+        config_toml: Option<&str>,
+        extra_env: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let home = tempfile::Builder::new()
+            .prefix("codex-router-bench-")
+            .tempdir()
+            .context("creating a temporary router home")?;
+        let paths = RouterPaths::from_home(home.path().join("router"));
+        paths.ensure_dirs().context("creating the router home")?;
+        let codex_home = home.path().join("codex");
+        std::fs::create_dir_all(&codex_home).context("creating a temporary Codex home")?;
+        write_accounts(&paths, hello)?;
+        if let Some(text) = config_toml {
+            std::fs::write(&paths.config, text).context("writing config.toml")?;
+        }
+        let stderr = std::fs::File::create(home.path().join("daemon-stderr.log"))
+            .context("creating the stderr log")?;
+        let t0 = Instant::now();
+        let mut child = Command::new(exe)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("CODEX_ROUTER_HOME", &paths.home)
+            .env("CODEX_HOME", &codex_home)
+            .env("CODEX_ROUTER_LISTEN", "127.0.0.1:0")
+            .env("CODEX_ROUTER_UPSTREAM", &hello.base_url)
+            .env("CODEX_ROUTER_ISSUER", &hello.issuer_url)
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let pid = child.id().context("the daemon exited at once")?;
+        let listen = match wait_ready(&mut child, pid, &paths).await {
+            Ok(listen) => listen,
+            Err(e) => {
+                let log = std::fs::read_to_string(home.path().join("daemon-stderr.log")).unwrap_or_default();
+                return Err(e.context(format!("codex-routerd did not become ready; its stderr:\n{log}")));
+            }
+        };
+        let startup = t0.elapsed();
+        let key = codex_router_store::read_client_key(&paths.client_key)
+            .context("reading client.key")?
+            .context("the daemon wrote no client.key")?;
+        Ok(Self {
+            child,
+            pid,
+            listen,
+            key: key.expose().to_owned(),
+            startup,
+            paths,
+            codex_home,
+            _home: home,
+        })
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.paths.home
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.paths.socket.clone()
+    }
+
+    /// Kills the daemon (its home is thrown away, so there is nothing to drain or flush).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn write_accounts(paths: &RouterPaths, hello: &Hello) -> anyhow::Result<()> {
+    let accounts = hello
+        .accounts
+        .iter()
+        .map(|a| {
+            let mut stored = StoredAccount::with_tokens(StoredTokens {
+                access_token: Secret::new(a.access_token.clone()),
+                refresh_token: Secret::new(a.refresh_token.clone()),
+                id_token: Some(Secret::new(a.id_token.clone())),
+                expires_at: None,
+            });
+            stored.label = Some(a.id.clone());
+            stored.source = Some("manual".to_owned());
+            stored
+        })
+        .collect();
+    let file = AccountsFile {
+        accounts,
+        ..AccountsFile::default()
+    };
+    codex_router_store::save_accounts(&paths.accounts, &file).context("writing accounts.json")
+}
+
+/// Polls for a `daemon.json` written by this pid, then for `/healthz` answering 200 on its address.
+async fn wait_ready(child: &mut Child, pid: u32, paths: &RouterPaths) -> anyhow::Result<SocketAddr> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut listen: Option<SocketAddr> = None;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().context("checking on the daemon")? {
+            bail!("codex-routerd exited with {status}");
+        }
+        if listen.is_none()
+            && let Ok(Some(info)) = read_daemon_info(&paths.daemon_json)
+            && info.pid == pid
+        {
+            listen = Some(
+                info.listen
+                    .parse()
+                    .with_context(|| format!("daemon.json listen {:?}", info.listen))?,
+            );
+        }
+        if let Some(addr) = listen
+            && let Ok((200, _)) = client::get(addr, "/healthz", None).await
+        {
+            return Ok(addr);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    bail!("not ready within {READY_TIMEOUT:?}")
+}

@@ -1,0 +1,132 @@
+//! The baseline: a minimal nginx reverse proxy (buffering off, keep-alive upstream, one account's
+//! headers injected) in front of the same fake upstream. It shows where the router stands against the
+//! floor a plain proxy sets on the same machine in the same run. Optional: skipped when nginx is absent.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use tokio::process::{Child, Command};
+
+use crate::wire::HelloAccount;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `nginx` from `--nginx`, else the first on PATH.
+pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+}
+
+#[derive(Debug)]
+pub struct Nginx {
+    child: Child,
+    pub listen: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    pub async fn start(exe: &Path, upstream: SocketAddr, account: &HelloAccount) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("codex-router-bench-nginx-")
+            .tempdir()
+            .context("temp dir")?;
+        let listen = free_port()?;
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(&conf, config(dir.path(), listen, upstream, account)).context("writing nginx.conf")?;
+        let child = Command::new(exe)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf)
+            .arg("-e")
+            .arg(dir.path().join("error.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let mut me = Self {
+            child,
+            listen,
+            _dir: dir,
+        };
+        me.wait_ready().await?;
+        Ok(me)
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().context("checking on nginx")? {
+                let log = std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default();
+                bail!("nginx exited with {status}: {log}");
+            }
+            if tokio::net::TcpStream::connect(self.listen).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        bail!("nginx did not listen within {READY_TIMEOUT:?}")
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A port nothing listens on (nginx binds it right after; a collision in between is rare enough).
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let l = TcpListener::bind(("127.0.0.1", 0)).context("finding a free port")?;
+    l.local_addr().context("finding a free port")
+}
+
+/// Two workers (like the daemon's two tokio workers on this machine), no logs on the hot path,
+/// request and response buffering off, a keep-alive pool to the upstream.
+pub fn config(dir: &Path, listen: SocketAddr, upstream: SocketAddr, account: &HelloAccount) -> String {
+    let d = dir.display();
+    format!(
+        r#"worker_processes 2;
+daemon off;
+master_process on;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  upstream fake {{ server {upstream}; keepalive 256; }}
+  server {{
+    listen {listen};
+    client_max_body_size 64m;
+    client_body_buffer_size 1m;
+    tcp_nodelay on;
+    location / {{
+      proxy_pass http://fake;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer {token}";
+      proxy_set_header chatgpt-account-id "{id}";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 300s;
+    }}
+  }}
+}}
+"#,
+        token = account.access_token,
+        id = account.id,
+    )
+}

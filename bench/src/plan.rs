@@ -1,0 +1,95 @@
+//! How big each cell is: the full run (minutes, numbers worth publishing) and the smoke run (seconds,
+//! proves only that every cell still works end to end).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub smoke: bool,
+    /// Interleaved repetitions of the zero-delay cells.
+    pub reps: usize,
+    /// One measured run of one target.
+    pub duration: Duration,
+    /// Discarded run before each measured one (connections, pools, allocator warm-up).
+    pub warmup: Duration,
+    pub levels: Vec<usize>,
+    pub deltas: usize,
+    pub realistic: Realistic,
+    pub failover_reps: usize,
+    pub refresh_accounts: usize,
+    pub refresh_concurrency: usize,
+    pub slow_streams: usize,
+    pub slow_delay_ms: u64,
+    pub slow_deltas: usize,
+    /// How long to wait for the daemon's RSS to come back near idle after the slow streams end.
+    pub settle_limit: Duration,
+    pub status_calls: usize,
+    pub spread_concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Realistic {
+    pub concurrency: usize,
+    pub delay_ms: u64,
+    pub deltas: usize,
+    pub reps: usize,
+    pub duration: Duration,
+}
+
+impl Plan {
+    /// About five minutes on 2 cores.
+    pub fn full() -> Self {
+        Self {
+            smoke: false,
+            reps: 5,
+            duration: Duration::from_secs(2),
+            warmup: Duration::from_millis(300),
+            levels: vec![1, 16, 64],
+            deltas: 20,
+            realistic: Realistic {
+                concurrency: 16,
+                delay_ms: 20,
+                deltas: 20,
+                reps: 3,
+                duration: Duration::from_secs(3),
+            },
+            failover_reps: 3,
+            refresh_accounts: 6,
+            refresh_concurrency: 32,
+            slow_streams: 1000,
+            slow_delay_ms: 250,
+            slow_deltas: 20,
+            settle_limit: Duration::from_secs(60),
+            status_calls: 200,
+            spread_concurrency: 4,
+        }
+    }
+
+    /// A few seconds, even with debug binaries.
+    pub fn smoke() -> Self {
+        Self {
+            smoke: true,
+            reps: 1,
+            duration: Duration::from_millis(300),
+            warmup: Duration::from_millis(50),
+            levels: vec![1, 4],
+            deltas: 5,
+            realistic: Realistic {
+                concurrency: 2,
+                delay_ms: 20,
+                deltas: 5,
+                reps: 1,
+                duration: Duration::from_millis(400),
+            },
+            failover_reps: 1,
+            refresh_accounts: 3,
+            refresh_concurrency: 4,
+            slow_streams: 20,
+            slow_delay_ms: 30,
+            slow_deltas: 5,
+            settle_limit: Duration::from_secs(1),
+            status_calls: 5,
+            spread_concurrency: 3,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Issue 7's targets, evaluated from one run's cells. Each is a ratio or a difference against direct (or
+//! an absolute resource figure), so the verdict does not depend on how fast the machine is. In smoke mode
+//! only target 7 (correctness) is judged: tiny cells on debug binaries measure nothing.
+
+use crate::report::{Report, TargetEval};
+
+fn eval(
+    id: &str,
+    target: &str,
+    value: Option<f64>,
+    fmt: impl Fn(f64) -> String,
+    ok: impl Fn(f64) -> bool,
+) -> TargetEval {
+    TargetEval {
+        id: id.to_owned(),
+        target: target.to_owned(),
+        measured: value.map_or_else(|| "not measured".to_owned(), &fmt),
+        met: value.map(ok),
+    }
+}
+
+fn ratio(v: f64) -> String {
+    format!("{v:.2}×")
+}
+
+fn added(v: f64) -> String {
+    format!("{v:+.3} ms")
+}
+
+pub fn evaluate(r: &Report) -> Vec<TargetEval> {
+    let get = |cell: &str, key: &str| r.cell(cell).and_then(|c| c.get(key));
+    let perf = r.mode != "smoke";
+    let g = |cell: &str, key: &str| if perf { get(cell, key) } else { None };
+    let realistic = r
+        .cells
+        .iter()
+        .find(|c| c.name.starts_with("stream-"))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let mut out = vec![
+        eval(
+            "1",
+            "throughput at c=16 ≥ 0.70× direct",
+            g("c16", "router_rps_ratio"),
+            ratio,
+            |v| v >= 0.70,
+        ),
+        eval(
+            "1",
+            "throughput at c=64 ≥ 0.70× direct",
+            g("c64", "router_rps_ratio"),
+            ratio,
+            |v| v >= 0.70,
+        ),
+        eval(
+            "1",
+            "throughput at c=16 ≥ 0.9× nginx",
+            g("c16", "router_vs_nginx_rps_ratio"),
+            ratio,
+            |v| v >= 0.9,
+        ),
+        eval(
+            "1",
+            "throughput at c=64 ≥ 0.9× nginx",
+            g("c64", "router_vs_nginx_rps_ratio"),
+            ratio,
+            |v| v >= 0.9,
+        ),
+        eval(
+            "2",
+            "added first byte p50 ≤ 0.15 ms at c=1",
+            g("c1", "router_added_first_byte_p50_ms"),
+            added,
+            |v| v <= 0.15,
+        ),
+        eval(
+            "2",
+            "added first byte p50 ≤ 0.5 ms at c=16",
+            g("c16", "router_added_first_byte_p50_ms"),
+            added,
+            |v| v <= 0.5,
+        ),
+        eval(
+            "2",
+            "added first byte p99 ≤ 3 ms at c=16",
+            g("c16", "router_added_first_byte_p99_ms"),
+            added,
+            |v| v <= 3.0,
+        ),
+        eval(
+            "3",
+            "20 ms cell: first output event p50 ≤ 0.3 ms later than direct",
+            g(&realistic, "router_added_first_output_p50_ms"),
+            added,
+            |v| v <= 0.3,
+        ),
+    ];
+    let coalesced = g(&realistic, "router_coalesced_events");
+    let events = g(&realistic, "router_events").unwrap_or(0.0);
+    let gap = g(&realistic, "router_added_gaps_p50_ms");
+    out.push(TargetEval {
+        id: "3".to_owned(),
+        target: "20 ms cell: every later event relayed as produced (no batching)".to_owned(),
+        measured: match (coalesced, gap) {
+            (Some(c), Some(gap)) => format!(
+                "{c:.0} of {events:.0} events arrived glued to the previous one; gap p50 {gap:+.3} ms"
+            ),
+            _ => "not measured".to_owned(),
+        },
+        met: coalesced.map(|c| c == 0.0 && gap.is_some_and(|g| g.abs() <= 0.3)),
+    });
+    out.push(eval(
+        "4",
+        "a 429 failover adds ≤ 2 ms over direct to the healthy account (total, p50)",
+        g("failover-429", "failover_added_total_p50_ms"),
+        added,
+        |v| v <= 2.0,
+    ));
+    let mib = |v: f64| format!("{v:.1} MiB");
+    out.push(eval(
+        "5",
+        "daemon idle RSS ≤ 15 MiB (median over all daemons)",
+        g("control", "idle_rss_p50_mib"),
+        mib,
+        |v| v <= 15.0,
+    ));
+    let thousand = perf && get("slow-streams", "streams").is_some_and(|n| n >= 1000.0);
+    let slow = |k: &str| if thousand { get("slow-streams", k) } else { None };
+    out.push(eval(
+        "5",
+        "RSS with 1 000 concurrent slow streams ≤ 100 MiB",
+        slow("peak_rss_mib"),
+        mib,
+        |v| v <= 100.0,
+    ));
+    out.push(TargetEval {
+        id: "5".to_owned(),
+        target: "back near idle (≤ 1.25× idle RSS) within 60 s after they end".to_owned(),
+        measured: match (thousand, slow("settle_s"), get("slow-streams", "settled_rss_mib")) {
+            (false, _, _) => "not measured".to_owned(),
+            (true, Some(s), Some(m)) => format!("after {s:.1} s ({m:.1} MiB)"),
+            (true, _, m) => format!("not within the limit (still {:.1} MiB)", m.unwrap_or(f64::NAN)),
+        },
+        met: thousand.then(|| slow("settle_s").is_some_and(|s| s <= 60.0)),
+    });
+    out.push(eval(
+        "6",
+        "`codexctl status --json` round trip p99 ≤ 20 ms",
+        g("control", "codexctl_status_p99_ms"),
+        |v| format!("{v:.1} ms"),
+        |v| v <= 20.0,
+    ));
+    let max = get("control", "startup_max_ms").unwrap_or(f64::NAN);
+    out.push(eval(
+        "6",
+        "daemon ready (`/healthz` 200) ≤ 300 ms after start (median; max in brackets)",
+        g("control", "startup_p50_ms"),
+        |v| format!("{v:.1} ms ({max:.1} ms)"),
+        |v| v <= 300.0,
+    ));
+    let failed: Vec<String> = r
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.cell, c.name))
+        .collect();
+    out.push(TargetEval {
+        id: "7".to_owned(),
+        target:
+            "zero unscripted errors; status counters equal the harness's counts; spread as the strategy says"
+                .to_owned(),
+        measured: if failed.is_empty() {
+            format!("{} checks passed", r.checks.len())
+        } else {
+            format!("failed: {}", failed.join("; "))
+        },
+        met: Some(failed.is_empty()),
+    });
+    out
+}

@@ -1,0 +1,141 @@
+use codex_router_codex_config::{BindSpec, bind_app};
+use codex_router_core::Timestamp;
+
+use super::*;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn spec(port: u16) -> BindSpec {
+    BindSpec {
+        port,
+        client_key: Secret::new(KEY),
+        remote_compaction: false,
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    bind_dir: PathBuf,
+}
+
+fn setup(config_text: Option<&str>) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("codex").join("config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    if let Some(text) = config_text {
+        std::fs::write(&config, text).unwrap();
+    }
+    let bind_dir = dir.path().join("router").join("bind");
+    Setup {
+        config,
+        bind_dir,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn unbound_missing_config_and_no_bind_dir_is_read_without_writing() {
+    let s = setup(None);
+    let view = View::read_at(Some(&s.config), &s.bind_dir);
+    assert!(!view.bound());
+    let v = view.to_json(Some(&DaemonSide::Down));
+    assert_eq!(v["bound"], false);
+    assert_eq!(v["config"]["state"], "missing");
+    assert_eq!(v["bind_state"]["state"], "missing");
+    // review #7: reading created nothing, not even bind/ or a lock file.
+    assert!(!s.bind_dir.exists());
+    assert!(!s.config.exists());
+    assert!(describe(&v, false).starts_with("not bound"));
+}
+
+#[test]
+fn bound_config_is_compared_with_the_daemon_port_and_key() {
+    let s = setup(Some("model = \"gpt-5\"\n"));
+    bind_app(
+        &s.config,
+        &s.bind_dir,
+        &spec(2456),
+        Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    let view = View::read_at(Some(&s.config), &s.bind_dir);
+    assert!(view.bound());
+
+    let same = view.to_json(Some(&DaemonSide::Up {
+        port: 2456,
+        key: Secret::new(KEY),
+    }));
+    assert_eq!(same["port"], 2456);
+    assert_eq!(same["daemon_port"], 2456);
+    assert_eq!(same["matches_daemon"], true);
+    assert_eq!(same["key_matches"], true);
+    assert_eq!(same["bind_state"]["state"], "valid");
+    assert_eq!(same["bind_state"]["edited_since_bind"], false);
+    // The key itself never appears in what codexctl prints.
+    assert!(!same.to_string().contains(KEY));
+
+    let moved = view.to_json(Some(&DaemonSide::Up {
+        port: 3000,
+        key: Secret::new(KEY),
+    }));
+    assert_eq!(moved["matches_daemon"], false);
+    assert!(describe(&moved, true).contains("listens on another port"));
+
+    let rekeyed = view.to_json(Some(&DaemonSide::Up {
+        port: 2456,
+        key: Secret::new("f".repeat(64)),
+    }));
+    assert_eq!(rekeyed["key_matches"], false);
+    assert_eq!(rekeyed["matches_daemon"], false);
+    assert!(describe(&rekeyed, true).contains("not the daemon's"));
+
+    // Acceptance 8: bound and down says that Codex requests fail, and how to fix it.
+    let down = view.to_json(Some(&DaemonSide::Down));
+    let line = describe(&down, false);
+    assert!(line.contains("Codex requests fail"), "{line}");
+    assert!(line.contains("codexctl daemon start") && line.contains("codexctl rotation disable"));
+}
+
+#[test]
+fn a_default_profile_with_its_own_provider_is_listed_first() {
+    let text =
+        "profile = \"b\"\n[profiles.a]\nmodel_provider = \"openai\"\n[profiles.b]\nmodel_provider = \"x\"\n";
+    let s = setup(Some(text));
+    bind_app(
+        &s.config,
+        &s.bind_dir,
+        &spec(2456),
+        Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    let v = View::read_at(Some(&s.config), &s.bind_dir).to_json(None);
+    assert_eq!(v["bypassed_by"], json!(["profiles.b", "profiles.a"]));
+    assert_eq!(v["active_profile"], "b");
+    assert_eq!(v["matches_daemon"], Value::Null, "no daemon consulted");
+}
+
+#[test]
+fn unreadable_config_and_tampered_state_are_reported_not_trusted() {
+    let s = setup(Some("model = \n"));
+    let v = View::read_at(Some(&s.config), &s.bind_dir).to_json(None);
+    assert_eq!(v["bound"], Value::Null);
+    assert_eq!(v["config"]["state"], "unreadable");
+    assert!(describe(&v, true).starts_with("unknown: "));
+
+    // review #48: a state with port 0 is not trusted.
+    let s = setup(Some("model = \"gpt-5\"\n"));
+    std::fs::create_dir_all(&s.bind_dir).unwrap();
+    std::fs::write(s.bind_dir.join("state.json"), r#"{"port":0}"#).unwrap();
+    let v = View::read_at(Some(&s.config), &s.bind_dir).to_json(None);
+    assert_eq!(v["bind_state"]["state"], "invalid");
+    assert_eq!(v["bound"], false);
+}
+
+#[test]
+fn no_codex_home_is_an_explained_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = View::read_at(None, dir.path()).to_json(None);
+    assert_eq!(v["bound"], Value::Null);
+    assert!(describe(&v, true).contains("CODEX_HOME"), "{v}");
+}

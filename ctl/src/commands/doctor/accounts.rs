@@ -1,0 +1,226 @@
+//! `accounts.json` parses, and no account is unusable without the user knowing: one needing a
+//! new login, or switched off by ChatGPT, fails the check with what to run. Accounts the user
+//! disabled are fine, unless that leaves none. From the daemon's snapshot when it runs (it
+//! knows cooldowns and refresh failures), else from the file, read-only.
+
+use codex_router_store::{ACCOUNTS_VERSION, AccountsFile, StoredStatus};
+use serde_json::Value;
+
+use super::facts::Facts;
+use super::report::Check;
+use crate::ctx::Ctx;
+
+/// One account as the check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub label: String,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+const LOGIN: &str = "add one with `codexctl accounts login` (or `codexctl accounts import`)";
+
+pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
+    let path = &ctx.paths.accounts;
+    let rows = match &facts.snapshot {
+        Some(snapshot) => from_snapshot(snapshot),
+        None => from_file(path),
+    };
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(check) => return vec![check],
+    };
+    let file = if path.exists() {
+        format!("{} is readable", path.display())
+    } else {
+        format!("no {} yet (an empty pool)", path.display())
+    };
+    let mut out = vec![Check::ok("accounts_file", file)];
+    out.extend(health(&rows));
+    out
+}
+
+fn from_snapshot(snapshot: &Value) -> Result<Vec<Row>, Check> {
+    let storage = &snapshot["storage"];
+    if storage["state"] == "corrupt" {
+        return Err(Check::fail(
+            "accounts_file",
+            format!(
+                "accounts.json was unreadable ({}) and was kept aside as {}; the pool started empty",
+                storage["reason"].as_str().unwrap_or("?"),
+                storage["kept_aside"].as_str().unwrap_or("?")
+            ),
+            format!("repair the kept-aside file and restore it while the daemon is stopped, or {LOGIN}"),
+        ));
+    }
+    let rows = snapshot["accounts"].as_array().cloned().unwrap_or_default();
+    Ok(rows
+        .iter()
+        .map(|a| Row {
+            label: a["label"].as_str().unwrap_or("?").to_owned(),
+            state: a["state"].as_str().unwrap_or("?").to_owned(),
+            reason: a["state_reason"].as_str().map(str::to_owned),
+        })
+        .collect())
+}
+
+fn from_file(path: &std::path::Path) -> Result<Vec<Row>, Check> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Check::fail(
+                "accounts_file",
+                format!("cannot read {}: {e}", path.display()),
+                "check that it belongs to you",
+            ));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let corrupt = |why: String| {
+        Check::fail(
+            "accounts_file",
+            format!("{} is corrupt ({why})", path.display()),
+            "restore it from a backup, or start the daemon (it keeps the file aside and starts empty) and log in \
+             again",
+        )
+    };
+    let file: AccountsFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if file.version != ACCOUNTS_VERSION {
+        return Err(corrupt(format!(
+            "version {}, this build reads {ACCOUNTS_VERSION}",
+            file.version
+        )));
+    }
+    Ok(file
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (state, reason) = match (a.enabled, a.status) {
+                (false, _) => ("disabled", Some("user")),
+                (true, StoredStatus::Ok) => ("ready", None),
+                (true, StoredStatus::NeedsLogin) => ("needs_login", a.status_reason.as_deref()),
+                (true, StoredStatus::DisabledByUpstream) => ("disabled", Some("disabled_by_upstream")),
+                (true, StoredStatus::NotEntitled) => ("disabled", Some("not_entitled")),
+            };
+            Row {
+                label: a.label.clone().unwrap_or_else(|| format!("#{}", i + 1)),
+                state: state.to_owned(),
+                reason: reason.map(str::to_owned),
+            }
+        })
+        .collect())
+}
+
+/// The health verdicts for `rows`.
+pub fn health(rows: &[Row]) -> Vec<Check> {
+    if rows.is_empty() {
+        return vec![Check::fail(
+            "accounts",
+            "the pool has no account: the router has nothing to serve with",
+            LOGIN,
+        )];
+    }
+    let mut out = Vec::new();
+    for r in rows {
+        let reason = r.reason.as_deref().unwrap_or("");
+        match (r.state.as_str(), reason) {
+            ("needs_login", _) => out.push(Check::fail(
+                "accounts",
+                format!("account {} needs a new login ({reason})", r.label),
+                "log it in again with `codexctl accounts login`",
+            )),
+            ("disabled", "disabled_by_upstream" | "not_entitled") => out.push(Check::fail(
+                "accounts",
+                format!("ChatGPT switched account {} off ({reason})", r.label),
+                format!(
+                    "`codexctl accounts remove {}`, or `codexctl accounts enable {}` to try it again",
+                    r.label, r.label
+                ),
+            )),
+            _ => {}
+        }
+    }
+    let usable = rows
+        .iter()
+        .filter(|r| r.state != "disabled" && r.state != "needs_login")
+        .count();
+    if usable == 0 && out.is_empty() {
+        out.push(Check::fail(
+            "accounts",
+            "every account is disabled",
+            "`codexctl accounts enable <account>`",
+        ));
+    }
+    if out.is_empty() {
+        let by_user = rows.iter().filter(|r| r.state == "disabled").count();
+        let mut detail = format!("{usable} of {} account(s) usable", rows.len());
+        if by_user > 0 {
+            detail.push_str(&format!(" ({by_user} disabled by you)"));
+        }
+        out.push(Check::ok("accounts", detail));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::doctor::Status;
+
+    fn row(label: &str, state: &str, reason: Option<&str>) -> Row {
+        Row {
+            label: label.to_owned(),
+            state: state.to_owned(),
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn unusable_accounts_fail_with_what_to_run() {
+        let h = health(&[]);
+        assert_eq!(h[0].status, Status::Fail);
+        let h = health(&[row("a", "ready", None), row("b", "disabled", Some("user"))]);
+        assert_eq!(
+            h,
+            vec![Check::ok(
+                "accounts",
+                "1 of 2 account(s) usable (1 disabled by you)"
+            )]
+        );
+        let h = health(&[
+            row("a", "rate_limited", Some("usage_limit")),
+            row("b", "needs_login", Some("refresh_failed")),
+            row("c", "disabled", Some("not_entitled")),
+        ]);
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert!(
+            h[0].detail.contains("b needs a new login") && h[0].fix.as_deref().unwrap().contains("login")
+        );
+        assert!(h[1].detail.contains("switched account c off"));
+        let h = health(&[row("a", "disabled", Some("user"))]);
+        assert!(
+            h[0].status == Status::Fail && h[0].detail.contains("every account"),
+            "{h:?}"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_file_fails_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.json");
+        assert_eq!(from_file(&path).unwrap(), vec![]);
+        std::fs::write(&path, "{not json").unwrap();
+        let err = from_file(&path).unwrap_err();
+        assert_eq!(err.status, Status::Fail);
+        assert!(err.detail.contains("corrupt"), "{err:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"{not json",
+            "never moved or rewritten"
+        );
+    }
+}

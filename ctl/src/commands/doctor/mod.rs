@@ -1,0 +1,88 @@
+//! `codexctl doctor [--json]`: every check a user would otherwise do by hand, each with a
+//! one-line fix. Exit 1 when any check fails, the daemon being down included (SPEC §9).
+//!
+//! Doctor only reads (files, modes, the daemon's answers); the one write is a probe file
+//! created and removed in `logs/` to prove it writable. Checks that cannot pass where there is
+//! no service manager (a container) are reported as skipped with the reason, never as failed.
+//!
+//! - `facts` — what is gathered once (daemon, status snapshot, service manager).
+//! - `files` — router home, `run/`, socket, `client.key`, `logs/`.
+//! - `accounts` — `accounts.json` and the accounts' health.
+//! - `system` — clock, service and lingering, proxy environment.
+//! - `report` — [`Check`] and its rendering.
+
+mod accounts;
+mod facts;
+mod files;
+mod report;
+mod system;
+
+use crate::binding::View;
+use codex_router_core::Secret;
+
+use crate::commands::rotation::problems::{Problem, Severity, problems};
+use crate::ctx::Ctx;
+use crate::exit::{FAILURE, Quiet};
+use crate::output;
+
+pub use report::{Check, Status};
+
+pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+    let facts = facts::Facts::gather(ctx).await?;
+    let mut checks = vec![facts.daemon_check()];
+    checks.extend(files::checks(ctx, &facts));
+    checks.extend(accounts::checks(ctx, &facts));
+    checks.extend(binding_checks(ctx, &facts));
+    checks.push(system::clock(ctx, &facts));
+    checks.extend(system::service(&facts));
+    checks.push(system::proxy_env(ctx));
+    if ctx.json {
+        output::json(&report::json(&checks))?;
+    } else {
+        output::print(&report::text(&checks))?;
+    }
+    if checks.iter().any(|c| c.status == Status::Fail) {
+        return Err(Quiet(FAILURE).into());
+    }
+    Ok(())
+}
+
+/// One check per binding problem (`rotation status` lists the same), or one that says all is
+/// consistent.
+fn binding_checks(ctx: &Ctx<'_>, facts: &facts::Facts) -> Vec<Check> {
+    let view = View::read(ctx);
+    let mut found = problems(&view, &facts.side);
+    // With the daemon down its key is not known: compare with client.key itself (read-only).
+    if let (false, Some(b)) = (facts.up(), view.binding().filter(|b| b.bound))
+        && let Ok(bytes) = std::fs::read(&ctx.paths.client_key)
+        && files::well_formed(&bytes)
+    {
+        let key = Secret::new(String::from_utf8_lossy(&bytes).trim_end().to_owned());
+        if !b.key_matches(&key) {
+            found.push(Problem {
+                severity: Severity::Fail,
+                message: "the client key in config.toml is not client.key's: the router will refuse Codex's \
+                          requests (401)"
+                    .to_owned(),
+                fix: "run `codexctl rotation bind-app`".to_owned(),
+            });
+        }
+    }
+    if found.is_empty() {
+        let detail = match (view.bound(), view.binding().and_then(|b| b.port)) {
+            (true, Some(port)) => format!("Codex is bound to port {port}, the daemon's, with its key"),
+            _ => "Codex is not bound to the router (`codexctl rotation enable` binds it)".to_owned(),
+        };
+        return vec![Check::ok("binding", detail)];
+    }
+    found
+        .into_iter()
+        .map(|p| {
+            let status = match p.severity {
+                Severity::Fail => Status::Fail,
+                Severity::Warn => Status::Warn,
+            };
+            Check::new("binding", status, p.message, Some(p.fix))
+        })
+        .collect()
+}

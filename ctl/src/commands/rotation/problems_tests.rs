@@ -1,0 +1,118 @@
+use std::path::{Path, PathBuf};
+
+use codex_router_codex_config::{BindSpec, bind_app};
+use codex_router_core::{Secret, Timestamp};
+
+use super::*;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn bound(dir: &Path, text: &str) -> (PathBuf, PathBuf) {
+    let config = dir.join("config.toml");
+    let bind_dir = dir.join("bind");
+    std::fs::write(&config, text).unwrap();
+    let spec = BindSpec {
+        port: 2456,
+        client_key: Secret::new(KEY),
+        remote_compaction: false,
+    };
+    bind_app(
+        &config,
+        &bind_dir,
+        &spec,
+        Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    (config, bind_dir)
+}
+
+fn up(port: u16, key: &str) -> DaemonSide {
+    DaemonSide::Up {
+        port,
+        key: Secret::new(key),
+    }
+}
+
+fn messages(p: &[Problem]) -> Vec<(Severity, String)> {
+    p.iter().map(|p| (p.severity, p.message.clone())).collect()
+}
+
+#[test]
+fn a_consistent_binding_has_no_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, bind_dir) = bound(dir.path(), "model = \"gpt-5\"\n");
+    let view = View::read_at(Some(&config), &bind_dir);
+    assert_eq!(problems(&view, &up(2456, KEY)), vec![]);
+}
+
+#[test]
+fn bound_and_down_fails_and_names_both_fixes() {
+    // Acceptance 8 (SPEC §7 "Bound but daemon down").
+    let dir = tempfile::tempdir().unwrap();
+    let (config, bind_dir) = bound(dir.path(), "");
+    let p = problems(&View::read_at(Some(&config), &bind_dir), &DaemonSide::Down);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].severity, Severity::Fail);
+    assert!(p[0].message.contains("Codex requests fail"), "{p:?}");
+    assert!(p[0].fix.contains("codexctl daemon start") && p[0].fix.contains("codexctl rotation disable"));
+}
+
+#[test]
+fn wrong_port_wrong_key_and_bypassing_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        "profile = \"w\"\n[profiles.w]\nmodel_provider = \"openai\"\n[profiles.o]\nmodel_provider = \"x\"\n";
+    let (config, bind_dir) = bound(dir.path(), text);
+    let view = View::read_at(Some(&config), &bind_dir);
+    let p = problems(&view, &up(3000, &"f".repeat(64)));
+    let m = messages(&p);
+    assert_eq!(m.len(), 4, "{m:?}");
+    assert!(
+        m[0].1.contains("port 2456") && m[0].1.contains("port 3000"),
+        "{m:?}"
+    );
+    assert!(m[1].1.contains("client key"), "{m:?}");
+    assert_eq!(m[2].0, Severity::Fail);
+    assert!(m[2].1.contains("default profile \"w\""), "{m:?}");
+    assert_eq!(m[3].0, Severity::Warn);
+    assert!(m[3].1.contains("--profile o bypasses"), "{m:?}");
+    assert!(p.iter().all(|p| !p.fix.is_empty()));
+}
+
+#[test]
+fn lost_or_damaged_state_and_foreign_binding_are_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, bind_dir) = bound(dir.path(), "");
+    std::fs::remove_file(bind_dir.join("state.json")).unwrap();
+    let m = messages(&problems(
+        &View::read_at(Some(&config), &bind_dir),
+        &up(2456, KEY),
+    ));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].0 == Severity::Warn && m[0].1.contains("no bind state"),
+        "{m:?}"
+    );
+
+    std::fs::write(bind_dir.join("state.json"), "{broken").unwrap();
+    let m = messages(&problems(
+        &View::read_at(Some(&config), &bind_dir),
+        &up(2456, KEY),
+    ));
+    assert!(
+        m[0].0 == Severity::Warn && m[0].1.contains("not trusted"),
+        "{m:?}"
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    let config = other.path().join("config.toml");
+    let text = "model_provider = \"codex-multi-auth-runtime-proxy\"\n\
+                [model_providers.codex-multi-auth-runtime-proxy]\nbase_url = \"http://127.0.0.1:1/v1\"\n";
+    std::fs::write(&config, text).unwrap();
+    let m = messages(&problems(
+        &View::read_at(Some(&config), &other.path().join("bind")),
+        &DaemonSide::Down,
+    ));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].1.contains("codex-multi-auth"), "{m:?}");
+}

@@ -1,0 +1,133 @@
+//! `rotation status [--json]`: the binding as found, next to the daemon it should reach.
+//! Read-only (review #7): the config and `bind/` are read without a lock, the daemon only
+//! answers `ping` and `proxy.info`; nothing is created, started or written. Exit 0 either way.
+
+use codex_router_core::Secret;
+use codex_router_protocol::methods::{self, ProxyInfo};
+use codex_router_settings::ListenAddr;
+use serde_json::{Value, json};
+
+use super::problems::{Problem, Severity, problems};
+use crate::binding::{self, DaemonSide, View};
+use crate::ctx::Ctx;
+use crate::liveness::{Liveness, decode, probe};
+use crate::output;
+
+pub async fn status(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+    let view = View::read(ctx);
+    let (side, daemon) = daemon_side(ctx).await;
+    let found = problems(&view, &side);
+    let mut doc = view.to_json(Some(&side));
+    doc["daemon"] = daemon;
+    doc["problems"] = json!(found.iter().map(Problem::to_json).collect::<Vec<_>>());
+    if ctx.json {
+        return output::json(&doc);
+    }
+    output::print(&render(&doc, &found))
+}
+
+/// The daemon's port and key (for the comparison) and what to show about it.
+pub async fn daemon_side(ctx: &Ctx<'_>) -> (DaemonSide, Value) {
+    match probe(&ctx.paths).await {
+        Liveness::Up(mut daemon) => {
+            let pid = daemon.ping.pid;
+            let info = match daemon.call(methods::PROXY_INFO, json!({})).await {
+                Ok(v) => decode::<ProxyInfo>(v),
+                Err(e) => Err(e),
+            };
+            match info {
+                Ok(info) => {
+                    let port = info.listen.parse::<ListenAddr>().map_or(0, |a| a.port());
+                    let side = DaemonSide::Up {
+                        port,
+                        key: Secret::new(info.client_key),
+                    };
+                    (side, json!({"running": true, "pid": pid, "listen": info.listen}))
+                }
+                Err(e) => (
+                    DaemonSide::Down,
+                    json!({"running": false, "pid": pid,
+                           "detail": format!("pid {pid} answers `ping` but not `proxy.info`: {e:#}")}),
+                ),
+            }
+        }
+        Liveness::Down { detail } | Liveness::Unresponsive { detail, .. } => {
+            (DaemonSide::Down, json!({"running": false, "detail": detail}))
+        }
+    }
+}
+
+fn render(doc: &Value, found: &[Problem]) -> String {
+    let running = doc["daemon"]["running"] == true;
+    let mut out = format!("binding   {}\n", binding::describe(doc, true));
+    let text = |v: &Value| crate::commands::status_render::text(Some(v));
+    out.push_str(&format!("config    {}", text(&doc["config_path"])));
+    if let Some(reason) = doc["config"]["reason"].as_str() {
+        out.push_str(&format!(" ({reason})"));
+    }
+    out.push('\n');
+    if doc["bound"] == true {
+        out.push_str(&format!(
+            "provider  {} on port {}{}\n",
+            text(&doc["provider"]),
+            text(&doc["port"]),
+            if doc["remote_compaction"] == true {
+                ", remote compaction on"
+            } else {
+                ""
+            },
+        ));
+        out.push_str(&format!(
+            "profiles  {}; a `-c model_provider=...` on Codex's command line bypasses it too\n",
+            match doc["bypassed_by"].as_array().filter(|a| !a.is_empty()) {
+                Some(by) => format!(
+                    "bypassed by {}",
+                    by.iter().map(text).collect::<Vec<_>>().join(", ")
+                ),
+                None => "no profile bypasses the binding".to_owned(),
+            }
+        ));
+    }
+    out.push_str(&format!("state     {}\n", state_line(&doc["bind_state"])));
+    if running {
+        out.push_str(&format!(
+            "daemon    running: pid {}, listening on {}\n",
+            text(&doc["daemon"]["pid"]),
+            text(&doc["daemon"]["listen"])
+        ));
+    } else {
+        out.push_str(&format!(
+            "daemon    not running ({})\n",
+            text(&doc["daemon"]["detail"])
+        ));
+    }
+    for p in found {
+        let tag = if p.severity == Severity::Fail {
+            "problem"
+        } else {
+            "warning"
+        };
+        out.push_str(&format!("{tag}   {}\n          fix: {}\n", p.message, p.fix));
+    }
+    out
+}
+
+fn state_line(state: &Value) -> String {
+    match state["state"].as_str() {
+        Some("valid") if state["edited_since_bind"] == true => format!(
+            "bind/state.json (bound at {}); config.toml was edited since, so unbind-app removes only the \
+             binding",
+            state["bound_at"].as_str().unwrap_or("?")
+        ),
+        Some("valid") => format!(
+            "bind/state.json (bound at {}); unbind-app restores the original file exactly",
+            state["bound_at"].as_str().unwrap_or("?")
+        ),
+        Some("invalid") => format!(
+            "bind/state.json is not trusted: {}",
+            state["reason"].as_str().unwrap_or("?")
+        ),
+        Some("missing") => "no bind state".to_owned(),
+        _ => "unknown".to_owned(),
+    }
+}

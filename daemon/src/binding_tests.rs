@@ -1,0 +1,70 @@
+use codex_router_codex_config::{BindSpec, bind_app};
+use codex_router_core::Timestamp;
+
+use super::*;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn key() -> Secret {
+    Secret::new(KEY)
+}
+
+fn bind(config: &Path, bind_dir: &Path, port: u16) {
+    let spec = BindSpec {
+        port,
+        client_key: key(),
+        remote_compaction: false,
+    };
+    bind_app(config, bind_dir, &spec, Timestamp::from_unix_secs(1_789_000_000)).unwrap();
+}
+
+#[test]
+fn absent_then_bound_to_this_daemon_then_to_another_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("codex").join("config.toml");
+    let bind_dir = dir.path().join("bind");
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert!(!b.bound && !b.matches_daemon && b.port.is_none());
+    assert_eq!((b.state, b.key_matches), ("missing", None));
+    assert_eq!(b.config_path, Some(config.display().to_string()));
+    assert!(!bind_dir.exists(), "reading created nothing");
+
+    bind(&config, &bind_dir, 2456);
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert_eq!((b.bound, b.port, b.matches_daemon), (true, Some(2456), true));
+    assert_eq!((b.state, b.key_matches), ("valid", Some(true)));
+    assert!(
+        !serde_json::to_string(&b).unwrap().contains(KEY),
+        "the key is never shown"
+    );
+
+    assert!(!read(&bind_dir, Some(&config), 3000, &key()).matches_daemon);
+    let other = read(&bind_dir, Some(&config), 2456, &Secret::new("f".repeat(64)));
+    assert_eq!((other.matches_daemon, other.key_matches), (false, Some(false)));
+}
+
+#[test]
+fn tampered_state_is_invalid_and_profiles_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "profile = \"w\"\n[profiles.w]\nmodel_provider = \"openai\"\n",
+    )
+    .unwrap();
+    let bind_dir = dir.path().join("bind");
+    bind(&config, &bind_dir, 2456);
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert_eq!(b.bypassed_by, vec!["profiles.w".to_owned()]);
+
+    // review #48: a state with a port outside 1..65535 is not trusted; the file still decides.
+    std::fs::write(bind_dir.join("state.json"), r#"{"port":0}"#).unwrap();
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert_eq!(b.state, "invalid");
+    assert!(b.bound && b.matches_daemon);
+
+    std::fs::write(&config, "model = \n").unwrap();
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert!(!b.bound && b.error.is_some(), "{b:?}");
+    assert!(read(&bind_dir, None, 2456, &key()).error.is_some());
+}

@@ -1,0 +1,136 @@
+//! Installing and running the pinned Codex CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use codex_router_e2e::{Home, Upstream, run_bounded};
+
+/// Bump deliberately: `reference/codex-client.md` documents what this version sends.
+pub const CODEX_VERSION: &str = "0.169.0";
+
+static CODEX: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The `codex` binary, installed on first use; `Err(reason)` when it cannot be had here.
+pub fn codex() -> Result<&'static Path, &'static str> {
+    CODEX.get_or_init(install).as_deref().map_err(String::as_str)
+}
+
+fn install() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    // <target>/<profile>/deps/<test-binary>
+    let target = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .ok_or("no target directory")?;
+    let prefix = target.join("codex-cli").join(CODEX_VERSION);
+    let bin = prefix.join("node_modules").join(".bin").join("codex");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let npm = Command::new("npm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !npm.is_ok_and(|s| s.success()) {
+        return Err("npm is not available".into());
+    }
+    std::fs::create_dir_all(&prefix).map_err(|e| format!("creating {}: {e}", prefix.display()))?;
+    let mut cmd = Command::new("npm");
+    cmd.args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .arg(&prefix)
+        .arg(format!("@openai/codex@{CODEX_VERSION}"));
+    let out = codex_router_e2e::process::wait_bounded(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("npm: {e}"))?,
+        Duration::from_secs(300),
+    );
+    if !out.status.success() || !bin.is_file() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(5).collect();
+        return Err(format!(
+            "npm install @openai/codex@{CODEX_VERSION} failed: {}",
+            tail.join(" | ")
+        ));
+    }
+    Ok(bin)
+}
+
+/// Prints the reason and returns true when the real client cannot run here.
+pub fn skip() -> bool {
+    match codex() {
+        Ok(_) => false,
+        Err(reason) => {
+            println!("SKIPPED: the real Codex CLI is unavailable ({reason})");
+            true
+        }
+    }
+}
+
+/// A router home with the fake upstream, `accounts` registered, the daemon started and Codex
+/// bound (`codexctl rotation bind-app`, plus `extra` args), `config_extra` appended to Codex's
+/// config.toml before binding.
+pub fn setup(accounts: &[&str], bind_args: &[&str], config_extra: &str) -> (Upstream, Home) {
+    let upstream = Upstream::start();
+    let home = Home::with_fake(&upstream);
+    let records: Vec<_> = accounts
+        .iter()
+        .map(|id| codex_router_e2e::home::account_record(&upstream.account(id, "pro")))
+        .collect();
+    home.write_accounts(&records);
+    let out = home.run_ctl(&["daemon", "start"]);
+    assert!(out.status.success(), "{}", crate::show(&out));
+    let codex_home = home.root().join("codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    if !config_extra.is_empty() {
+        std::fs::write(codex_home.join("config.toml"), config_extra).unwrap();
+    }
+    let mut args = vec!["rotation", "bind-app"];
+    args.extend_from_slice(bind_args);
+    let out = home.run_ctl(&args);
+    assert!(out.status.success(), "{}", crate::show(&out));
+    (upstream, home)
+}
+
+/// `codex exec ...` in the home's environment (temporary HOME and CODEX_HOME), bounded.
+pub fn exec(home: &Home, args: &[&str]) -> Output {
+    let Ok(bin) = codex() else {
+        panic!("codex unavailable")
+    };
+    let mut cmd = home.command(bin);
+    cmd.arg("exec").arg("--skip-git-repo-check").args(args);
+    cmd.env("RUST_LOG", "error");
+    cmd.stdin(Stdio::null());
+    run_bounded(cmd)
+}
+
+/// The chatgpt-account-id of every `/codex/responses` request the fake saw, in order.
+pub fn served_by(upstream: &Upstream) -> Vec<String> {
+    upstream
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/codex/responses"))
+        .filter_map(|r| r.header("chatgpt-account-id").map(str::to_owned))
+        .collect()
+}
+
+/// The owners of every `encrypted_content` blob in a request's input items.
+pub fn blob_owners(req: &codex_router_test_support::CapturedRequest) -> Vec<String> {
+    let Some(body) = req.json() else { return Vec::new() };
+    body["input"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["encrypted_content"].as_str())
+                .map(|b| codex_router_test_support::encrypted_content_owner(b).unwrap_or_else(|| "?".into()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,25 @@
+//! The real Codex CLI through the router (issue 6 acceptance 6).
+//!
+//! `@openai/codex` is installed from npm at the pinned version (the one
+//! `reference/codex-client.md` measured) into the target directory, once, and reused. Where npm or
+//! the package is unavailable the tests print why and pass without running: they prove nothing
+//! then, and say so. Everything else is the real thing: `codexctl rotation bind-app` writes the
+//! binding into a temporary `CODEX_HOME`, `codex exec` talks to a real `codex-routerd`, and the
+//! daemon's upstream is the fake backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+mod codex;
+mod compaction;
+mod exec;
+
+use std::process::Output;
+
+pub fn show(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
