@@ -193,8 +193,8 @@ impl Router {
     }
 
     /// [`Router::turn`] as an owned future (for `join_all`).
-    pub fn turn_owned(&self, session: String) -> impl std::future::Future<Output = Reply> + '_ {
-        async move { self.turn(&session, vec![user("hi")]).await }
+    pub async fn turn_owned(&self, session: String) -> Reply {
+        self.turn(&session, vec![user("hi")]).await
     }
 
     pub fn now(&self) -> Timestamp {
