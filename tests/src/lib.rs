@@ -17,11 +17,13 @@
 pub mod bins;
 pub mod home;
 pub mod interactive;
+pub mod output;
 pub mod process;
 pub mod upstream;
 
 pub use home::Home;
 pub use interactive::Interactive;
+pub use output::{show, stderr, stdout};
 pub use process::{DaemonProcess, run_bounded};
 pub use upstream::Upstream;
 

@@ -14,7 +14,7 @@ use codex_router_store::{AccountsFile, StoredAccount, StoredStatus};
 
 use crate::error::RuntimeError;
 use crate::normalize;
-use crate::runtime::{Runtime, complete_all};
+use crate::runtime::Runtime;
 
 /// The account an edit resolved to, as the user will see it confirmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,17 +232,7 @@ impl Runtime {
         &self,
         f: impl FnOnce(&mut AccountsFile, Timestamp) -> Result<R, ManageError>,
     ) -> Result<R, ManageError> {
-        let now = self.now();
-        let r = {
-            let mut doc = self.inner.doc.lock();
-            self.copy_pool_statuses(&mut doc);
-            let r = f(&mut doc, now)?;
-            normalize::merge_duplicates(&mut doc.accounts);
-            complete_all(&mut doc.accounts, now);
-            let metas = doc.accounts.iter().map(normalize::meta_of).collect();
-            self.inner.pool.lock().sync_accounts(metas);
-            r
-        };
+        let r = self.edit_doc(f)?;
         self.persist_accounts().await?;
         self.mark_changed();
         Ok(r)

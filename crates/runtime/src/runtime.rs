@@ -192,19 +192,28 @@ impl Runtime {
         &self,
         f: impl FnOnce(&mut AccountsFile) -> R + Send + 'static,
     ) -> Result<R, RuntimeError> {
-        let now = self.now();
-        let r = {
-            let mut doc = self.inner.doc.lock();
-            self.copy_pool_statuses(&mut doc);
-            let r = f(&mut doc);
-            normalize::merge_duplicates(&mut doc.accounts);
-            complete_all(&mut doc.accounts, now);
-            let metas = doc.accounts.iter().map(normalize::meta_of).collect();
-            self.inner.pool.lock().sync_accounts(metas);
-            r
-        };
+        let r = self.edit_doc(|doc, _| Ok::<R, std::convert::Infallible>(f(doc)));
+        let Ok(r) = r;
         self.persist_accounts().await?;
         self.mark_changed();
+        Ok(r)
+    }
+
+    /// Applies `f` to the document under its lock (pool statuses copied in first), then completes
+    /// and de-duplicates the accounts and resyncs the pool. An error from `f` changes nothing
+    /// but what `f` itself changed before failing. The caller persists.
+    pub(crate) fn edit_doc<R, E>(
+        &self,
+        f: impl FnOnce(&mut AccountsFile, Timestamp) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let now = self.now();
+        let mut doc = self.inner.doc.lock();
+        self.copy_pool_statuses(&mut doc);
+        let r = f(&mut doc, now)?;
+        normalize::merge_duplicates(&mut doc.accounts);
+        complete_all(&mut doc.accounts, now);
+        let metas = doc.accounts.iter().map(normalize::meta_of).collect();
+        self.inner.pool.lock().sync_accounts(metas);
         Ok(r)
     }
 

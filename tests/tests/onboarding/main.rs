@@ -13,27 +13,10 @@ mod import;
 mod linked;
 mod login;
 
-use std::process::Output;
+pub use codex_router_e2e::{show, stderr, stdout};
 
 use codex_router_e2e::{Home, Upstream};
 use serde_json::Value;
-
-pub fn show(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Acceptance 5 (SPEC §6: refresh tokens are single use): no refresh token was presented twice.
 pub fn no_reuse(upstream: &Upstream) {

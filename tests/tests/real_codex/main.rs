@@ -13,13 +13,4 @@ mod codex;
 mod compaction;
 mod exec;
 
-use std::process::Output;
-
-pub fn show(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+pub use codex_router_e2e::show;

@@ -12,28 +12,13 @@ mod doctor;
 mod enable_race;
 mod service;
 
+pub use codex_router_e2e::{show, stderr, stdout};
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use codex_router_e2e::home::account_record;
 use codex_router_e2e::{Home, Upstream};
-
-pub fn show(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Asserts success and returns the output.
 pub fn ok(home: &Home, args: &[&str]) -> Output {
