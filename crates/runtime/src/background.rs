@@ -92,6 +92,11 @@ impl Runtime {
                 if backoff.get(&id).is_some_and(|(next, _)| *next > now) {
                     continue;
                 }
+                // The list was taken before the stagger: a request may have refreshed this
+                // account meanwhile, and its fresh token must not be refreshed again.
+                if !self.refresh_due(self.now()).contains(&id) {
+                    continue;
+                }
                 let observed = self.credentials(&id).map(|c| c.access_token);
                 match self.refresh(&id, observed.as_ref()).await {
                     Err(RefreshFailure::Transient(_)) => {

@@ -323,3 +323,41 @@ async fn requests_waiting_on_a_failed_refresh_share_its_failure() {
     assert_eq!(e.fake.refresh_calls(), 1);
     assert_eq!(e.fake.refresh_reuse_count(), 0);
 }
+
+#[tokio::test]
+async fn the_proactive_task_skips_an_account_a_request_refreshed_meanwhile() {
+    let (e, _) = env(&[("a", 100), ("b", 100)]).await;
+    e.fake.set_refresh_delay(Duration::from_millis(200));
+    let rt = open(&e);
+    let due = rt.refresh_due(rt.now());
+    assert_eq!(due.len(), 2);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut changes = rt.subscribe_changes();
+    let task = tokio::spawn(rt.clone().run_proactive_refresh(shutdown.clone()));
+    // Once the task is busy with the first account (its list already taken), a request
+    // refreshes the second one.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while rt.snapshot().accounts[0].state_reason != Some("refreshing") {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the task started on the first account");
+    rt.refresh(&due[1], None).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while rt.snapshot().counters.refreshes < 2 || !rt.refresh_due(rt.now()).is_empty() {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("both accounts refreshed");
+    // The task's stagger (2 s) then reaches the second account: it must see it is fresh.
+    tokio::time::sleep(Duration::from_millis(2500)).await; // let the stagger elapse; nothing to wait on
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        e.fake.refresh_calls(),
+        2,
+        "one refresh per account, never a second for the fresh token"
+    );
+}
