@@ -65,9 +65,17 @@ pub async fn hold(
         for ev in parsed {
             events += 1;
             let Some(data) = ev.data else { continue };
-            let class = match serde_json::from_str::<serde_json::Value>(&data) {
-                Ok(v) => classify_event(&v, now()),
-                Err(_) => EventClass::Output,
+            let class = match ev.event.as_deref() {
+                // Named events are classified by name; only a possible failure is parsed (a real
+                // `response.created` echoes the whole request's instructions and tools).
+                Some("response.created" | "response.in_progress" | "codex.rate_limits") => {
+                    EventClass::OutputFree
+                }
+                Some(name) if name != "response.failed" && name != "error" => EventClass::Output,
+                _ => match serde_json::from_str::<serde_json::Value>(&data) {
+                    Ok(v) => classify_event(&v, now()),
+                    Err(_) => EventClass::Output,
+                },
             };
             match class {
                 EventClass::OutputFree => {}

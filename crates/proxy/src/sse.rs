@@ -6,6 +6,8 @@
 /// One complete event: `None` data for a comment-only block.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RawEvent {
+    /// The `event:` field, when the block has one (the backend names every event).
+    pub event: Option<String>,
     pub data: Option<String>,
 }
 
@@ -37,9 +39,12 @@ impl SseSplitter {
             let block: Vec<u8> = self.pending.drain(..end + sep).collect();
             let text = String::from_utf8_lossy(&block[..end]);
             let mut data: Option<String> = None;
+            let mut event: Option<String> = None;
             for line in text.lines() {
                 let line = line.trim_end_matches('\r');
-                if let Some(rest) = line.strip_prefix("data:") {
+                if let Some(rest) = line.strip_prefix("event:") {
+                    event = Some(rest.trim().to_owned());
+                } else if let Some(rest) = line.strip_prefix("data:") {
                     let rest = rest.strip_prefix(' ').unwrap_or(rest);
                     match &mut data {
                         Some(d) => {
@@ -53,7 +58,7 @@ impl SseSplitter {
             if data.is_none() && text.trim().is_empty() {
                 continue;
             }
-            out.push(RawEvent { data });
+            out.push(RawEvent { event, data });
         }
         out
     }
