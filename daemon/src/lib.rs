@@ -30,6 +30,7 @@ pub mod env;
 pub mod ipc;
 pub mod lifecycle;
 pub mod logging;
+pub mod memory;
 pub mod status;
 
 use std::net::SocketAddr;

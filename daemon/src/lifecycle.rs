@@ -111,6 +111,7 @@ impl Serving {
         let shutdown = control.shutdown.clone();
         let tasks = CancellationToken::new();
         let flusher = tokio::spawn(runtime.clone().run_state_flusher(tasks.clone()));
+        tokio::spawn(crate::memory::run_trimmer(runtime.clone(), tasks.clone()));
         tokio::spawn(runtime.clone().run_proactive_refresh(tasks.clone()));
         let poll = {
             let s = control.settings.lock();
@@ -124,6 +125,11 @@ impl Serving {
                 .clone()
                 .run_usage_poller(control.proxy.http.clone(), poll, tasks.clone()),
         );
+        tokio::spawn(crate::status::pace::run_sampler(
+            runtime.clone(),
+            control.pace.clone(),
+            tasks.clone(),
+        ));
         let proxy = tokio::spawn(codex_router_proxy::serve(
             listener,
             control.proxy.clone(),
