@@ -103,8 +103,15 @@ fn limit_behavior(kind: &LimitKind) -> Behavior {
 }
 
 fn counts(fake: &FakeBackend, accounts: &[HelloAccount]) -> Counts {
+    let mut refresh_by_account = std::collections::BTreeMap::new();
+    for r in fake.issuer_requests().iter().filter(|r| r.path == "/oauth/token") {
+        let who = r.account.clone().unwrap_or_else(|| "unknown".to_owned());
+        *refresh_by_account.entry(who).or_insert(0) += 1;
+    }
     Counts {
+        refresh_by_account,
         refresh_calls: fake.refresh_calls(),
+        refresh_reuse: fake.refresh_reuse_count(),
         responses_calls: accounts
             .iter()
             .map(|a| (a.id.clone(), fake.responses_calls(&a.id)))

@@ -27,6 +27,7 @@ pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
 
 #[derive(Debug)]
 pub struct Nginx {
+    exe: PathBuf,
     child: Child,
     pub listen: SocketAddr,
     _dir: tempfile::TempDir,
@@ -55,6 +56,7 @@ impl Nginx {
             .spawn()
             .with_context(|| format!("starting {}", exe.display()))?;
         let mut me = Self {
+            exe: exe.to_owned(),
             child,
             listen,
             _dir: dir,
@@ -78,8 +80,30 @@ impl Nginx {
         bail!("nginx did not listen within {READY_TIMEOUT:?}")
     }
 
+    /// `nginx -s stop`, so the master takes its workers down with it (killing only the master would
+    /// orphan them); killed if it has not exited within two seconds.
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        let dir = self._dir.path();
+        let signal = Command::new(&self.exe)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .args(["-s", "stop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+        let exited = signal.is_ok_and(|s| s.success())
+            && tokio::time::timeout(Duration::from_secs(2), self.child.wait())
+                .await
+                .is_ok();
+        if !exited {
+            let _ = self.child.kill().await;
+        }
     }
 }
 

@@ -48,6 +48,12 @@ impl std::fmt::Debug for HelloAccount {
 pub struct Counts {
     /// Every `refresh_token` grant the issuer received.
     pub refresh_calls: usize,
+    /// Presentations of an already spent refresh token (the fake answers `refresh_token_reused`).
+    #[serde(default)]
+    pub refresh_reuse: usize,
+    /// Refresh grants per account (by the refresh token presented).
+    #[serde(default)]
+    pub refresh_by_account: BTreeMap<String, usize>,
     /// `/codex/responses` requests per account (by bearer), 401s included.
     pub responses_calls: BTreeMap<String, usize>,
     /// `/wham/usage` requests per account.

@@ -96,6 +96,8 @@ pub enum AccountsCommand {
     Label(LabelArgs),
     /// Refresh tokens now (needs the daemon).
     Refresh(RefreshArgs),
+    /// Poll the usage endpoint now and show each window (needs the daemon; no argument: all).
+    Check(CheckArgs),
     /// Sign a ChatGPT account in (browser, pasted redirect or device code) and add it.
     Login(LoginArgs),
     /// Add accounts from Codex auth.json files and codex-multi-auth accounts files.
@@ -122,6 +124,16 @@ pub struct RefreshArgs {
     /// An account id, a label, or a 1-based index.
     pub account: Option<String>,
     /// Refresh every account.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct CheckArgs {
+    /// An account id, a label, or a 1-based index.
+    pub account: Option<String>,
+    /// Check every account (the default).
     #[arg(long)]
     pub all: bool,
 }
@@ -161,5 +173,19 @@ mod tests {
         let err = Cli::try_parse_from(["codexctl", "accounts", "refresh", "1", "--all"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(Cli::try_parse_from(["codexctl", "accounts", "refresh", "--all"]).is_ok());
+    }
+
+    #[test]
+    fn check_takes_one_account_or_all_or_nothing() {
+        for args in [
+            &["accounts", "check"][..],
+            &["accounts", "check", "--all"],
+            &["accounts", "check", "pro-1"],
+        ] {
+            let argv = std::iter::once("codexctl").chain(args.iter().copied());
+            assert!(Cli::try_parse_from(argv).is_ok(), "{args:?}");
+        }
+        let err = Cli::try_parse_from(["codexctl", "accounts", "check", "1", "--all"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 }

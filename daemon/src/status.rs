@@ -4,18 +4,26 @@
 //! counters, `last_account`/`last_error` and the account rows always describe the same instant
 //! (review #10). Accounts are named by label; emails, tokens and the client key never appear.
 //! These types are the IPC boundary of `status` and `status.subscribe`: fields may be added,
-//! never renamed or removed.
+//! never renamed or removed. The quota fields and the `pool` object are in [`quota`], the pace
+//! behind `pool.lasts_s` in [`pace`].
+
+#[path = "status_pace.rs"]
+pub mod pace;
+#[path = "status_quota.rs"]
+pub mod quota;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use codex_router_core::pool::{AccountView, Counters, LastError, Snapshot};
-use codex_router_core::quota::{QuotaReading, QuotaSource, QuotaWindow};
 use codex_router_core::{Secret, Timestamp};
 use codex_router_runtime::{Runtime, StorageInfo};
 use serde::Serialize;
 
 use crate::binding::{self, Binding};
+use pace::Pace;
+pub use quota::{PoolView, QuotaContext, QuotaView, WindowView, pool_view, quota_view};
 
 /// What the daemon knows about itself from start-up, for the `daemon` object.
 #[derive(Clone, Debug)]
@@ -40,6 +48,8 @@ pub struct StatusDoc {
     pub counters: CountersView,
     pub last_account: Option<String>,
     pub last_error: Option<LastErrorView>,
+    /// When the next account comes back and how long the pool lasts (issue 9).
+    pub pool: PoolView,
     pub accounts: Vec<AccountRow>,
     /// Only when the pool is empty: what to run to add an account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,35 +115,32 @@ pub struct AccountRow {
     pub failures: u64,
     pub in_flight: u32,
     pub last_used: Option<Timestamp>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct QuotaView {
-    pub primary: Option<WindowView>,
-    pub secondary: Option<WindowView>,
-    pub source: &'static str,
-    pub read_at: Timestamp,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct WindowView {
-    pub used_percent: f64,
-    pub window_minutes: Option<u32>,
-    pub resets_at: Option<Timestamp>,
+    /// When a usage reading last ended a usage-limit cooldown before its announced time.
+    pub reset_early_at: Option<Timestamp>,
 }
 
 /// Reads everything the document needs: one clock reading, one pool lock. `client_key` is
-/// only compared with the key in Codex's config (in constant time), never shown.
-pub fn document(facts: &DaemonFacts, runtime: &Runtime, client_key: &Secret) -> StatusDoc {
+/// only compared with the key in Codex's config (in constant time), never shown. The snapshot
+/// also feeds `pace`, so every document adds to the history `pool.lasts_s` comes from.
+pub fn document(
+    facts: &DaemonFacts,
+    runtime: &Runtime,
+    client_key: &Secret,
+    pace: &Pace,
+    poll_interval: Duration,
+) -> StatusDoc {
     let now = runtime.now();
-    let snap = runtime.with_pool_read(|p| p.snapshot(now));
+    let (snap, preemptive) =
+        runtime.with_pool_read(|p| (p.snapshot(now), p.config().preemptive_quota_percent));
+    pace.observe(&snap, now);
+    let quota_ctx = QuotaContext::new(poll_interval, pace.lasts(&snap, preemptive, now));
     let binding = binding::read(
         &facts.bind_dir,
         facts.codex_config.as_deref(),
         facts.listen.port(),
         client_key,
     );
-    build(facts, &snap, &runtime.storage(), binding, now)
+    build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now)
 }
 
 /// The document from its parts; pure, so tests can pin every case.
@@ -142,6 +149,7 @@ pub fn build(
     snap: &Snapshot,
     storage: &StorageInfo,
     binding: Binding,
+    quota_ctx: &QuotaContext,
     now: Timestamp,
 ) -> StatusDoc {
     let storage = StorageSection {
@@ -166,7 +174,12 @@ pub fn build(
         counters: counters(&snap.counters),
         last_account: snap.last_account.clone(),
         last_error: snap.last_error.as_ref().map(last_error),
-        accounts: snap.accounts.iter().map(account_row).collect(),
+        pool: pool_view(snap, quota_ctx, now),
+        accounts: snap
+            .accounts
+            .iter()
+            .map(|a| account_row(a, now, quota_ctx.stale_after))
+            .collect(),
         hint,
     }
 }
@@ -209,8 +222,8 @@ fn last_error(e: &LastError) -> LastErrorView {
     }
 }
 
-/// One account row; `accounts.list` extends the same row.
-pub fn account_row(a: &AccountView) -> AccountRow {
+/// One account row; `accounts.list` extends the same row. `stale_after`: two poll intervals.
+pub fn account_row(a: &AccountView, now: Timestamp, stale_after: Duration) -> AccountRow {
     AccountRow {
         id: a.id.clone(),
         label: a.label.clone(),
@@ -218,28 +231,12 @@ pub fn account_row(a: &AccountView) -> AccountRow {
         state_reason: a.state_reason,
         until: a.until,
         plan_type: a.plan_type.clone(),
-        quota: a.quota.as_ref().map(quota),
+        quota: a.quota.as_ref().map(|q| quota_view(q, now, stale_after)),
         requests: a.requests,
         failures: a.failures,
         in_flight: a.in_flight,
         last_used: a.last_used,
-    }
-}
-
-fn quota(q: &QuotaReading) -> QuotaView {
-    let window = |w: &QuotaWindow| WindowView {
-        used_percent: w.used_percent,
-        window_minutes: w.window_minutes,
-        resets_at: w.resets_at,
-    };
-    QuotaView {
-        primary: q.primary.as_ref().map(window),
-        secondary: q.secondary.as_ref().map(window),
-        source: match q.source {
-            QuotaSource::Headers => "headers",
-            QuotaSource::Usage => "usage",
-        },
-        read_at: q.read_at,
+        reset_early_at: a.reset_early_at,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::report::CellReport;
 use crate::rig::{Bins, Rig};
 
 /// Total time a full run may wait for a quiet machine, so it still ends within ten minutes.
-const QUIET_BUDGET: Duration = Duration::from_secs(150);
+const QUIET_BUDGET: Duration = Duration::from_secs(90);
 /// The machine counts as quiet when, with the benchmark idle, at most this share of it is busy.
 const QUIET_LIMIT: f64 = 0.10;
 const QUIET_WINDOW: Duration = Duration::from_millis(300);

@@ -59,13 +59,17 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
         .derived
         .insert("refresh_calls".into(), counts.refresh_calls as f64);
     report.derived.insert("accounts".into(), accounts as f64);
+    report
+        .derived
+        .insert("refresh_reuse".into(), counts.refresh_reuse as f64);
     ctx.checks.push(Check::new(
         NAME,
         "one refresh per account",
         counts.refresh_calls == accounts,
         format!(
-            "fake issuer saw {} refresh grants for {accounts} accounts",
-            counts.refresh_calls
+            "fake issuer saw {} refresh grants for {accounts} accounts ({} presenting an already spent \
+             token; per account {:?})",
+            counts.refresh_calls, counts.refresh_reuse, counts.refresh_by_account
         ),
     ));
     ctx.checks.push(Check::new(

@@ -144,6 +144,7 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
     let (mut rerun, mut kept_busy) = (Vec::new(), Vec::new());
     while kept < spec.reps && attempts < max_attempts {
         attempts += 1;
+        ctx.wait_for_quiet().await;
         let mut rig = ctx
             .rig(&spec.fake, spec.config_toml.as_deref(), spec.nginx)
             .await?;

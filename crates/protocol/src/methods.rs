@@ -23,6 +23,7 @@ pub const ACCOUNTS_ENABLE: &str = "accounts.enable";
 pub const ACCOUNTS_DISABLE: &str = "accounts.disable";
 pub const ACCOUNTS_LABEL: &str = "accounts.label";
 pub const ACCOUNTS_REFRESH: &str = "accounts.refresh";
+pub const ACCOUNTS_CHECK: &str = "accounts.check";
 pub const CONFIG_SHOW: &str = "config.show";
 pub const CONFIG_RELOAD: &str = "config.reload";
 pub const DAEMON_STOP: &str = "daemon.stop";
@@ -45,10 +46,12 @@ pub enum Method {
     ConfigReload,
     DaemonStop,
     ProxyInfo,
+    /// Added after the first fourteen: an older daemon answers `unknown_method`.
+    AccountsCheck,
 }
 
 impl Method {
-    pub const ALL: [Method; 14] = [
+    pub const ALL: [Method; 15] = [
         Self::Ping,
         Self::Status,
         Self::StatusSubscribe,
@@ -63,6 +66,7 @@ impl Method {
         Self::ConfigReload,
         Self::DaemonStop,
         Self::ProxyInfo,
+        Self::AccountsCheck,
     ];
 
     /// The wire name.
@@ -82,6 +86,7 @@ impl Method {
             Self::ConfigReload => CONFIG_RELOAD,
             Self::DaemonStop => DAEMON_STOP,
             Self::ProxyInfo => PROXY_INFO,
+            Self::AccountsCheck => ACCOUNTS_CHECK,
         }
     }
 
@@ -190,6 +195,45 @@ impl RefreshParams {
     }
 }
 
+/// Params of `accounts.check`: `{"account": "..."}` or `{"all": true}`, exactly one, like
+/// `accounts.refresh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+}
+
+impl CheckParams {
+    pub fn account(account: impl Into<String>) -> Self {
+        Self {
+            account: Some(account.into()),
+            all: false,
+        }
+    }
+
+    pub fn all() -> Self {
+        Self {
+            account: None,
+            all: true,
+        }
+    }
+
+    /// Exactly one of `account` and `all` must be given.
+    pub fn target(self) -> Result<RefreshTarget, InvalidParams> {
+        match (self.account, self.all) {
+            (Some(account), false) => Ok(RefreshTarget::Account(account)),
+            (None, true) => Ok(RefreshTarget::All),
+            _ => Err(InvalidParams {
+                method: ACCOUNTS_CHECK.to_owned(),
+                reason: "give exactly one of `account` and `all: true`".to_owned(),
+            }),
+        }
+    }
+}
+
 /// Params of `accounts.add`: one account record in the `accounts.json` shape (SPEC §5), opaque
 /// here because the store crate owns that schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,6 +273,32 @@ pub struct RefreshOutcome {
     /// Why the refresh failed; never contains a token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Result of `accounts.check`: one outcome per account, in pool order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub accounts: Vec<CheckOutcome>,
+}
+
+/// One account's usage poll. Every member is always present (`null` when not applicable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    pub id: String,
+    pub label: String,
+    /// The poll produced a reading.
+    pub ok: bool,
+    /// Why it did not (or why no poll was made); never contains a token.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The account's reading after the check, shaped like the status `quota` object
+    /// (`docs/status-schema.md`); opaque here because the daemon owns that schema. On failure,
+    /// the older reading if there is one, so its age shows how old it is.
+    #[serde(default)]
+    pub quota: Value,
+    /// This reading ended a usage-limit cooldown early: the account is usable again.
+    #[serde(default)]
+    pub reset_early: bool,
 }
 
 /// Result of `config.reload` (SPEC §8: apply what can be applied live, name the rest).

@@ -28,6 +28,7 @@ fn method_names_round_trip_and_are_unique() {
             "config.reload",
             "daemon.stop",
             "proxy.info",
+            "accounts.check",
         ]
     );
     for method in Method::ALL {
@@ -183,4 +184,36 @@ fn proxy_info_debug_never_shows_the_client_key() {
     let debug = format!("{info:?}");
     assert!(!debug.contains("secret-key-value"), "{debug}");
     assert!(debug.contains("<redacted>"));
+}
+
+#[test]
+fn check_params_and_result_snapshots() {
+    assert_eq!(to_json(&CheckParams::account("2")), r#"{"account":"2"}"#);
+    assert_eq!(to_json(&CheckParams::all()), r#"{"all":true}"#);
+    let all: CheckParams = decode_params(ACCOUNTS_CHECK, json!({"all": true})).unwrap();
+    assert_eq!(all.target().unwrap(), RefreshTarget::All);
+    for bad in [json!({}), json!({"account": "x", "all": true})] {
+        let params: CheckParams = decode_params(ACCOUNTS_CHECK, bad.clone()).unwrap();
+        let err = params.target().unwrap_err();
+        assert_eq!(err.method, ACCOUNTS_CHECK, "{bad}");
+    }
+    assert!(decode_params::<CheckParams>(ACCOUNTS_CHECK, json!({"force": true})).is_err());
+
+    let result = CheckResult {
+        accounts: vec![CheckOutcome {
+            id: "a1".into(),
+            label: "pro-1".into(),
+            ok: false,
+            error: Some("usage answer had status 500".into()),
+            quota: Value::Null,
+            reset_early: false,
+        }],
+    };
+    assert_eq!(
+        to_json(&result),
+        concat!(
+            r#"{"accounts":[{"id":"a1","label":"pro-1","ok":false,"#,
+            r#""error":"usage answer had status 500","quota":null,"reset_early":false}]}"#
+        )
+    );
 }

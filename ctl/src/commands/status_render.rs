@@ -3,14 +3,18 @@
 //! The snapshot is read as loose JSON, not a typed struct: a newer daemon may add fields and an
 //! older one may lack some, and a status screen that refuses to draw helps nobody. A missing
 //! value shows as `-`. Only a reply that is not an object at all is rejected, with the raw text
-//! (review #36).
+//! (review #36). The quota cells and the pool line are in [`quota`].
+
+#[path = "status_render_quota.rs"]
+pub mod quota;
 
 use codex_router_core::Timestamp;
 use serde_json::Value;
 
 use crate::binding;
 use crate::table::Table;
-use crate::timefmt::{relative_str, span, window};
+use crate::timefmt::{relative_str, span};
+use quota::{pool_line, reading_cell, reset_early_note, window_cell};
 
 pub const NO_ACCOUNTS: &str =
     "no accounts yet: add one with `codexctl accounts login` or `codexctl accounts import`";
@@ -36,6 +40,10 @@ pub fn render(status: &Value, now: Timestamp) -> anyhow::Result<String> {
         "last      {}\n",
         last_line(get("last_account"), get("last_error"), now)
     ));
+    let has_accounts = get("accounts").as_array().is_some_and(|a| !a.is_empty());
+    if has_accounts && get("pool").is_object() {
+        out.push_str(&format!("pool      {}\n", pool_line(get("pool"), now)));
+    }
     out.push('\n');
     match get("accounts").as_array() {
         Some(rows) if !rows.is_empty() => out.push_str(&accounts_table(rows, now)),
@@ -87,7 +95,7 @@ fn counters_line(c: &Value) -> String {
     let n = |k: &str| text(c.get(k));
     format!(
         "{} requests, {} upstream calls, {} retries, {} rotations; streams {} started, {} completed, {} failed; \
-         refreshes {} ({} failed); pool exhausted {}",
+         refreshes {} ({} failed); pool exhausted {}; usage polls {} ({} failed), early resets {}",
         n("total_requests"),
         n("upstream_requests"),
         n("retries"),
@@ -98,6 +106,9 @@ fn counters_line(c: &Value) -> String {
         n("refreshes"),
         n("refresh_failures"),
         n("pool_exhausted"),
+        n("usage_polls"),
+        n("usage_poll_failures"),
+        n("early_resets"),
     )
 }
 
@@ -129,6 +140,7 @@ fn accounts_table(rows: &[Value], now: Timestamp) -> String {
         "UNTIL",
         "PRIMARY",
         "SECONDARY",
+        "READING",
         "REQ",
         "FAIL",
         "IN-FLIGHT",
@@ -136,13 +148,15 @@ fn accounts_table(rows: &[Value], now: Timestamp) -> String {
     ]);
     for (i, a) in rows.iter().enumerate() {
         let quota = a.get("quota");
+        let stale = quota.and_then(|q| q.get("stale")).and_then(Value::as_bool) == Some(true);
         t.row(vec![
             (i + 1).to_string(),
             text(a.get("label")),
-            state_cell(a),
+            format!("{}{}", state_cell(a), reset_early_note(a, now)),
             relative_str(a.get("until").and_then(Value::as_str), now),
-            quota_cell(quota.and_then(|q| q.get("primary")), now),
-            quota_cell(quota.and_then(|q| q.get("secondary")), now),
+            window_cell(quota.and_then(|q| q.get("primary")), stale, now),
+            window_cell(quota.and_then(|q| q.get("secondary")), stale, now),
+            reading_cell(quota, now),
             text(a.get("requests")),
             text(a.get("failures")),
             text(a.get("in_flight")),
@@ -159,26 +173,6 @@ pub fn state_cell(a: &Value) -> String {
         Some(reason) => format!("{state} ({reason})"),
         None => state,
     }
-}
-
-/// `12% of 5h, resets in 2h 03m`.
-fn quota_cell(w: Option<&Value>, now: Timestamp) -> String {
-    let Some(w) = w.filter(|w| w.is_object()) else {
-        return "-".to_owned();
-    };
-    let used = w
-        .get("used_percent")
-        .and_then(Value::as_f64)
-        .map_or_else(|| "?".to_owned(), |p| format!("{p:.0}%"));
-    let len = w.get("window_minutes").and_then(Value::as_u64).map(window);
-    let mut cell = match len {
-        Some(len) => format!("{used} of {len}"),
-        None => used,
-    };
-    if let Some(reset) = w.get("resets_at").and_then(Value::as_str) {
-        cell.push_str(&format!(", resets {}", relative_str(Some(reset), now)));
-    }
-    cell
 }
 
 /// A JSON value for a table cell: strings unquoted, `null`/absent as `-`.

@@ -33,7 +33,9 @@ struct ListRow {
 }
 
 pub(super) fn list(ctl: &Control) -> Result<Value, RpcError> {
-    let snap = ctl.runtime.snapshot();
+    let now = ctl.runtime.now();
+    let snap = ctl.runtime.with_pool_read(|p| p.snapshot(now));
+    let stale_after = ctl.poll_interval().saturating_mul(2);
     let stored = ctl.runtime.accounts();
     let rows: Vec<ListRow> = snap
         .accounts
@@ -41,7 +43,7 @@ pub(super) fn list(ctl: &Control) -> Result<Value, RpcError> {
         .map(|view| {
             let a = stored.iter().find(|a| a.id.as_deref() == Some(view.id.as_str()));
             ListRow {
-                row: account_row(view),
+                row: account_row(view, now, stale_after),
                 email: a.and_then(|a| a.email.clone()),
                 source: a.and_then(|a| a.source.clone()),
                 enabled: a.is_none_or(|a| a.enabled),
@@ -170,7 +172,7 @@ fn reply(r: AccountRef) -> Result<Value, RpcError> {
     })
 }
 
-fn manage_error(e: ManageError) -> RpcError {
+pub(super) fn manage_error(e: ManageError) -> RpcError {
     match &e {
         ManageError::NotFound(_) => error(ErrorCode::NotFound, e.to_string()),
         ManageError::InvalidLabel(_) => RpcError::invalid_params(e.to_string()),

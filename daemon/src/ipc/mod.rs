@@ -8,14 +8,17 @@
 //! # Layout
 //! - this file: [`Control`] (what the methods act on), [`ControlHandler`] and dispatch.
 //! - `accounts`: `accounts.*`.
+//! - `check`: `accounts.check` (poll the usage endpoint now).
 //! - `config`: `config.show`, `config.reload`.
 //! - `watch`: the `status.subscribe` stream.
 
 mod accounts;
+mod check;
 mod config;
 mod watch;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use codex_router_core::Secret;
 use codex_router_ipc::protocol::ErrorCode;
@@ -32,6 +35,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::env::DaemonEnv;
+use crate::status::pace::Pace;
 use crate::status::{self, DaemonFacts};
 
 /// Everything the control methods act on; shared by every connection.
@@ -51,6 +55,9 @@ pub struct Control {
     reload_gate: tokio::sync::Mutex<()>,
     /// Cancelled by `daemon.stop`: the same token SIGTERM cancels.
     pub shutdown: CancellationToken,
+    /// Recent readings behind `pool.lasts_s`; fed by `status::pace::run_sampler` and by every
+    /// status document.
+    pub pace: Arc<Pace>,
 }
 
 impl Control {
@@ -75,12 +82,24 @@ impl Control {
             settings: parking_lot::Mutex::new(settings),
             reload_gate: tokio::sync::Mutex::new(()),
             shutdown,
+            pace: Arc::new(Pace::default()),
         }
     }
 
     /// The `status` document as JSON.
     pub fn status_value(&self) -> Result<Value, RpcError> {
-        to_json(&status::document(&self.facts, &self.runtime, &self.client_key))
+        to_json(&status::document(
+            &self.facts,
+            &self.runtime,
+            &self.client_key,
+            &self.pace,
+            self.poll_interval(),
+        ))
+    }
+
+    /// `[quota] poll_interval` as configured now; a reading older than two is stale.
+    pub fn poll_interval(&self) -> Duration {
+        self.settings.lock().quota.poll_interval
     }
 
     async fn dispatch(self: Arc<Self>, method: String, params: Value) -> Result<Value, RpcError> {
@@ -111,6 +130,7 @@ impl Control {
             Method::AccountsDisable => accounts::set_enabled(&self, decode(&method, params)?, false).await,
             Method::AccountsLabel => accounts::label(&self, decode(&method, params)?).await,
             Method::AccountsRefresh => accounts::refresh(&self, decode(&method, params)?).await,
+            Method::AccountsCheck => check::check(&self, decode(&method, params)?).await,
             Method::ConfigShow => {
                 no_params(&method, params)?;
                 config::show(&self)

@@ -26,6 +26,10 @@ pub struct Setup {
     pub accounts_file: Option<String>,
     /// The daemon's environment, besides `CODEX_HOME`.
     pub env: Vec<(String, String)>,
+    /// Extra `config.toml` text after `[rotation]` (whole tables, e.g. `[quota]`).
+    pub extra: Vec<String>,
+    /// `[upstream] base_url` instead of the fake's.
+    pub upstream: Option<String>,
 }
 
 impl Setup {
@@ -46,6 +50,11 @@ impl Setup {
 
     pub fn proxy(mut self, line: &str) -> Self {
         self.proxy.push(line.to_owned());
+        self
+    }
+
+    pub fn extra(mut self, text: &str) -> Self {
+        self.extra.push(text.to_owned());
         self
     }
 }
@@ -125,7 +134,33 @@ impl Daemon {
                 codex_router_store::save_accounts(&paths.accounts, &file).unwrap();
             }
         }
-        let text = config_text(&fake, "127.0.0.1:0", &setup.proxy, &setup.rotation);
+        Self::launch(fake, home, paths, codex_home, setup).await
+    }
+
+    /// Stops the daemon (`state.json` is written), runs `between` on the stopped home, then
+    /// starts another daemon on the same home and fake with `setup`'s config and environment
+    /// (its accounts are not written again).
+    pub async fn restart(self, setup: Setup, between: impl FnOnce(&RouterPaths)) -> Daemon {
+        self.shutdown.cancel();
+        self.task.await.unwrap().unwrap();
+        between(&self.paths);
+        Self::launch(self.fake, self.home, self.paths, self.codex_home, setup).await
+    }
+
+    async fn launch(
+        fake: FakeBackend,
+        home: tempfile::TempDir,
+        paths: RouterPaths,
+        codex_home: PathBuf,
+        setup: Setup,
+    ) -> Daemon {
+        let mut text = config_text(&fake, "127.0.0.1:0", &setup.proxy, &setup.rotation);
+        if let Some(upstream) = &setup.upstream {
+            text = text.replace(&fake.base_url(), upstream);
+        }
+        for extra in &setup.extra {
+            text.push_str(&format!("\n{extra}\n"));
+        }
         std::fs::write(&paths.config, &text).unwrap();
         let mut vars = setup.env.clone();
         vars.push(("CODEX_HOME".into(), codex_home.display().to_string()));

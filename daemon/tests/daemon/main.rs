@@ -6,5 +6,6 @@ mod accounts;
 mod common;
 mod config;
 mod lifecycle;
+mod quota;
 mod schema;
 mod status;

@@ -134,10 +134,15 @@ fn validator_rejects_departures() {
         "binding":{"bound":false,"config_path":null,"port":null,"matches_daemon":false,"bypassed_by":[]},
         "storage":{"state":"ok","path":"/a","kept_aside":null,"reason":null},
         "counters":{"total_requests":0,"upstream_requests":0,"retries":0,"rotations":0,"streams_started":0,
-                    "streams_completed":0,"streams_failed":0,"refreshes":0,"refresh_failures":0,"pool_exhausted":0},
+                    "streams_completed":0,"streams_failed":0,"refreshes":0,"refresh_failures":0,"pool_exhausted":0,
+                    "early_resets":0,"usage_polls":0,"usage_poll_failures":0},
         "last_account":null,"last_error":null,
+        "pool":{"next_account_back_at":null,"lasts_s":null},
         "accounts":[{"id":"x","label":"l","state":"ready","state_reason":null,"until":null,"plan_type":null,
-                     "quota":null,"requests":0,"failures":0,"in_flight":0,"last_used":null}]});
+                     "quota":{"primary":{"used_percent":12.0,"window_minutes":300,"resets_at":"2026-01-01T05:00:00Z",
+                                         "resets_in_s":18000},
+                              "secondary":null,"source":"usage","read_at":"2026-01-01T00:00:00Z","age_s":0,"stale":false},
+                     "requests":0,"failures":0,"in_flight":0,"last_used":null,"reset_early_at":null}]});
     assert_valid(&good);
     let mutate = |f: &dyn Fn(&mut Value)| {
         let mut doc = good.clone();
@@ -145,7 +150,7 @@ fn validator_rejects_departures() {
         errors(&doc)
     };
     type Mutation<'a> = &'a dyn Fn(&mut Value);
-    let cases: [(&str, Mutation<'_>); 7] = [
+    let cases: [(&str, Mutation<'_>); 10] = [
         ("missing", &|d| {
             d["counters"].as_object_mut().unwrap().remove("retries");
         }),
@@ -160,6 +165,13 @@ fn validator_rejects_departures() {
         ("below", &|d| d["accounts"][0]["in_flight"] = (-1).into()),
         ("not declared", &|d| {
             d["accounts"][0]["email"] = "me@example.test".into()
+        }),
+        ("missing", &|d| {
+            d["accounts"][0]["quota"].as_object_mut().unwrap().remove("stale");
+        }),
+        ("expected", &|d| d["pool"]["lasts_s"] = 1.5.into()),
+        ("below", &|d| {
+            d["accounts"][0]["quota"]["primary"]["resets_in_s"] = (-3).into()
         }),
     ];
     for (want, f) in cases {

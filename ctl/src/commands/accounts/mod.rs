@@ -1,11 +1,12 @@
-//! `codexctl accounts list|remove|enable|disable|label|refresh`.
+//! `codexctl accounts list|remove|enable|disable|label|refresh|check`.
 //!
 //! Changes go through the daemon when it runs (it owns the pool); when it does not, they are
 //! made on `accounts.json` under the locks ([`offline`]). `refresh` needs the daemon, since only
-//! it may present a refresh token. `login` and `import` produce accounts locally and hand them
+//! it may present a refresh token, and so does `check` ([`check`]), since only it polls. `login` and `import` produce accounts locally and hand them
 //! over the same two ways ([`adding`]).
 
 mod adding;
+mod check;
 mod import;
 mod list;
 mod login;
@@ -35,6 +36,7 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &AccountsCommand) -> anyhow::Result<()> {
         AccountsCommand::Disable(a) => edit(ctx, &a.account, Edit::Disable).await,
         AccountsCommand::Label(a) => edit(ctx, &a.account, Edit::Label(a.new_label.clone())).await,
         AccountsCommand::Refresh(args) => refresh(ctx, args).await,
+        AccountsCommand::Check(args) => check::run(ctx, args).await,
         AccountsCommand::Login(args) => login::run(ctx, args).await,
         AccountsCommand::Import(args) => import::run(ctx, args).await,
     }

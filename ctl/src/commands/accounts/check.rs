@@ -1,0 +1,92 @@
+//! `codexctl accounts check [<account>|--all]`: poll the usage endpoint now and show what it
+//! read (issue 9).
+//!
+//! Only the daemon polls (it holds the tokens, refreshes them single-flight, and applies the
+//! reading to the pool, which may end a cooldown early), so the command needs it: exit 3 without.
+//! No argument means every account, like `--all`: checking is read-only and cheap.
+
+use std::time::Duration;
+
+use codex_router_core::Timestamp;
+use codex_router_protocol::methods::{self, CheckParams, CheckResult};
+
+use crate::cli::CheckArgs;
+use crate::commands::status_render::quota::{reading_cell, window_cell};
+use crate::ctx::Ctx;
+use crate::exit::{FAILURE, Quiet};
+use crate::liveness::{decode, probe};
+use crate::table::Table;
+use crate::{output, timefmt};
+
+/// The daemon bounds each poll at 15 s and polls accounts concurrently; a 401 adds one refresh
+/// round trip before the retry.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn run(ctx: &Ctx<'_>, args: &CheckArgs) -> anyhow::Result<()> {
+    let mut daemon = probe(&ctx.paths).await.require()?;
+    let params = match &args.account {
+        Some(account) => CheckParams::account(account.clone()),
+        None => CheckParams::all(),
+    };
+    let raw = daemon
+        .call_timeout(
+            methods::ACCOUNTS_CHECK,
+            serde_json::to_value(&params)?,
+            CHECK_TIMEOUT,
+        )
+        .await?;
+    let result: CheckResult = decode(raw.clone())?;
+    if ctx.json {
+        output::json(&raw)?;
+    } else {
+        output::print(&render(&result, timefmt::now()))?;
+    }
+    if result.accounts.iter().any(|a| !a.ok) {
+        return Err(Quiet(FAILURE).into());
+    }
+    Ok(())
+}
+
+/// A table of what each poll read, then one line per failure with its reason.
+pub fn render(result: &CheckResult, now: Timestamp) -> String {
+    if result.accounts.is_empty() {
+        return "no accounts to check\n".to_owned();
+    }
+    let mut t = Table::new(&["LABEL", "CHECK", "PRIMARY", "SECONDARY", "READING"]);
+    let mut notes = String::new();
+    for a in &result.accounts {
+        let q = Some(&a.quota).filter(|q| q.is_object());
+        let stale = q.and_then(|q| q.get("stale")).and_then(|s| s.as_bool()) == Some(true);
+        let check = match (a.ok, a.reset_early) {
+            (true, true) => "ok, reset early",
+            (true, false) => "ok",
+            (false, _) => "failed",
+        };
+        t.row(vec![
+            a.label.clone(),
+            check.to_owned(),
+            window_cell(q.and_then(|q| q.get("primary")), stale, now),
+            window_cell(q.and_then(|q| q.get("secondary")), stale, now),
+            reading_cell(q, now),
+        ]);
+        if a.reset_early {
+            notes.push_str(&format!(
+                "{}: the window reset before its announced time; the account is usable again\n",
+                a.label
+            ));
+        }
+        if let Some(err) = a.error.as_deref().filter(|_| !a.ok) {
+            notes.push_str(&format!("{} ({}): check failed: {err}\n", a.label, a.id));
+        }
+    }
+    let mut out = t.render();
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;
