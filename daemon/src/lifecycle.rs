@@ -113,8 +113,9 @@ impl Serving {
         let flusher = tokio::spawn(runtime.clone().run_state_flusher(tasks.clone()));
         tokio::spawn(crate::memory::run_trimmer(runtime.clone(), tasks.clone()));
         tokio::spawn(runtime.clone().run_proactive_refresh(tasks.clone()));
-        let poll = {
-            let s = control.settings.lock();
+        let settings_of = control.clone();
+        let poll = move || {
+            let s = settings_of.settings.lock();
             codex_router_runtime::usage::PollConfig {
                 base_url: s.upstream.base_url.trim_end_matches('/').to_owned(),
                 interval: s.quota.poll_interval,

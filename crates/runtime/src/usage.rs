@@ -101,10 +101,19 @@ impl Runtime {
     }
 
     /// Polls every account on its schedule until `shutdown`.
-    pub async fn run_usage_poller(self, http: reqwest::Client, cfg: PollConfig, shutdown: CancellationToken) {
+    ///
+    /// `config` is asked on every pass, so a `config reload` of the interval or the upstream
+    /// applies without restarting the poller.
+    pub async fn run_usage_poller(
+        self,
+        http: reqwest::Client,
+        config: impl Fn() -> PollConfig + Send + 'static,
+        shutdown: CancellationToken,
+    ) {
         let mut tracks: HashMap<String, Track> = HashMap::new();
         let mut changes = self.subscribe_changes();
         loop {
+            let cfg = config();
             let now = self.now();
             let mut next_wake = now.plus(MAX_IDLE);
             for (id, token) in self.poll_candidates() {

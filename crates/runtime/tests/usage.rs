@@ -119,7 +119,10 @@ async fn the_poller_skips_logged_out_accounts_and_polls_the_others_once() {
         interval: Duration::from_secs(300),
     };
     let mut changes = rt.subscribe_changes();
-    let task = tokio::spawn(rt.clone().run_usage_poller(http, cfg, shutdown.clone()));
+    let task = tokio::spawn(
+        rt.clone()
+            .run_usage_poller(http, move || cfg.clone(), shutdown.clone()),
+    );
     tokio::time::timeout(Duration::from_secs(10), async {
         while rt.snapshot().counters.usage_polls < 1 {
             changes.changed().await.unwrap();
