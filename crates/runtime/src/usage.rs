@@ -196,3 +196,24 @@ fn jitter(interval: Duration) -> Duration {
     let ms = rand::rng().random_range(0..=u64::try_from(tenth).unwrap_or(u64::MAX));
     Duration::from_millis(ms)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_back_off_doubling_up_to_eight_times_the_interval() {
+        let iv = Duration::from_secs(300);
+        let got: Vec<u64> = (0..6).map(|e| backoff(iv, e).as_secs()).collect();
+        assert_eq!(got, [300, 600, 1200, 2400, 2400, 2400]);
+    }
+
+    #[test]
+    fn jitter_stays_within_a_tenth_of_the_interval_and_varies() {
+        let iv = Duration::from_secs(300);
+        let samples: Vec<Duration> = (0..200).map(|_| jitter(iv)).collect();
+        assert!(samples.iter().all(|j| *j <= Duration::from_secs(30)));
+        let distinct: std::collections::HashSet<_> = samples.iter().collect();
+        assert!(distinct.len() > 10, "accounts must not poll in lockstep");
+    }
+}
