@@ -90,7 +90,7 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     let settings = codex_router_settings::load(text.as_deref(), env)
         .map_err(|e| StartError::Config(format!("{}: {e}", paths.config.display())))?;
     let _log_guard = logging::init(&paths.logs_dir, settings.log_filter.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = runtime_builder()
         .enable_all()
         .build()
         .context("starting tokio")?;
@@ -230,4 +230,16 @@ fn instance_id() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..8).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
+}
+
+/// One worker thread unless `TOKIO_WORKER_THREADS` says otherwise: the daemon spends a tenth of a
+/// core on a thousand streams, and a single worker saves the cross-thread wake-ups that cost
+/// latency on every relayed event (measured in docs/benchmarks.md). File IO runs on the
+/// blocking pool either way.
+fn runtime_builder() -> tokio::runtime::Builder {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        b.worker_threads(1);
+    }
+    b
 }
