@@ -189,8 +189,19 @@ pub async fn run_with(
     serving.stop().await
 }
 
+/// Connections a burst may queue before the daemon accepts them (a thousand Codex streams can
+/// open at once; the kernel caps this at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    match tokio::net::TcpListener::bind(addr).await {
+    let listen = || -> std::io::Result<tokio::net::TcpListener> {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    match listen() {
         Ok(l) => Ok(l),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
             "listen address {addr} is already in use by another process; codex-routerd never falls back to another \
