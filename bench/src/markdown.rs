@@ -17,11 +17,11 @@ pub fn write_into(path: &Path, section: &str) -> anyhow::Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let block = format!("{START}\n{section}{END}\n");
     let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!(
-            "{}{block}{}",
-            &old[..a],
-            old[b + END.len()..].trim_start_matches('\n')
-        ),
+        (Some(a), Some(b)) if a < b => {
+            let rest = old[b + END.len()..].trim_start_matches('\n');
+            let gap = if rest.is_empty() { "" } else { "\n" };
+            format!("{}{block}{gap}{rest}", &old[..a])
+        }
         _ if old.is_empty() => format!("# Benchmarks\n\n{block}"),
         _ => format!("{}\n\n{block}", old.trim_end()),
     };
@@ -299,4 +299,27 @@ fn cell_notes(c: &CellReport) -> Vec<String> {
         out.push(format!("{}: skipped — {why}", c.name));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_only_the_marked_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.md");
+        std::fs::write(
+            &path,
+            format!("# B\n\nintro\n\n{START}\nold\n{END}\n\n## After\n"),
+        )
+        .unwrap();
+        write_into(&path, "new\n").unwrap();
+        write_into(&path, "newer\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            format!("# B\n\nintro\n\n{START}\nnewer\n{END}\n\n## After\n")
+        );
+    }
 }
