@@ -90,10 +90,7 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     let settings = codex_router_settings::load(text.as_deref(), env)
         .map_err(|e| StartError::Config(format!("{}: {e}", paths.config.display())))?;
     let _log_guard = logging::init(&paths.logs_dir, settings.log_filter.as_deref())?;
-    let rt = runtime_builder()
-        .enable_all()
-        .build()
-        .context("starting tokio")?;
+    let rt = runtime_builder().enable_all().build().context("starting tokio")?;
     let shutdown = CancellationToken::new();
     lifecycle::watch_signals_on(&rt, shutdown.clone());
     let opts = RunOptions {
@@ -195,7 +192,11 @@ const LISTEN_BACKLOG: u32 = 4096;
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     let listen = || -> std::io::Result<tokio::net::TcpListener> {
-        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
         #[cfg(unix)]
         socket.set_reuseaddr(true)?;
         socket.bind(addr)?;
