@@ -66,7 +66,13 @@ pub fn skip() -> bool {
     match codex() {
         Ok(_) => false,
         Err(reason) => {
-            println!("SKIPPED: the real Codex CLI is unavailable ({reason})");
+            // Straight to the process's stderr: the test harness captures `println!`, and a
+            // skip must be visible in a plain `cargo test` run.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: the real Codex CLI is unavailable ({reason})"
+            );
             true
         }
     }
