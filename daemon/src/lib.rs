@@ -176,6 +176,11 @@ pub async fn run_with(
     let serving = lifecycle::Serving::spawn(control, listener, control_socket);
     let n = runtime.snapshot().accounts.len();
     tracing::info!(listen = %local, accounts = n, version = VERSION, "codex-routerd ready");
+    if n == 0 {
+        tracing::warn!(
+            "the pool has no account yet: add one with `codexctl accounts login` or `codexctl accounts import`"
+        );
+    }
     if let Some(ready) = opts.ready {
         let _ = ready.send(Ready {
             listen: local,
