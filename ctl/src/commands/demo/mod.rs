@@ -56,7 +56,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     for line in &summary {
         output::line(line)?;
     }
-    output::line(&format!("(demo took {:.1}s)", started.elapsed().as_secs_f32()))
+    output::line(&format!("(demo took {} ms)", started.elapsed().as_millis()))
 }
 
 /// The whole demo; the rig is shut down whether the script succeeds or not.
