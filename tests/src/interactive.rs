@@ -2,22 +2,13 @@
 //! by line, so a test can wait for a prompt (a sign-in URL, a device code), act on it, and answer.
 //! Dropping it kills the process.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Home;
-
-/// Lines read so far from one stream, and whether it ended.
-#[derive(Debug, Default)]
-struct Lines {
-    lines: Vec<String>,
-    eof: bool,
-}
-
-type Shared = Arc<(Mutex<Lines>, Condvar)>;
+use crate::lines::{Shared, collect, text, wait_eof, wait_for};
 
 #[derive(Debug)]
 pub struct Interactive {
@@ -114,63 +105,6 @@ impl Home {
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         dir
     }
-}
-
-fn collect(stream: Option<impl Read + Send + 'static>) -> Shared {
-    let shared: Shared = Arc::default();
-    let sink = Arc::clone(&shared);
-    std::thread::spawn(move || {
-        let (lock, cvar) = &*sink;
-        if let Some(stream) = stream {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Ok(mut all) = lock.lock() {
-                    all.lines.push(line);
-                }
-                cvar.notify_all();
-            }
-        }
-        if let Ok(mut all) = lock.lock() {
-            all.eof = true;
-        }
-        cvar.notify_all();
-    });
-    shared
-}
-
-fn wait_for(shared: &Shared, needle: &str, limit: Duration) -> Option<String> {
-    let deadline = Instant::now() + limit;
-    let (lock, cvar) = &**shared;
-    let mut all = lock.lock().ok()?;
-    loop {
-        if let Some(line) = all.lines.iter().find(|l| l.contains(needle)) {
-            return Some(line.clone());
-        }
-        if all.eof {
-            return None;
-        }
-        let left = deadline.checked_duration_since(Instant::now())?;
-        all = cvar.wait_timeout(all, left).ok()?.0;
-    }
-}
-
-/// Waits until the stream has ended (its writer exited), at most `limit`.
-fn wait_eof(shared: &Shared, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    let (lock, cvar) = &**shared;
-    let Ok(mut all) = lock.lock() else { return };
-    while !all.eof {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return;
-        };
-        match cvar.wait_timeout(all, left) {
-            Ok((guard, _)) => all = guard,
-            Err(_) => return,
-        }
-    }
-}
-
-fn text(shared: &Shared) -> String {
-    shared.0.lock().map(|l| l.lines.join("\n")).unwrap_or_default()
 }
 
 /// The current stdout, for assertion messages while the process still runs.

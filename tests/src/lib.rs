@@ -17,6 +17,7 @@
 pub mod bins;
 pub mod home;
 pub mod interactive;
+mod lines;
 pub mod output;
 pub mod process;
 pub mod upstream;

@@ -1,14 +1,13 @@
 //! Child processes with deadlines: a `codexctl` run to completion, and a foreground daemon whose
 //! stderr is collected line by line so tests can wait for what it says.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::STEP;
+use crate::lines::{Shared, collect, text, wait_eof, wait_for};
 
 /// Runs `cmd` to completion with stdout and stderr captured.
 ///
@@ -80,14 +79,7 @@ pub fn signal(pid: u32, sig: Sig) {
 #[derive(Debug)]
 pub struct DaemonProcess {
     child: Child,
-    lines: Arc<(Mutex<Captured>, Condvar)>,
-}
-
-/// stderr so far, and whether it has ended (the reader thread saw EOF).
-#[derive(Debug, Default)]
-struct Captured {
-    lines: Vec<String>,
-    eof: bool,
+    lines: Shared,
 }
 
 impl DaemonProcess {
@@ -96,23 +88,7 @@ impl DaemonProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
-        let lines = Arc::new((Mutex::new(Captured::default()), Condvar::new()));
-        if let Some(stderr) = child.stderr.take() {
-            let sink = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                let (lock, cvar) = &*sink;
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Ok(mut all) = lock.lock() {
-                        all.lines.push(line);
-                    }
-                    cvar.notify_all();
-                }
-                if let Ok(mut all) = lock.lock() {
-                    all.eof = true;
-                }
-                cvar.notify_all();
-            });
-        }
+        let lines = collect(child.stderr.take());
         DaemonProcess { child, lines }
     }
 
@@ -122,28 +98,12 @@ impl DaemonProcess {
 
     /// Everything the daemon wrote to stderr so far.
     pub fn stderr(&self) -> String {
-        self.lines
-            .0
-            .lock()
-            .map(|c| c.lines.join("\n"))
-            .unwrap_or_default()
+        text(&self.lines)
     }
 
     /// Waits until a stderr line contains `needle`; returns that line.
     pub fn wait_for_line(&self, needle: &str, limit: Duration) -> Option<String> {
-        let deadline = Instant::now() + limit;
-        let (lock, cvar) = &*self.lines;
-        let mut all = lock.lock().ok()?;
-        loop {
-            if let Some(line) = all.lines.iter().find(|l| l.contains(needle)) {
-                return Some(line.clone());
-            }
-            if all.eof {
-                return None;
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            all = cvar.wait_timeout(all, left).ok()?.0;
-        }
+        wait_for(&self.lines, needle, limit)
     }
 
     /// Waits until the control socket answers `ping` with this process's pid.
@@ -192,17 +152,7 @@ impl DaemonProcess {
     }
 
     fn wait_stderr_eof(&self, deadline: Instant) {
-        let (lock, cvar) = &*self.lines;
-        let Ok(mut all) = lock.lock() else { return };
-        while !all.eof {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            match cvar.wait_timeout(all, left) {
-                Ok((guard, _)) => all = guard,
-                Err(_) => return,
-            }
-        }
+        wait_eof(&self.lines, deadline.saturating_duration_since(Instant::now()));
     }
 
     pub fn signal(&self, sig: Sig) {

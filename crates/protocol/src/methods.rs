@@ -184,14 +184,7 @@ impl RefreshParams {
 
     /// Exactly one of `account` and `all` must be given.
     pub fn target(self) -> Result<RefreshTarget, InvalidParams> {
-        match (self.account, self.all) {
-            (Some(account), false) => Ok(RefreshTarget::Account(account)),
-            (None, true) => Ok(RefreshTarget::All),
-            _ => Err(InvalidParams {
-                method: ACCOUNTS_REFRESH.to_owned(),
-                reason: "give exactly one of `account` and `all: true`".to_owned(),
-            }),
-        }
+        one_target(ACCOUNTS_REFRESH, self.account, self.all)
     }
 }
 
@@ -223,14 +216,7 @@ impl CheckParams {
 
     /// Exactly one of `account` and `all` must be given.
     pub fn target(self) -> Result<RefreshTarget, InvalidParams> {
-        match (self.account, self.all) {
-            (Some(account), false) => Ok(RefreshTarget::Account(account)),
-            (None, true) => Ok(RefreshTarget::All),
-            _ => Err(InvalidParams {
-                method: ACCOUNTS_CHECK.to_owned(),
-                reason: "give exactly one of `account` and `all: true`".to_owned(),
-            }),
-        }
+        one_target(ACCOUNTS_CHECK, self.account, self.all)
     }
 }
 
@@ -338,3 +324,16 @@ impl fmt::Debug for ProxyInfo {
 #[cfg(test)]
 #[path = "methods_tests.rs"]
 mod tests;
+
+/// `{"account": ...}` or `{"all": true}`, exactly one: the shape of every method that acts on one
+/// account or on all of them.
+fn one_target(method: &str, account: Option<String>, all: bool) -> Result<RefreshTarget, InvalidParams> {
+    match (account, all) {
+        (Some(account), false) => Ok(RefreshTarget::Account(account)),
+        (None, true) => Ok(RefreshTarget::All),
+        _ => Err(InvalidParams {
+            method: method.to_owned(),
+            reason: "give exactly one of `account` and `all: true`".to_owned(),
+        }),
+    }
+}
