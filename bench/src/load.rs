@@ -39,6 +39,13 @@ pub struct LoadSpec {
     pub sessions: Sessions,
     /// Distinguishes thread ids between runs (`seed << 24 | vu << 12 | n`, roughly).
     pub seed: u64,
+    /// Upper bound of a pseudo-random pause before each request (zero: none). The fake paces
+    /// events on tokio's 1 ms timer ticks and a closed loop sends each request right after a
+    /// tick, so without a pause the router's fraction of a millisecond is either swallowed by
+    /// the tick or rounded up to a whole one, and the paced cell's medians jump by 1 ms from run
+    /// to run. The pause is spun (a timer would land on a tick again) and follows the same
+    /// sequence for every target, so direct and router see the same pauses.
+    pub jitter: Duration,
 }
 
 /// Everything one run produced.
@@ -113,6 +120,7 @@ async fn virtual_user(
                 (body.render(&t), headers(target, &t))
             }
         };
+        pause(spec.jitter, vu, n).await;
         n += 1;
         let result = request(&mut sender, target, bytes, headers, vu, &mut out.gaps_us).await;
         match result {
@@ -138,6 +146,23 @@ async fn virtual_user(
         out.error_examples.truncate(MAX_EXAMPLES);
     }
     out
+}
+
+/// Spins for a pseudo-random share of `jitter`, the same for the same (`vu`, `n`) in every run.
+async fn pause(jitter: Duration, vu: usize, n: usize) {
+    if jitter.is_zero() {
+        return;
+    }
+    // splitmix64 of the pair: cheap, deterministic, evenly spread.
+    let mut z = ((vu as u64) << 32 | n as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let nanos = z % (jitter.as_nanos() as u64).max(1);
+    let until = Instant::now() + Duration::from_nanos(nanos);
+    while Instant::now() < until {
+        tokio::task::yield_now().await;
+    }
 }
 
 async fn request(

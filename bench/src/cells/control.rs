@@ -34,6 +34,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
         per_vu: Some(3),
         sessions: Sessions::PerVu,
         seed: 0,
+        jitter: std::time::Duration::ZERO,
     };
     let warm = load::run(rig.target(TargetKind::Router)?, ctx.body.clone(), &spec).await;
     rig.tally.add(TargetKind::Router, &warm);

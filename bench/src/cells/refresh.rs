@@ -41,6 +41,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
         per_vu: None,
         sessions: Sessions::PerVu,
         seed: ctx.next_seed(),
+        jitter: std::time::Duration::ZERO,
     };
     let run = load::run(target, ctx.body.clone(), &spec).await;
     rig.tally.add(TargetKind::Router, &run);

@@ -46,6 +46,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
         per_vu: Some(1),
         sessions: Sessions::PerVu,
         seed: ctx.next_seed(),
+        jitter: std::time::Duration::ZERO,
     };
     let (cpu0, t0) = (procfs::cpu_ticks(pid), Instant::now());
     let sampler = RssSampler::start(pid, Duration::from_millis(50));

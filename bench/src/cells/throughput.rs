@@ -38,6 +38,8 @@ pub struct Spec {
     pub spread: Spread,
     /// Report router requests that failed over separately from those served at the first try.
     pub split_failover: bool,
+    /// Pause bound before each request ([`LoadSpec::jitter`]); only paced cells need one.
+    pub jitter: Duration,
 }
 
 impl Spec {
@@ -58,6 +60,7 @@ impl Spec {
             config_toml: None,
             spread: Spread::Sticky,
             split_failover: false,
+            jitter: Duration::ZERO,
         }
     }
 
@@ -77,6 +80,7 @@ impl Spec {
             concurrency: r.concurrency,
             reps: r.reps,
             duration: r.duration,
+            jitter: Duration::from_millis(1),
             ..Self::zero_delay(plan, r.concurrency)
         }
     }
@@ -240,6 +244,7 @@ async fn measure(
         per_vu: None,
         sessions: spec.sessions,
         seed: ctx.next_seed(),
+        jitter: spec.jitter,
     };
     let warm = load::run(target.clone(), ctx.body.clone(), &load).await;
     rig.tally.add(kind, &warm);

@@ -33,6 +33,9 @@ struct Pacer {
     tail: Tail,
     resumed: bool,
     failed: bool,
+    /// When the previous event was due: events are paced on an absolute schedule, so the
+    /// timer's 1 ms rounding does not add up over a stream.
+    last_due: Option<tokio::time::Instant>,
     _guard: ActiveGuard,
 }
 
@@ -51,6 +54,7 @@ pub(crate) fn sse_response(
         tail,
         resumed: false,
         failed: false,
+        last_due: None,
         _guard: guard,
     };
     let stream = futures_util::stream::unfold(pacer, next_frame);
@@ -93,9 +97,15 @@ async fn next_frame(mut p: Pacer) -> Option<(Result<Bytes, std::io::Error>, Pace
         _ => {}
     }
     let event = p.events.pop_front()?;
-    if p.sent > 0 && !p.delay.is_zero() {
-        tokio::time::sleep(p.delay).await;
+    let now = tokio::time::Instant::now();
+    let due = match p.last_due {
+        Some(prev) if p.sent > 0 && !p.delay.is_zero() => (prev + p.delay).max(now),
+        _ => now,
+    };
+    if due > now {
+        tokio::time::sleep_until(due).await;
     }
+    p.last_due = Some(due);
     p.sent += 1;
     Some((Ok(event), p))
 }
