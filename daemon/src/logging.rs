@@ -20,6 +20,11 @@ type Reloader = Box<dyn Fn(EnvFilter) -> Result<(), String> + Send + Sync>;
 /// subscriber itself is one: in-process tests install none, and then there is nothing to swap.
 static RELOAD: OnceLock<Reloader> = OnceLock::new();
 
+/// Lines the log writer buffers before it drops some. The default (128 000) reserves a 4 MB
+/// queue whose pages stay resident once a burst of streams has cycled through them; the daemon
+/// writes a few lines per failure, so a few thousand absorb any burst it really produces.
+const LOG_BUFFER_LINES: usize = 4096;
+
 /// Installs the global subscriber. Keep the guard alive for the daemon's life (it flushes the file).
 pub fn init(logs_dir: &Path, filter: Option<&str>) -> anyhow::Result<WorkerGuard> {
     let appender = RollingFileAppender::builder()
@@ -29,7 +34,9 @@ pub fn init(logs_dir: &Path, filter: Option<&str>) -> anyhow::Result<WorkerGuard
         .max_log_files(7)
         .build(logs_dir)
         .with_context(|| format!("opening the log directory {}", logs_dir.display()))?;
-    let (file, guard) = tracing_appender::non_blocking(appender);
+    let (file, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .finish(appender);
     let filter = EnvFilter::try_new(filter.unwrap_or(DEFAULT_FILTER)).context("parsing the log filter")?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -33,10 +33,11 @@ pub const USER_AGENT: &str = concat!("codex-router/", env!("CARGO_PKG_VERSION"))
 /// How long an idle pooled connection is kept for reuse.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Idle upstream connections kept per host. Each holds its buffers; after a burst of a
-/// thousand streams an unbounded pool would keep tens of MiB alive until the idle timeout,
-/// while a Codex user needs a handful of warm connections.
-pub const POOL_MAX_IDLE_PER_HOST: usize = 64;
+/// Idle upstream connections kept per host. Each holds ~25 KiB of buffers; after a burst of a
+/// thousand streams an unbounded pool would keep tens of MiB alive until the idle timeout, while
+/// a Codex user needs a handful of warm connections. Sixteen keep a closed loop of 64 clients
+/// reusing connections (measured in docs/benchmarks.md).
+pub const POOL_MAX_IDLE_PER_HOST: usize = 16;
 
 /// The configured builder every outbound client in the project starts from. Callers may add
 /// settings (for example a request timeout) before `build()`.

@@ -21,10 +21,12 @@ pub mod metrics;
 pub mod relay;
 pub mod reply;
 pub mod routes;
+mod serve;
 pub mod sse;
 pub mod usage;
 
-use std::net::SocketAddr;
+pub use serve::serve;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +37,6 @@ use codex_router_core::Secret;
 use codex_router_runtime::Runtime;
 use http::{HeaderValue, StatusCode};
 use parking_lot::RwLock;
-use tokio_util::sync::CancellationToken;
 
 use crate::routes::Route;
 
@@ -128,24 +129,4 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
         }
         Route::Healthz | Route::NotFound => reply::not_found(),
     }
-}
-
-/// Serves until `shutdown` fires, then stops accepting and lets in-flight streams finish (the
-/// caller bounds that drain with its own timeout). Accepted sockets get `TCP_NODELAY`: SSE
-/// events are small writes and must not wait for Nagle.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<ProxyState>,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
 }

@@ -1,0 +1,73 @@
+//! The accept loop: one hyper HTTP/1.1 connection per client socket, with a bounded read buffer.
+//!
+//! hyper grows a connection's read buffer to fit what it reads and keeps it for the life of
+//! the connection. A Codex request body is ~55 KB, so an unbounded buffer leaves ~64 KiB per
+//! open stream: with a thousand streams that is most of the daemon's memory (issue 7 target 5,
+//! docs/benchmarks.md). Capping it costs a few more reads per request body, nothing else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use crate::{ProxyState, router};
+
+/// Upper bound on a client connection's read buffer (hyper's minimum is 8 KiB).
+const READ_BUF_MAX: usize = 8 << 10;
+
+/// Pause after an accept error that is not about one connection (out of file descriptors):
+/// retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Serves until `shutdown` fires, then stops accepting and lets in-flight streams finish (the
+/// caller bounds that drain with its own timeout). Accepted sockets get `TCP_NODELAY`: SSE
+/// events are small writes and must not wait for Nagle.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<ProxyState>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = router(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.max_buf_size(READ_BUF_MAX).timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => break,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => tcp,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a proxy connection failed; retrying");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let svc = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+            app.clone().oneshot(req.map(Body::new))
+        });
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), svc));
+        tokio::spawn(async move {
+            // A client that hangs up mid-request is not the daemon's problem to report.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Errors that concern one incoming connection only (it died before we took it).
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
+}
