@@ -122,6 +122,12 @@ impl<'de> Deserialize<'de> for ItemOrOther {
 /// Peeks at a body. A body that is not a JSON object yields the default (no keys): it is
 /// forwarded unchanged and the upstream decides what to say about it.
 pub fn peek(body: &[u8]) -> BodyPeek {
+    crate::body_scan::fast_peek(body).unwrap_or_else(|| strict_peek(body))
+}
+
+/// The reference peek: serde decides everything. The fast scan must agree with it on every
+/// valid JSON body (property-tested in `body_scan_tests.rs`).
+pub(crate) fn strict_peek(body: &[u8]) -> BodyPeek {
     match serde_json::from_slice::<RawPeek>(body) {
         Ok(raw) => {
             let input = raw.input.unwrap_or_default();

@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod body;
+mod body_scan;
 pub mod exhausted;
 pub mod label;
 pub mod outcome;
