@@ -214,3 +214,46 @@ async fn routes_map_to_upstream_paths_and_unknown_is_404() {
         "{metrics}"
     );
 }
+
+/// A body many times the 8 KiB read buffer, with its session key at the very end (where Codex puts
+/// `prompt_cache_key`): forwarded byte for byte, and the key found (the session stays put).
+#[tokio::test]
+async fn large_bodies_are_forwarded_intact_and_their_trailing_session_key_is_read() {
+    let r = Router::start(Setup::new(2)).await;
+    let filler = "{\"nested\": [\"}]\", \"\\\"quoted\\\"\"]} ".repeat(8_000);
+    let body = |key: &str| {
+        serde_json::to_vec(&json!({
+            "model": "gpt-5-codex",
+            "instructions": filler,
+            "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": filler}]}],
+            "tools": [],
+            "stream": true,
+            "prompt_cache_key": key,
+        }))
+        .unwrap()
+    };
+    let mut sent = Vec::new();
+    for key in ["thread-a", "thread-a", "thread-b"] {
+        let bytes = body(key);
+        assert!(bytes.len() > 500_000);
+        let resp = r
+            .client
+            .post(r.url("/backend-api/codex/responses"))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap();
+        sent.push(bytes);
+    }
+    let reqs = r.fake.requests();
+    assert_eq!(reqs.len(), 3);
+    for (req, bytes) in reqs.iter().zip(&sent) {
+        assert!(req.body[..] == bytes[..], "the body reached the upstream unchanged");
+    }
+    assert_eq!(reqs[0].account, reqs[1].account, "same prompt_cache_key, same account");
+    assert_ne!(reqs[0].account, reqs[2].account, "a new session is spread to the other account");
+}
