@@ -252,8 +252,17 @@ async fn large_bodies_are_forwarded_intact_and_their_trailing_session_key_is_rea
     let reqs = r.fake.requests();
     assert_eq!(reqs.len(), 3);
     for (req, bytes) in reqs.iter().zip(&sent) {
-        assert!(req.body[..] == bytes[..], "the body reached the upstream unchanged");
+        assert!(
+            req.body[..] == bytes[..],
+            "the body reached the upstream unchanged"
+        );
     }
-    assert_eq!(reqs[0].account, reqs[1].account, "same prompt_cache_key, same account");
-    assert_ne!(reqs[0].account, reqs[2].account, "a new session is spread to the other account");
+    assert_eq!(
+        reqs[0].account, reqs[1].account,
+        "same prompt_cache_key, same account"
+    );
+    assert_ne!(
+        reqs[0].account, reqs[2].account,
+        "a new session is spread to the other account"
+    );
 }

@@ -52,9 +52,11 @@ async fn deactivated_workspace_402_in_detail_code_cools_30_minutes_and_another_a
     r.fake.script("acct-0", Behavior::deactivated_workspace());
     assert_eq!(r.anonymous().await.account(), Some("acct-1"));
     assert_eq!(r.state_of("acct-0"), ("disabled", Some("disabled_by_upstream")));
-    eventually("disabled_by_upstream written to accounts.json", || {
-        r.stored_account("acct-0").status == StoredStatus::DisabledByUpstream
-    })
+    eventually(
+        &r.runtime,
+        "disabled_by_upstream written to accounts.json",
+        || r.stored_account("acct-0").status == StoredStatus::DisabledByUpstream,
+    )
     .await;
 }
 
@@ -105,7 +107,7 @@ async fn usage_not_included_disables_the_account_as_not_entitled_persistently() 
         (200, Some("acct-1"), Some(2))
     );
     assert_eq!(r.state_of("acct-0"), ("disabled", Some("not_entitled")));
-    eventually("not_entitled written to accounts.json", || {
+    eventually(&r.runtime, "not_entitled written to accounts.json", || {
         let a = r.stored_account("acct-0");
         a.status == StoredStatus::NotEntitled && a.status_reason.as_deref() == Some("not_entitled")
     })
@@ -225,7 +227,7 @@ async fn token_invalidated_marks_needs_login_without_a_refresh_and_fails_over() 
     );
     assert_eq!(r.state_of("acct-0"), ("needs_login", Some("token_invalidated")));
     assert_eq!(r.fake.refresh_calls(), 0);
-    eventually("needs_login written to accounts.json", || {
+    eventually(&r.runtime, "needs_login written to accounts.json", || {
         let a = r.stored_account("acct-0");
         a.status == StoredStatus::NeedsLogin && a.status_reason.as_deref() == Some("token_invalidated")
     })

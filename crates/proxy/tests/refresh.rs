@@ -170,7 +170,7 @@ async fn a_refresh_interrupted_by_a_crash_is_presented_once_more_then_needs_logi
         r.state_of("acct-0"),
         ("needs_login", Some("refresh_interrupted_by_crash"))
     );
-    eventually("needs_login written to accounts.json", || {
+    eventually(&r.runtime, "needs_login written to accounts.json", || {
         let a = r.stored_account("acct-0");
         a.status == StoredStatus::NeedsLogin
             && a.status_reason.as_deref() == Some("refresh_interrupted_by_crash")
@@ -222,7 +222,7 @@ async fn a_permanent_refresh_failure_marks_needs_login_and_fails_over() {
     assert_eq!((reply.status, reply.account()), (200, Some("acct-1")));
     assert_eq!(r.state_of("acct-0"), ("needs_login", Some("refresh_failed")));
     assert_eq!(r.status().counters.refresh_failures, 1);
-    eventually("needs_login written to accounts.json", || {
+    eventually(&r.runtime, "needs_login written to accounts.json", || {
         let a = r.stored_account("acct-0");
         a.status == StoredStatus::NeedsLogin && a.status_reason.as_deref() == Some("refresh_failed")
     })

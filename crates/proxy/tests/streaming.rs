@@ -161,7 +161,10 @@ async fn a_client_disconnect_mid_stream_cancels_the_upstream_and_releases_in_fli
         r.fake.wait_active_responses(0),
     )
     .await;
-    eventually("in-flight released", || r.view("acct-0").in_flight == 0).await;
+    eventually(&r.runtime, "in-flight released", || {
+        r.view("acct-0").in_flight == 0
+    })
+    .await;
     let c = r.status().counters;
     assert_eq!(
         (c.streams_started, c.streams_completed, c.streams_failed),
@@ -194,7 +197,10 @@ async fn a_client_disconnect_before_the_response_head_cancels_the_upstream() {
         r.fake.wait_active_responses(0),
     )
     .await;
-    eventually("in-flight released", || r.view("acct-0").in_flight == 0).await;
+    eventually(&r.runtime, "in-flight released", || {
+        r.view("acct-0").in_flight == 0
+    })
+    .await;
     assert_eq!(r.state_of("acct-0"), ("ready", None));
 }
 

@@ -167,7 +167,8 @@ impl Runtime {
         self.inner.state_notify.notify_one();
     }
 
-    /// A receiver that changes whenever the pool does (for event subscriptions).
+    /// A receiver that changes whenever the pool does, and whenever `accounts.json` has been
+    /// written (for event subscriptions, and for tests that wait for either).
     pub fn subscribe_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.changed.subscribe()
     }
@@ -254,6 +255,8 @@ impl Runtime {
         })
         .await
         .map_err(|_| RuntimeError::TaskFailed)??;
+        // Subscribers learn that the file now says what the pool says.
+        self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 

@@ -351,17 +351,18 @@ impl Router {
     }
 }
 
-/// Polls `cond` until it holds (for effects the router applies on a spawned task, such as the
-/// `accounts.json` write of a status change). Fails the test after 5 s.
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+/// Waits until `cond` holds, re-checking whenever the runtime reports a change (for effects the
+/// router applies on a spawned task, such as the `accounts.json` write of a status change). No
+/// polling: the runtime signals pool changes and finished `accounts.json` writes. Fails after 5 s.
+pub async fn eventually(runtime: &Runtime, what: &str, mut cond: impl FnMut() -> bool) {
+    // Subscribed before the first check, so a change between the check and the wait is not lost.
+    let mut changes = runtime.subscribe_changes();
+    within(what, 5, async {
+        while !cond() {
+            changes.changed().await.expect("the runtime outlives the test");
+        }
+    })
+    .await;
 }
 
 /// Bounds a wait that should finish promptly, so a regression fails instead of hanging.
