@@ -241,7 +241,9 @@ async fn attempt(
     let status = resp.status();
     let mut headers = inbound(resp.headers());
     if status.is_success() {
-        let quota_headers = resp.headers().clone();
+        // Classified now, from the live headers: keeping a clone for later would pin the
+        // upstream connection's read buffer through the hold.
+        let outcome = classify_http(status.as_u16(), resp.headers(), b"", state.runtime.now());
         let is_sse = resp
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -270,8 +272,6 @@ async fn attempt(
         } else {
             (Vec::new(), Some(stream))
         };
-        let now = state.runtime.now();
-        let outcome = classify_http(status.as_u16(), &quota_headers, b"", now);
         if compaction_dropped {
             headers.insert(
                 "x-codex-router-context",

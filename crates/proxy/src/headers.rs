@@ -77,7 +77,17 @@ pub fn inbound(upstream: &HeaderMap) -> HeaderMap {
         if HOP_BY_HOP.contains(&n) || n == "content-length" || listed.iter().any(|l| l == n) {
             continue;
         }
-        out.append(name.clone(), value.clone());
+        // Copies, not clones: a clone shares the upstream connection's read buffer, and these
+        // headers live as long as the response does (a thousand open streams would each pin
+        // a whole 8 KiB buffer for a few hundred bytes of headers).
+        let (Ok(name), Ok(mut copy)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) else {
+            continue;
+        };
+        copy.set_sensitive(value.is_sensitive());
+        out.append(name, copy);
     }
     out
 }
@@ -149,5 +159,31 @@ mod tests {
         u.insert("x-codex-primary-used-percent", HeaderValue::from_static("3"));
         let out = inbound(&u);
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn inbound_copies_keep_values_order_and_sensitivity() {
+        let raw = bytes::Bytes::from_static(b"x-codex-primary-used-percent42secret");
+        let mut up = HeaderMap::new();
+        let name = HeaderName::from_bytes(&raw[..28]).unwrap();
+        let value = HeaderValue::from_maybe_shared(raw.slice(28..30)).unwrap();
+        up.append(name.clone(), value);
+        let mut hidden = HeaderValue::from_maybe_shared(raw.slice(30..)).unwrap();
+        hidden.set_sensitive(true);
+        up.append(HeaderName::from_static("set-cookie"), hidden);
+        up.append(
+            HeaderName::from_static("set-cookie"),
+            HeaderValue::from_static("b=2"),
+        );
+        up.append(
+            HeaderName::from_static("transfer-encoding"),
+            HeaderValue::from_static("chunked"),
+        );
+        let out = inbound(&up);
+        assert_eq!(out[&name], "42");
+        let cookies: Vec<_> = out.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["secret", "b=2"]);
+        assert!(cookies[0].is_sensitive());
+        assert!(out.get("transfer-encoding").is_none());
     }
 }

@@ -61,7 +61,9 @@ pub async fn hold(
             Some(Ok(chunk)) => chunk,
         };
         let parsed = splitter.push(&chunk);
-        held.push(chunk);
+        // A copy: the chunk shares the upstream connection's 8 KiB read buffer, which would
+        // stay pinned for as long as the hold lasts while the connection allocates another.
+        held.push(Bytes::copy_from_slice(&chunk));
         for ev in parsed {
             events += 1;
             let Some(data) = ev.data else { continue };
