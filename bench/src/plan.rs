@@ -46,12 +46,14 @@ impl Plan {
             warmup: Duration::from_millis(300),
             levels: vec![1, 16, 64],
             deltas: 20,
+            // ~350 requests per run and five runs: the first-output median must resolve a
+            // tenth of a millisecond, and 3 s × 16 users (90 requests) left it ±0.4 ms.
             realistic: Realistic {
-                concurrency: 16,
+                concurrency: 32,
                 delay_ms: 20,
                 deltas: 20,
-                reps: 3,
-                duration: Duration::from_secs(3),
+                reps: 5,
+                duration: Duration::from_secs(6),
             },
             failover_reps: 3,
             refresh_accounts: 6,
