@@ -7,6 +7,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+/// Pending connections the fake's listener queues before accepting them.
+const ACCEPT_BACKLOG: u32 = 4096;
+
 use crate::account::{FakeAccount, IssuedTokens};
 use crate::behavior::{Behavior, RefreshBehavior, StreamConfig};
 use crate::capture::{AuthorizeRequest, CapturedRequest};
@@ -49,7 +52,12 @@ impl FakeBackend {
 
     /// Like [`FakeBackend::start`], returning the bind error instead of panicking.
     pub async fn try_start() -> std::io::Result<FakeBackend> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        // A deep accept queue, like the daemon's: the benchmark opens a thousand upstream
+        // connections at once, and tokio's default of 1 024 overflows on a busy machine (the
+        // kernel then drops the handshake's last ACK and the connection later fails).
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let listener: TcpListener = socket.listen(ACCEPT_BACKLOG)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(format!("http://{addr}")));
         let router = crate::routes::router(Arc::clone(&shared));
