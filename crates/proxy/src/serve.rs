@@ -1,9 +1,9 @@
 //! The accept loop: one hyper HTTP/1.1 connection per client socket, with a bounded read buffer.
 //!
 //! hyper grows a connection's read buffer to fit what it reads and keeps it for the life of
-//! the connection. A Codex request body is ~55 KB, so an unbounded buffer leaves ~64 KiB per
-//! open stream: with a thousand streams that is most of the daemon's memory (issue 7 target 5,
-//! docs/benchmarks.md). Capping it costs a few more reads per request body, nothing else.
+//! the connection, so a ~55 KB Codex request body could leave up to 64 KiB behind on every open
+//! connection. Capping it at hyper's minimum (8 KiB) bounds that (issue 7 target 5,
+//! docs/benchmarks.md) and costs a few more reads per request body, nothing else measurable.
 
 use std::sync::Arc;
 use std::time::Duration;
