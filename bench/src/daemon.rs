@@ -109,9 +109,28 @@ impl Daemon {
         self.paths.socket.clone()
     }
 
-    /// Kills the daemon (its home is thrown away, so there is nothing to drain or flush).
+    /// Kills the daemon (its home is thrown away, so there is nothing to drain or flush). A log
+    /// that recorded failed upstream attempts, warnings or errors is kept first, under
+    /// `target/codex-router-bench/daemon-logs/`: a failed check is explained by it.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+        let log = self._home.path().join("daemon-stderr.log");
+        if let Ok(text) = std::fs::read_to_string(&log)
+            && text.lines().any(worth_keeping)
+        {
+            let dir = crate::repo_root()
+                .join("target")
+                .join("codex-router-bench")
+                .join("daemon-logs");
+            let kept = dir.join(format!("daemon-{}.log", self.pid));
+            match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&kept, &text)) {
+                Ok(()) => eprintln!(
+                    "codex-router-bench: kept the daemon log (it records failed attempts or warnings): {}",
+                    kept.display()
+                ),
+                Err(e) => eprintln!("codex-router-bench: could not keep the daemon log: {e}"),
+            }
+        }
     }
 }
 
@@ -164,4 +183,9 @@ async fn wait_ready(child: &mut Child, pid: u32, paths: &RouterPaths) -> anyhow:
         tokio::time::sleep(POLL).await;
     }
     bail!("not ready within {READY_TIMEOUT:?}")
+}
+
+/// Lines that make a daemon log worth keeping after the run.
+fn worth_keeping(line: &str) -> bool {
+    line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("upstream attempt failed")
 }
