@@ -56,6 +56,11 @@ pub struct HarnessArgs {
     /// `TOKIO_WORKER_THREADS=1` or glibc `MALLOC_*` tunables. Results say which were set.
     #[arg(long = "daemon-env", value_name = "KEY=VALUE", value_parser = parse_env)]
     pub daemon_env: Vec<(String, String)>,
+    /// Start every daemon under this command, split on spaces (`"heaptrack -o /tmp/ht/daemon"`,
+    /// `"valgrind --tool=massif"`); the daemon is stopped with SIGTERM so the tool can write its
+    /// output. Results then say "Experiment".
+    #[arg(long = "daemon-wrapper", value_name = "COMMAND")]
+    pub daemon_wrapper: Option<String>,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {

@@ -23,10 +23,15 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// start-up time. There is no fixed sleep anywhere.
 const POLL: Duration = Duration::from_millis(1);
 
+/// How long a `--daemon-wrapper` tool gets to write its output after the daemon ends.
+const WRAPPER_EXIT: Duration = Duration::from_secs(60);
+
 #[derive(Debug)]
 pub struct Daemon {
     child: Child,
     pub pid: u32,
+    /// Started under `--daemon-wrapper`: stopped with SIGTERM so the tool can finish.
+    wrapped: bool,
     pub listen: SocketAddr,
     pub key: String,
     /// From spawn to the first `200` from `/healthz`.
@@ -45,6 +50,7 @@ impl Daemon {
         hello: &Hello,
         config_toml: Option<&str>,
         extra_env: &[(String, String)],
+        wrapper: &[String],
     ) -> anyhow::Result<Self> {
         let home = tempfile::Builder::new()
             .prefix("codex-router-bench-")
@@ -61,7 +67,15 @@ impl Daemon {
         let stderr = std::fs::File::create(home.path().join("daemon-stderr.log"))
             .context("creating the stderr log")?;
         let t0 = Instant::now();
-        let mut child = Command::new(exe)
+        let mut command = match wrapper.split_first() {
+            Some((tool, args)) => {
+                let mut c = Command::new(tool);
+                c.args(args).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home.path())
@@ -77,9 +91,11 @@ impl Daemon {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", exe.display()))?;
-        let pid = child.id().context("the daemon exited at once")?;
-        let listen = match wait_ready(&mut child, pid, &paths).await {
-            Ok(listen) => listen,
+        let child_pid = child.id().context("the daemon exited at once")?;
+        // Under a wrapper the daemon is the wrapper's descendant: its own pid comes from daemon.json.
+        let expect_pid = wrapper.is_empty().then_some(child_pid);
+        let (listen, pid) = match wait_ready(&mut child, expect_pid, &paths).await {
+            Ok(ready) => ready,
             Err(e) => {
                 let log = std::fs::read_to_string(home.path().join("daemon-stderr.log")).unwrap_or_default();
                 return Err(e.context(format!("codex-routerd did not become ready; its stderr:\n{log}")));
@@ -92,6 +108,7 @@ impl Daemon {
         Ok(Self {
             child,
             pid,
+            wrapped: !wrapper.is_empty(),
             listen,
             key: key.expose().to_owned(),
             startup,
@@ -113,6 +130,17 @@ impl Daemon {
     /// that recorded failed upstream attempts, warnings or errors is kept first, under
     /// `target/codex-router-bench/daemon-logs/`: a failed check is explained by it.
     pub async fn stop(mut self) {
+        if self.wrapped {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &self.pid.to_string()])
+                .status();
+            if tokio::time::timeout(WRAPPER_EXIT, self.child.wait())
+                .await
+                .is_err()
+            {
+                eprintln!("codex-router-bench: the daemon's wrapper did not exit; killing it");
+            }
+        }
         let _ = self.child.kill().await;
         let log = self._home.path().join("daemon-stderr.log");
         if let Ok(text) = std::fs::read_to_string(&log)
@@ -158,27 +186,33 @@ fn write_accounts(paths: &RouterPaths, hello: &Hello) -> anyhow::Result<()> {
 }
 
 /// Polls for a `daemon.json` written by this pid, then for `/healthz` answering 200 on its address.
-async fn wait_ready(child: &mut Child, pid: u32, paths: &RouterPaths) -> anyhow::Result<SocketAddr> {
+/// Waits for `daemon.json` (from `expect_pid`, when known) and a 200 from `/healthz`; returns the
+/// listen address and the daemon's pid.
+async fn wait_ready(
+    child: &mut Child,
+    expect_pid: Option<u32>,
+    paths: &RouterPaths,
+) -> anyhow::Result<(SocketAddr, u32)> {
     let deadline = Instant::now() + READY_TIMEOUT;
-    let mut listen: Option<SocketAddr> = None;
+    let mut listen: Option<(SocketAddr, u32)> = None;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().context("checking on the daemon")? {
             bail!("codex-routerd exited with {status}");
         }
         if listen.is_none()
             && let Ok(Some(info)) = read_daemon_info(&paths.daemon_json)
-            && info.pid == pid
+            && expect_pid.is_none_or(|pid| info.pid == pid)
         {
-            listen = Some(
-                info.listen
-                    .parse()
-                    .with_context(|| format!("daemon.json listen {:?}", info.listen))?,
-            );
+            let addr = info
+                .listen
+                .parse()
+                .with_context(|| format!("daemon.json listen {:?}", info.listen))?;
+            listen = Some((addr, info.pid));
         }
-        if let Some(addr) = listen
+        if let Some((addr, pid)) = listen
             && let Ok((200, _)) = client::get(addr, "/healthz", None).await
         {
-            return Ok(addr);
+            return Ok((addr, pid));
         }
         tokio::time::sleep(POLL).await;
     }

@@ -96,7 +96,12 @@ fn harness(args: &HarnessArgs) -> anyhow::Result<ExitCode> {
         machine,
         body_bytes,
         nginx,
-        daemon_env: args.daemon_env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        daemon_env: args
+            .daemon_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .chain(args.daemon_wrapper.iter().map(|w| format!("under `{w}`")))
+            .collect(),
         quiet_wait_s: ctx.quiet_waited.as_secs_f64(),
         busy_starts: ctx.busy_starts,
         cells,
@@ -180,5 +185,10 @@ fn locate_bins(args: &HarnessArgs) -> anyhow::Result<Bins> {
         codexctl,
         nginx,
         daemon_env: args.daemon_env.clone(),
+        daemon_wrapper: args
+            .daemon_wrapper
+            .as_deref()
+            .map(|w| w.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }

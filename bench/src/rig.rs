@@ -32,6 +32,8 @@ pub struct Bins {
     pub nginx: Option<PathBuf>,
     /// Extra environment for the daemon (`--daemon-env`).
     pub daemon_env: Vec<(String, String)>,
+    /// A command the daemon runs under (`--daemon-wrapper`), split into words.
+    pub daemon_wrapper: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,14 @@ impl Rig {
         nginx: bool,
     ) -> anyhow::Result<Self> {
         let fake = FakeProc::spawn(&bins.me, fake).await?;
-        let daemon = Daemon::start(&bins.routerd, &fake.hello, config_toml, &bins.daemon_env).await?;
+        let daemon = Daemon::start(
+            &bins.routerd,
+            &fake.hello,
+            config_toml,
+            &bins.daemon_env,
+            &bins.daemon_wrapper,
+        )
+        .await?;
         let nginx = match (&bins.nginx, nginx, fake.hello.accounts.first()) {
             (Some(exe), true, Some(account)) => Some(Nginx::start(exe, fake.hello.addr, account).await?),
             _ => None,
