@@ -36,6 +36,9 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.max_buf_size(READ_BUF_MAX).timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
+    // Warn once when accepting starts failing (out of descriptors), once when it works again:
+    // a retry every 50 ms must not become 20 log lines a second.
+    let mut failing = false;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -45,11 +48,16 @@ pub async fn serve(
             Ok((tcp, _)) => tcp,
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
-                tracing::warn!(error = %e, "accepting a proxy connection failed; retrying");
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %e, "accepting a proxy connection failed; retrying until it works");
+                }
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
+        if std::mem::replace(&mut failing, false) {
+            tracing::info!("accepting proxy connections again");
+        }
         let _ = tcp.set_nodelay(true);
         let app = app.clone();
         let svc = hyper::service::service_fn(move |req: http::Request<Incoming>| {

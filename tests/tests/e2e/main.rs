@@ -7,6 +7,7 @@
 mod accounts_check;
 mod closed_stdout;
 mod drain;
+mod fd_exhaustion;
 mod lifecycle;
 mod live_accounts;
 mod offline_accounts;
