@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -34,7 +34,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.max_buf_size(READ_BUF_MAX).timer(TokioTimer::new());
+    // No header-read timeout: hyper runs it from the moment a keep-alive connection turns idle,
+    // so it would close Codex's idle connections every 30 s, and a request sent just as one
+    // closes fails. Clients here are local; they close their idle connections themselves.
+    http.max_buf_size(READ_BUF_MAX).header_read_timeout(None);
     let graceful = GracefulShutdown::new();
     // Warn once when accepting starts failing (out of descriptors), once when it works again:
     // a retry every 50 ms must not become 20 log lines a second.
