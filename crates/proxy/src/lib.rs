@@ -13,6 +13,7 @@
 //! - [`relay`] — the committed stream and the lease it carries.
 //! - [`headers`], [`reply`], [`usage`], [`metrics`].
 
+mod attempts;
 pub mod forward;
 pub mod guard;
 pub mod headers;
