@@ -25,6 +25,8 @@ pub mod select;
 pub mod session;
 pub mod time;
 pub mod usage;
+pub mod ws_context;
+pub mod wsframe;
 
 pub use secret::Secret;
 pub use time::Timestamp;

@@ -40,3 +40,4 @@ pub use login::{LoginError, authorize_url, parse_redirect};
 pub use pkce::{Pkce, generate_state};
 pub use refresh::RefreshError;
 pub use tokens::TokenSet;
+pub use trust::root_store;

@@ -66,6 +66,14 @@ fn bundle_to_add<'a>(
 
 /// The certificates of a PEM bundle that rustls accepts as trust anchors.
 fn load_bundle(path: &Path) -> Vec<reqwest::Certificate> {
+    bundle_ders(path)
+        .into_iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok())
+        .collect()
+}
+
+/// The DER certificates of a PEM bundle that rustls accepts as trust anchors.
+fn bundle_ders(path: &Path) -> Vec<CertificateDer<'static>> {
     let pem = match std::fs::read(path) {
         Ok(pem) => pem,
         Err(err) => {
@@ -80,13 +88,37 @@ fn load_bundle(path: &Path) -> Vec<reqwest::Certificate> {
             let mut probe = rustls::RootCertStore::empty();
             probe.add(der.clone()).is_ok()
         });
-        match accepted.map(|der| reqwest::Certificate::from_der(der.as_ref())) {
-            Some(Ok(cert)) => certs.push(cert),
-            _ => n_skipped += 1,
+        match accepted {
+            Some(der) => certs.push(der),
+            None => n_skipped += 1,
         }
     }
     tracing::debug!(path = %path.display(), n_added = certs.len(), n_skipped, "added OS trust roots");
     certs
+}
+
+/// The trust roots for TLS clients that reqwest does not build (the upstream WebSocket): the
+/// same set reqwest ends up with — the native loader's roots (the OS store, or the
+/// environment's `SSL_CERT_FILE`/`SSL_CERT_DIR`) plus the OS bundle those displaced.
+pub fn root_store() -> rustls::RootCertStore {
+    let mut store = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for err in &native.errors {
+        tracing::debug!(%err, "a native trust root could not be loaded");
+    }
+    let (n_added, n_skipped) = store.add_parsable_certificates(native.certs);
+    tracing::debug!(
+        n_added,
+        n_skipped,
+        "native trust roots for the upstream WebSocket"
+    );
+    let env_file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let env_dirs = std::env::var_os("SSL_CERT_DIR")
+        .is_some_and(|dirs| std::env::split_paths(&dirs).any(|p| !p.as_os_str().is_empty()));
+    if let Some(path) = bundle_to_add(env_file.as_deref(), env_dirs, OS_BUNDLES.iter().map(Path::new)) {
+        store.add_parsable_certificates(bundle_ders(&path));
+    }
+    store
 }
 
 #[cfg(test)]
