@@ -39,6 +39,7 @@ mod capture;
 mod clock;
 mod encrypted;
 mod handle;
+mod handle_ws;
 mod issuer;
 mod jwt;
 mod routes;
@@ -49,7 +50,7 @@ mod usage;
 
 pub use account::{FakeAccount, IssuedTokens};
 pub use behavior::{Behavior, Gate, RefreshBehavior, StreamConfig};
-pub use capture::{AuthorizeRequest, CapturedRequest};
+pub use capture::{AuthorizeRequest, CapturedRequest, WsFrame};
 pub use encrypted::{encrypted_content_owner, mint_encrypted_content};
 pub use handle::FakeBackend;
 pub use jwt::{decode_jwt_claims, make_jwt};
