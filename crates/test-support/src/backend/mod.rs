@@ -9,6 +9,7 @@ mod stream;
 mod ws;
 mod ws_conn;
 mod ws_errors;
+mod ws_io;
 pub(crate) mod ws_state;
 
 use std::sync::Arc;

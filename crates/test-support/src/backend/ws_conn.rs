@@ -11,41 +11,21 @@
 //! JSON. While a response is paced, stalled or gated the socket is still read, so pings are answered and
 //! a client close ends everything at once.
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt as _, StreamExt as _};
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 
 use super::calls::prewarm_events;
 use super::events::{error_event, failed_event, failure_events, normal_events};
 use super::responses::{Turn, foreign_blob, output_events, take_turn, usage_limit_parts};
 use super::stream::Tail;
 use super::ws_errors::{garbage_frame, wrapped, wrapped_http};
+use super::ws_io::{Io, Socket, Stop};
 use crate::behavior::{Behavior, StreamConfig};
 use crate::bodies;
 use crate::capture::WsFrame;
 use crate::server::Shared;
-
-type Socket = WebSocketStream<TokioIo<Upgraded>>;
-
-/// How long a closed connection waits for the client's close reply before letting the socket go.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// Why the connection stops.
-enum Stop {
-    /// Close handshake: the client closed (our reply is flushed) or the fake closes after an error.
-    Close,
-    /// A scripted drop: the TCP socket goes without a close frame.
-    Drop,
-}
 
 /// One `response.create`, as received and as rebuilt.
 struct Create {
@@ -68,26 +48,20 @@ struct Conn {
     shared: Arc<Shared>,
     account: String,
     serial: u64,
-    tx: SplitSink<Socket, Message>,
-    rx: SplitStream<Socket>,
-    /// Text frames that arrived while a response was still being answered.
-    pending: VecDeque<String>,
+    io: Io,
     contexts: HashMap<String, Context>,
 }
 
 pub(super) async fn serve(ws: Socket, shared: Arc<Shared>, account: String, serial: u64) {
-    let (tx, rx) = ws.split();
     let mut conn = Conn {
         shared,
         account,
         serial,
-        tx,
-        rx,
-        pending: VecDeque::new(),
+        io: Io::new(ws),
         contexts: HashMap::new(),
     };
     let stop = loop {
-        let Some(text) = conn.next_text().await else {
+        let Some(text) = conn.io.next_text().await else {
             break Stop::Close;
         };
         if let Err(stop) = conn.answer(&text).await {
@@ -95,54 +69,11 @@ pub(super) async fn serve(ws: Socket, shared: Arc<Shared>, account: String, seri
         }
     };
     if let Stop::Close = stop {
-        // Sends our close frame (or flushes the reply to the client's), then lets the client finish.
-        let _ = conn.tx.close().await;
-        let drain = async { while let Some(Ok(_)) = conn.rx.next().await {} };
-        let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
+        conn.io.close().await;
     }
 }
 
 impl Conn {
-    /// The next text frame; `None` once the client closed or the socket broke. Pings are answered by
-    /// tungstenite while reading; binary frames are ignored.
-    async fn next_text(&mut self) -> Option<String> {
-        if let Some(text) = self.pending.pop_front() {
-            return Some(text);
-        }
-        loop {
-            match self.rx.next().await? {
-                Ok(Message::Text(text)) => return Some(text.as_str().to_owned()),
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    }
-
-    /// Runs `fut` while still reading the socket (pings answered, early frames queued); a client close
-    /// wins.
-    async fn while_reading<F: Future>(&mut self, fut: F) -> Result<F::Output, Stop> {
-        let mut fut = std::pin::pin!(fut);
-        loop {
-            tokio::select! {
-                out = &mut fut => return Ok(out),
-                msg = self.rx.next() => match msg {
-                    Some(Ok(Message::Text(text))) => self.pending.push_back(text.as_str().to_owned()),
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => return Err(Stop::Close),
-                    Some(Ok(_)) => {}
-                },
-            }
-        }
-    }
-
-    /// Silence until the client leaves.
-    async fn park(&mut self) -> Result<(), Stop> {
-        self.while_reading(std::future::pending::<()>()).await
-    }
-
-    async fn send(&mut self, text: String) -> Result<(), Stop> {
-        self.tx.send(Message::text(text)).await.map_err(|_| Stop::Close)
-    }
-
     async fn answer(&mut self, text: &str) -> Result<(), Stop> {
         let frame: Option<Value> = serde_json::from_str::<Value>(text).ok().filter(Value::is_object);
         let is_create =
@@ -151,16 +82,18 @@ impl Conn {
         self.record(text, frame.as_ref(), is_create, resolved.as_ref());
         let Some(frame) = frame else {
             return self
+                .io
                 .send(wrapped_http(400, &[], &bodies::unparsable_json()).to_string())
                 .await;
         };
         let Some(resolved) = resolved else {
             let error = json!({"type": "invalid_request_error", "code": "unsupported_event_type",
                 "message": "Only 'response.create' is supported.", "param": "type"});
-            return self.send(wrapped(400, error, None).to_string()).await;
+            return self.io.send(wrapped(400, error, None).to_string()).await;
         };
         if self.expired() {
-            self.send(bodies::websocket_connection_limit_reached().to_string())
+            self.io
+                .send(bodies::websocket_connection_limit_reached().to_string())
                 .await?;
             return Err(Stop::Close);
         }
@@ -183,7 +116,11 @@ impl Conn {
                 status,
                 headers,
                 body,
-            } => self.send(wrapped_http(status, &headers, &body).to_string()).await,
+            } => {
+                self.io
+                    .send(wrapped_http(status, &headers, &body).to_string())
+                    .await
+            }
             Behavior::UsageLimit {
                 resets_in_seconds,
                 resets_at,
@@ -191,26 +128,26 @@ impl Conn {
             } => {
                 let (headers, body) =
                     usage_limit_parts(&turn.usage, resets_in_seconds, resets_at, plan_type.as_deref());
-                self.send(wrapped_http(429, &headers, &body).to_string()).await
+                self.io.send(wrapped_http(429, &headers, &body).to_string()).await
             }
-            Behavior::StallBeforeHeaders => self.park().await,
+            Behavior::StallBeforeHeaders => self.io.park().await,
             Behavior::InBandFailure { before, error } => {
                 let normal = normal_events(&turn.ctx, &cfg, false);
                 let evs = failure_events(&normal, &before, &turn.usage, failed_event(&turn.ctx, &error));
-                self.play(&evs, cfg.delay, &Tail::Complete).await
+                self.io.play(&evs, cfg.delay, &Tail::Complete).await
             }
             Behavior::ErrorEvent { before, error } => {
                 let normal = normal_events(&turn.ctx, &cfg, false);
                 let evs = failure_events(&normal, &before, &turn.usage, error_event(&error));
-                self.play(&evs, cfg.delay, &Tail::Complete).await
+                self.io.play(&evs, cfg.delay, &Tail::Complete).await
             }
-            Behavior::GarbageSse => self.send(garbage_frame()).await,
+            Behavior::GarbageSse => self.io.send(garbage_frame()).await,
             Behavior::DelayHeaders(d) => {
-                self.while_reading(tokio::time::sleep(d)).await?;
+                self.io.while_reading(tokio::time::sleep(d)).await?;
                 self.respond(&turn, &cfg, &Tail::Complete, create).await
             }
             Behavior::WaitForGate(gate) => {
-                self.while_reading(gate.wait()).await?;
+                self.io.while_reading(gate.wait()).await?;
                 self.respond(&turn, &cfg, &Tail::Complete, create).await
             }
             Behavior::Ok | Behavior::OkWith(_) | Behavior::FunctionCall { .. } => {
@@ -237,20 +174,21 @@ impl Conn {
             Ok(input) => input,
             Err(id) => {
                 return self
+                    .io
                     .send(bodies::previous_response_not_found(&id).to_string())
                     .await;
             }
         };
         if let Some(blob) = foreign_blob(&create.frame, &self.account) {
             let body = bodies::invalid_encrypted_content(&blob);
-            return self.send(wrapped_http(400, &[], &body).to_string()).await;
+            return self.io.send(wrapped_http(400, &[], &body).to_string()).await;
         }
         let evs = if create.prewarm {
             prewarm_events(&turn.ctx)
         } else {
             output_events(turn, cfg, &create.full)
         };
-        self.play(&evs, cfg.delay, tail).await?;
+        self.io.play(&evs, cfg.delay, tail).await?;
         let output = evs
             .last()
             .and_then(|ev| ev.pointer("/response/output"))
@@ -259,31 +197,6 @@ impl Conn {
             .unwrap_or_default();
         self.contexts
             .insert(turn.ctx.response_id.clone(), Context { input, output });
-        Ok(())
-    }
-
-    /// Sends `evs` paced by `delay` (on an absolute schedule, like the SSE pacer), cut as `tail` says.
-    async fn play(&mut self, evs: &[Value], delay: Duration, tail: &Tail) -> Result<(), Stop> {
-        let mut last_due: Option<tokio::time::Instant> = None;
-        for i in 0..=evs.len() {
-            match tail {
-                Tail::Stall(n) if i >= *n => return self.park().await,
-                Tail::Drop(n) if i >= *n => return Err(Stop::Drop),
-                Tail::Pause(n, gate) if i == *n => self.while_reading(gate.wait()).await?,
-                _ => {}
-            }
-            let Some(ev) = evs.get(i) else { break };
-            let now = tokio::time::Instant::now();
-            let due = match last_due {
-                Some(prev) if !delay.is_zero() => (prev + delay).max(now),
-                _ => now,
-            };
-            if due > now {
-                self.while_reading(tokio::time::sleep_until(due)).await?;
-            }
-            last_due = Some(due);
-            self.send(ev.to_string()).await?;
-        }
         Ok(())
     }
 

@@ -219,7 +219,10 @@ async fn incremental_request_rebuilds_the_full_input() {
     let new_item = json!({"type":"function_call_output","call_id":"call_1","output":"hi\n"});
     send(
         &mut ws,
-        &create(std::slice::from_ref(&new_item), json!({"previous_response_id": id})),
+        &create(
+            std::slice::from_ref(&new_item),
+            json!({"previous_response_id": id}),
+        ),
     )
     .await;
     let second = response(&mut ws).await;
