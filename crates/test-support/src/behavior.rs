@@ -78,10 +78,11 @@ impl Gate {
     }
 }
 
-/// One scripted answer for `/codex/responses`.
+/// One scripted answer for `/codex/responses`, over HTTP or as one `response.create` on a WebSocket
+/// (`backend/ws_conn.rs` says how each one looks there).
 ///
-/// Every behaviour that streams the normal events (`Ok`, `OkWith`, `DelayHeaders`, `WaitForGate`,
-/// `StallAfterEvents`, `DropAfterEvents`, `PauseAfterEvents`) first makes the real backend's body checks
+/// Every behaviour that streams the normal events (`Ok`, `OkWith`, `FunctionCall`, `DelayHeaders`,
+/// `WaitForGate`, `StallAfterEvents`, `DropAfterEvents`, `PauseAfterEvents`) first makes the real backend's body checks
 /// (malformed JSON → 400, foreign `encrypted_content` → 400). `/codex/responses/compact` answers JSON, so the
 /// stream-shaping behaviours act there like `Ok`.
 #[derive(Clone, Debug)]
@@ -120,6 +121,11 @@ pub enum Behavior {
     WaitForGate(Gate),
     /// 200, sends that many events, waits for the gate, then sends the rest of the normal stream.
     PauseAfterEvents(usize, Gate),
+    /// The normal stream whose output is one `function_call` item (after the account-bound reasoning item),
+    /// so a real Codex client runs the tool and sends a second request carrying a `function_call_output`.
+    /// Meant for `script` (one-shot). A WebSocket prewarm (`generate: false`) has no output to carry it, so
+    /// it leaves a queued one in place for the first generating request; `/compact` treats it like `Ok`.
+    FunctionCall { name: String, arguments: String },
 }
 
 impl Behavior {

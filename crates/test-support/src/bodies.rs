@@ -117,6 +117,35 @@ pub fn server_error() -> String {
     r#"{"error":{"message":"An error occurred while processing your request. You can retry your request, or contact us through our help center if the error persists.","type":"server_error","code":null,"param":null}}"#.to_owned()
 }
 
+/// The WebSocket error event the backend sends on the first `response.create` after a connection's 60
+/// minutes (status 400; Codex reconnects and re-sends its full input).
+pub fn websocket_connection_limit_reached() -> Value {
+    json!({
+        "type": "error",
+        "status": 400,
+        "error": {
+            "type": "invalid_request_error",
+            "code": "websocket_connection_limit_reached",
+            "message": "Responses websocket connection limit reached (60 minutes). Create a new websocket connection to continue.",
+        },
+    })
+}
+
+/// The WebSocket error event for a `previous_response_id` the connection never produced (the connection
+/// stays open).
+pub fn previous_response_not_found(id: &str) -> Value {
+    json!({
+        "type": "error",
+        "status": 400,
+        "error": {
+            "type": "invalid_request_error",
+            "code": "previous_response_not_found",
+            "message": format!("Previous response with id '{id}' not found."),
+            "param": "previous_response_id",
+        },
+    })
+}
+
 /// A Cloudflare challenge page (§2.2): HTML, not JSON, and not an account fault.
 pub const CLOUDFLARE_CHALLENGE_HTML: &str = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>\
 <meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\"></head><body>\

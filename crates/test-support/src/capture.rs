@@ -107,6 +107,25 @@ impl CapturedRequest {
     }
 }
 
+/// One client text frame a fake WebSocket connection received, in arrival order across connections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WsFrame {
+    /// The connection's serial: 1, 2, ... in handshake order over the fake's life.
+    pub connection: u64,
+    /// The account the connection's bearer belongs to.
+    pub account: String,
+    /// The frame as JSON; a frame that is not JSON is kept as a JSON string holding its text.
+    pub json: Value,
+    /// The frame's size in bytes (what an incremental request saves shows here).
+    pub len: usize,
+    /// It named a `previous_response_id`.
+    pub incremental: bool,
+    /// For a `response.create`: the input the fake built the response from (the named response's input
+    /// and output items, then the frame's own items). `None` when the named response was not produced on
+    /// this connection, or the frame is not a `response.create`.
+    pub full_input: Option<Vec<Value>>,
+}
+
 /// The query of one `GET /oauth/authorize`, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizeRequest {

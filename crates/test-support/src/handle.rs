@@ -59,9 +59,9 @@ impl FakeBackend {
         socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let listener: TcpListener = socket.listen(ACCEPT_BACKLOG)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(format!("http://{addr}")));
-        let router = crate::routes::router(Arc::clone(&shared));
         let cancel = CancellationToken::new();
+        let shared = Arc::new(Shared::new(format!("http://{addr}"), cancel.clone()));
+        let router = crate::routes::router(Arc::clone(&shared));
         tokio::spawn(accept_loop(listener, router, cancel.clone()));
         Ok(FakeBackend {
             inner: Arc::new(Inner {
@@ -72,7 +72,7 @@ impl FakeBackend {
         })
     }
 
-    fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Shared {
         &self.inner.shared
     }
 
@@ -169,7 +169,9 @@ impl FakeBackend {
     }
 
     /// `/backend-api/codex/responses` and `/compact` requests whose bearer belongs to the account,
-    /// including those answered 401.
+    /// including those answered 401, plus every WebSocket `response.create` frame of the account (a
+    /// prewarm included: it is a request the backend received; handshakes are not counted, see
+    /// [`FakeBackend::ws_connections_total`]).
     pub fn responses_calls(&self, chatgpt_account_id: &str) -> usize {
         self.shared()
             .state

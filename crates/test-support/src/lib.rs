@@ -8,6 +8,15 @@
 //!   - the ChatGPT backend under `/backend-api` (`backend/`): `POST /codex/responses` (SSE, one event per
 //!     body frame, paced by [`StreamConfig`]), `/codex/responses/compact`, `GET /codex/models`,
 //!     `GET /wham/usage`, and an authenticated echo for every other path;
+//!   - the same Responses route over WebSocket (`backend/ws*.rs`, SPEC §4.4): `GET /codex/responses` with
+//!     `Upgrade: websocket` is captured and authenticated like the HTTP path (401 before any upgrade), then
+//!     upgraded with the handshake headers Codex reads; each `response.create` frame runs one response
+//!     whose events go out one per text frame. A connection keeps every response it produced (the
+//!     prewarm's included) so `previous_response_id` is rebuilt into the full input, and answers scripts
+//!     the WebSocket way (wrapped `{"type":"error","status":…}` events, silence, a dropped socket).
+//!     [`FakeBackend::set_websocket`] turns it off (upgrade → 404), [`FakeBackend::script_ws_handshake`]
+//!     fails handshakes, [`FakeBackend::expire_ws_connections`] forces the 60-minute limit, and
+//!     [`FakeBackend::ws_frames`] ([`WsFrame`]) and the `ws_connections_*` counters show what arrived;
 //!   - the OAuth issuer at the root (`issuer/`): `POST /oauth/token` (rotating single-use refresh tokens,
 //!     PKCE code grant), `GET /oauth/authorize`, and the device-code flow under `/api/accounts/deviceauth`.
 //! - [`Behavior`] / [`RefreshBehavior`] (`behavior.rs`): per-account scripts for failure modes (usage limits,
@@ -28,8 +37,8 @@
 //!
 //! # Concurrency
 //! State lives behind one `parking_lot::Mutex`, never held across an `.await` (refresh delays and stream
-//! pacing sleep without it). Dropping the last [`FakeBackend`] clone cancels every connection, so a stalled
-//! stream cannot outlive its test.
+//! pacing sleep without it). Dropping the last [`FakeBackend`] clone cancels every connection, WebSocket
+//! ones included, so a stalled stream cannot outlive its test.
 
 mod account;
 mod backend;
@@ -39,6 +48,7 @@ mod capture;
 mod clock;
 mod encrypted;
 mod handle;
+mod handle_ws;
 mod issuer;
 mod jwt;
 mod routes;
@@ -49,7 +59,7 @@ mod usage;
 
 pub use account::{FakeAccount, IssuedTokens};
 pub use behavior::{Behavior, Gate, RefreshBehavior, StreamConfig};
-pub use capture::{AuthorizeRequest, CapturedRequest};
+pub use capture::{AuthorizeRequest, CapturedRequest, WsFrame};
 pub use encrypted::{encrypted_content_owner, mint_encrypted_content};
 pub use handle::FakeBackend;
 pub use jwt::{decode_jwt_claims, make_jwt};

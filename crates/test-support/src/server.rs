@@ -4,6 +4,8 @@
 //! the fake's cancellation token (dropping the fake ends parked streams instead of leaking them), accepted
 //! sockets get `TCP_NODELAY` (like the real edge, so small SSE writes are not delayed), and a handler can
 //! ask for the connection to be dropped without any response (a failure mode `axum` cannot express).
+//! Connections are served with upgrades, so `GET /backend-api/codex/responses` can become a WebSocket
+//! (`backend/ws.rs`).
 
 use std::convert::Infallible;
 use std::fmt;
@@ -29,16 +31,26 @@ pub(crate) struct Shared {
     pub active: watch::Sender<usize>,
     /// Number of captured `/backend-api` requests, so tests can wait for arrivals without polling.
     pub captured: watch::Sender<usize>,
+    /// Number of captured WebSocket client frames, so tests can wait for arrivals without polling.
+    pub ws_frames: watch::Sender<usize>,
+    /// Number of open WebSocket connections.
+    pub ws_open: watch::Sender<usize>,
     pub issuer_url: String,
+    /// The fake's stop signal. Upgraded WebSocket connections leave hyper's connection task, so their own
+    /// tasks watch this to end with the fake.
+    pub cancel: CancellationToken,
 }
 
 impl Shared {
-    pub(crate) fn new(issuer_url: String) -> Self {
+    pub(crate) fn new(issuer_url: String, cancel: CancellationToken) -> Self {
         Self {
             state: Mutex::new(State::default()),
             active: watch::Sender::new(0),
             captured: watch::Sender::new(0),
+            ws_frames: watch::Sender::new(0),
+            ws_open: watch::Sender::new(0),
             issuer_url,
+            cancel,
         }
     }
 }
@@ -117,8 +129,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, router: Router, cancel: C
                     }
                 }
             });
-            let conn =
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+            // `with_upgrades`: a WebSocket handshake hands the socket to its own task once the 101 is sent.
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
             tokio::select! {
                 res = conn => {
                     if let Err(err) = res {

@@ -104,6 +104,7 @@ pub(crate) struct State {
     pub device_pending: usize,
     pub device_interval_secs: Option<u64>,
     pub device_polls: usize,
+    pub ws: crate::backend::ws_state::WsState,
 }
 
 impl State {

@@ -17,7 +17,7 @@ pub(crate) struct EventCtx {
 }
 
 impl EventCtx {
-    fn response(&self, status: &str, output: Vec<Value>, usage: Value) -> Value {
+    pub(super) fn response(&self, status: &str, output: Vec<Value>, usage: Value) -> Value {
         json!({
             "id": self.response_id,
             "object": "response",
@@ -32,7 +32,7 @@ impl EventCtx {
         })
     }
 
-    fn usage(&self, output_tokens: u64, reasoning_tokens: u64) -> Value {
+    pub(super) fn usage(&self, output_tokens: u64, reasoning_tokens: u64) -> Value {
         json!({
             "input_tokens": self.input_tokens,
             "input_tokens_details": {"cached_tokens": 0},
@@ -173,7 +173,7 @@ fn rate_limits_event(usage: &UsageState) -> Value {
 }
 
 /// Sets `sequence_number` to each event's position.
-fn number(mut events: Vec<Value>) -> Vec<Value> {
+pub(super) fn number(mut events: Vec<Value>) -> Vec<Value> {
     for (i, ev) in events.iter_mut().enumerate() {
         if let Some(obj) = ev.as_object_mut() {
             obj.insert("sequence_number".into(), json!(i));

@@ -1,13 +1,20 @@
 //! The fake `chatgpt.com/backend-api`: authentication like the real one, then the Responses stream, the
-//! models list, the usage endpoint, and an echo for every other path.
+//! models list, the usage endpoint, and an echo for every other path. The Responses route also speaks
+//! WebSocket (`ws.rs` for the handshake, `ws_conn.rs` for a connection, `ws_state.rs` for what is kept).
 
+mod calls;
 mod events;
 mod responses;
 mod stream;
+mod ws;
+mod ws_conn;
+mod ws_errors;
+mod ws_io;
+pub(crate) mod ws_state;
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -25,21 +32,24 @@ const COMPACT: &str = "/backend-api/codex/responses/compact";
 const MODELS: &str = "/backend-api/codex/models";
 const USAGE: &str = "/backend-api/wham/usage";
 
-/// Every `/backend-api` request lands here so that each one is captured before anything else happens.
-pub(crate) async fn dispatch(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// Every `/backend-api` request lands here so that each one is captured before anything else happens. A
+/// `GET /codex/responses` with `Upgrade: websocket` becomes a WebSocket (`ws.rs`) once authenticated.
+pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return with_request_id(json_response(StatusCode::BAD_REQUEST, bodies::unparsable_json()));
+    };
+    let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let path = uri.path().to_owned();
-    let status = capture(&shared, &method, &uri, &headers, &body);
-    let account = match authenticate(&status, &headers) {
+    let status = capture(&shared, &method, &uri, &parts.headers, &body);
+    let account = match authenticate(&status, &parts.headers) {
         Ok(account) => account,
         Err((body, code)) => return auth_error(body, code),
     };
     match (method, path.as_str()) {
+        (Method::GET, RESPONSES) if ws::is_upgrade(&parts.headers) => {
+            ws::handshake(shared, account, &mut parts).await
+        }
         (Method::POST, RESPONSES) => responses::handle(shared, account, body, false).await,
         (Method::POST, COMPACT) => responses::handle(shared, account, body, true).await,
         (Method::GET, MODELS) => models(),

@@ -1,7 +1,6 @@
 //! `POST /codex/responses` (and `/compact`) once the caller is authenticated: pick the scripted behaviour
 //! and answer it.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
@@ -9,6 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
 
+use super::calls;
 use super::events::{self, EventCtx};
 use super::stream::{Tail, append_headers, sse_response};
 use super::{request_id, with_request_id};
@@ -22,21 +22,28 @@ use crate::state::random_string;
 use crate::usage::{UsageState, Window};
 
 /// Everything a behaviour needs, taken from the state in one lock.
-struct Turn {
-    account: String,
-    behavior: Behavior,
-    stream: StreamConfig,
-    usage: UsageState,
-    ctx: EventCtx,
+pub(super) struct Turn {
+    pub account: String,
+    pub behavior: Behavior,
+    pub stream: StreamConfig,
+    pub usage: UsageState,
+    pub ctx: EventCtx,
+}
+
+impl Turn {
+    /// The stream shape: the behaviour's own, else the backend-wide one.
+    pub(super) fn stream_config(&self) -> StreamConfig {
+        match &self.behavior {
+            Behavior::OkWith(cfg) => cfg.clone(),
+            _ => self.stream.clone(),
+        }
+    }
 }
 
 pub(crate) async fn handle(shared: Arc<Shared>, account: String, body: Bytes, compact: bool) -> Response {
     let guard = ActiveGuard::new(&shared);
-    let turn = take_turn(&shared, account, &body);
-    let stream_cfg = match &turn.behavior {
-        Behavior::OkWith(cfg) => cfg.clone(),
-        _ => turn.stream.clone(),
-    };
+    let turn = take_turn(&shared, account, &body, false);
+    let stream_cfg = turn.stream_config();
     match turn.behavior.clone() {
         Behavior::Http {
             status,
@@ -86,7 +93,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, account: String, body: Bytes, co
             gate.wait().await;
             normal(&turn, &stream_cfg, &body, compact, Tail::Complete, guard)
         }
-        Behavior::Ok | Behavior::OkWith(_) => {
+        Behavior::Ok | Behavior::OkWith(_) | Behavior::FunctionCall { .. } => {
             normal(&turn, &stream_cfg, &body, compact, Tail::Complete, guard)
         }
         Behavior::StallAfterEvents(n) => normal(&turn, &stream_cfg, &body, compact, Tail::Stall(n), guard),
@@ -97,9 +104,17 @@ pub(crate) async fn handle(shared: Arc<Shared>, account: String, body: Bytes, co
     }
 }
 
-fn take_turn(shared: &Shared, account: String, body: &[u8]) -> Turn {
+/// Takes the account's next behaviour (one-shot queue, then persistent, default `Ok`) and the facts its
+/// events mention. A `prewarm` (WebSocket `generate: false`) leaves a queued `FunctionCall` in place: it
+/// has no output to carry it.
+pub(super) fn take_turn(shared: &Shared, account: String, body: &[u8], prewarm: bool) -> Turn {
     let mut state = shared.state.lock();
-    let one_shot = state.one_shot.get_mut(&account).and_then(VecDeque::pop_front);
+    let queue = state.one_shot.get_mut(&account);
+    let one_shot = match queue {
+        Some(q) if prewarm && matches!(q.front(), Some(Behavior::FunctionCall { .. })) => None,
+        Some(q) => q.pop_front(),
+        None => None,
+    };
     let behavior = one_shot
         .or_else(|| state.persistent.get(&account).cloned())
         .unwrap_or(Behavior::Ok);
@@ -162,13 +177,22 @@ fn normal(
         append_headers(&mut resp, &stream_headers(&turn.usage));
         return resp;
     }
-    let compaction = last_input_type(&request).as_deref() == Some("compaction_trigger");
-    let evs = events::normal_events(&turn.ctx, cfg, compaction);
+    let evs = output_events(turn, cfg, &request);
     sse_response(&evs, cfg.delay, tail, guard, &stream_headers(&turn.usage))
 }
 
+/// The successful sequence for this request: a `function_call` when scripted, one `compaction` item when
+/// the input ends with a `compaction_trigger`, else reasoning and a message.
+pub(super) fn output_events(turn: &Turn, cfg: &StreamConfig, request: &Value) -> Vec<Value> {
+    if let Behavior::FunctionCall { name, arguments } = &turn.behavior {
+        return calls::function_call_events(&turn.ctx, name, arguments);
+    }
+    let compaction = last_input_type(request).as_deref() == Some("compaction_trigger");
+    events::normal_events(&turn.ctx, cfg, compaction)
+}
+
 /// The first replayed `encrypted_content` this account cannot read: minted elsewhere or not by the fake.
-fn foreign_blob(request: &Value, account: &str) -> Option<String> {
+pub(super) fn foreign_blob(request: &Value, account: &str) -> Option<String> {
     let items = request.get("input")?.as_array()?;
     items
         .iter()
@@ -188,13 +212,13 @@ fn last_input_type(request: &Value) -> Option<String> {
     last.get("type").and_then(Value::as_str).map(str::to_owned)
 }
 
-fn stream_headers(usage: &UsageState) -> Vec<(String, String)> {
+pub(super) fn stream_headers(usage: &UsageState) -> Vec<(String, String)> {
     let mut headers = usage.headers();
     headers.push(("x-request-id".to_owned(), request_id()));
     headers
 }
 
-fn http(status: u16, headers: &[(String, String)], body: String) -> Response {
+pub(super) fn http(status: u16, headers: &[(String, String)], body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, body).into_response();
     resp.headers_mut().remove(http::header::CONTENT_TYPE);
@@ -203,12 +227,26 @@ fn http(status: u16, headers: &[(String, String)], body: String) -> Response {
 }
 
 /// 429 `usage_limit_reached`, with the exhausted window in the headers like the real answer.
-fn usage_limit(
+pub(super) fn usage_limit(
     usage: &UsageState,
     resets_in_seconds: Option<i64>,
     resets_at: Option<i64>,
     plan_type: Option<&str>,
 ) -> Response {
+    let (headers, body) = usage_limit_parts(usage, resets_in_seconds, resets_at, plan_type);
+    let mut resp = json_response(StatusCode::TOO_MANY_REQUESTS, body);
+    append_headers(&mut resp, &headers);
+    with_request_id(resp)
+}
+
+/// The headers (window at 100 %, `x-codex-active-limit`) and body of a usage-limit answer, shared by the
+/// HTTP 429 and the WebSocket's wrapped error event.
+pub(super) fn usage_limit_parts(
+    usage: &UsageState,
+    resets_in_seconds: Option<i64>,
+    resets_at: Option<i64>,
+    plan_type: Option<&str>,
+) -> (Vec<(String, String)>, String) {
     let mut exhausted = usage.clone();
     let reset_at = resets_at.or_else(|| resets_in_seconds.map(|s| now_unix() + s));
     let primary = exhausted
@@ -221,9 +259,7 @@ fn usage_limit(
     let mut headers = exhausted.headers();
     headers.push(("x-codex-active-limit".to_owned(), "codex".to_owned()));
     let body = bodies::usage_limit_reached(plan_type, resets_at, resets_in_seconds);
-    let mut resp = json_response(StatusCode::TOO_MANY_REQUESTS, body);
-    append_headers(&mut resp, &headers);
-    with_request_id(resp)
+    (headers, body)
 }
 
 fn garbage() -> Response {

@@ -11,3 +11,5 @@ mod common;
 mod login;
 mod refresh;
 mod streaming;
+mod websocket;
+mod websocket_scripts;
