@@ -35,5 +35,8 @@ pub fn proxy_config(s: &Settings) -> ProxyConfig {
         hold_timeout: s.proxy.hold_timeout,
         headers_timeout: s.upstream.headers_timeout,
         idle_timeout: s.upstream.idle_timeout,
+        connect_timeout: s.upstream.connect_timeout,
+        websocket: s.upstream.websocket == codex_router_settings::WebsocketMode::Auto,
+        ws_context_max_bytes: s.proxy.ws_context_max_bytes,
     }
 }

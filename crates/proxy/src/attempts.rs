@@ -33,6 +33,9 @@ pub(crate) enum Call<D, P> {
         status: Option<u16>,
         passthrough: Option<P>,
     },
+    /// Not the account's doing and nothing another account could fix (the context a move
+    /// needs is gone): stop, answer the client with this, record nothing.
+    Abandon(P),
 }
 
 /// One way of making an attempt with an account's credentials.
@@ -133,6 +136,13 @@ pub(crate) async fn run<T: Transport>(
                     status,
                     passthrough,
                 } => (outcome, status, passthrough),
+                Call::Abandon(reply) => {
+                    rt.with_pool(|p| p.finish(ctx, None, false));
+                    return Ended::PassThrough {
+                        passthrough: Some(reply),
+                        label: lease.label.clone(),
+                    };
+                }
             };
             let outcome = with_probed_reset(state, cfg, &creds, outcome).await;
             let now = rt.now();

@@ -25,6 +25,7 @@ pub mod routes;
 mod serve;
 pub mod sse;
 pub mod usage;
+pub mod ws;
 
 pub use serve::serve;
 
@@ -51,6 +52,12 @@ pub struct ProxyConfig {
     pub hold_timeout: Duration,
     pub headers_timeout: Duration,
     pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// `[upstream] websocket`: `true` for `"auto"` (WebSocket upstream when it accepts),
+    /// `false` for `"off"` (client WebSockets are served over HTTP upstream).
+    pub websocket: bool,
+    /// `[proxy] ws_context_max_bytes`: kept WebSocket conversation context, all connections.
+    pub ws_context_max_bytes: u64,
 }
 
 pub struct ProxyState {
@@ -58,6 +65,8 @@ pub struct ProxyState {
     pub http: reqwest::Client,
     client_key: Secret,
     config: RwLock<Arc<ProxyConfig>>,
+    /// The WebSocket transport's connections, kept context and counters.
+    pub ws: ws::WsShared,
 }
 
 impl ProxyState {
@@ -71,6 +80,7 @@ impl ProxyState {
             runtime,
             http,
             client_key,
+            ws: ws::WsShared::new(config.ws_context_max_bytes),
             config: RwLock::new(Arc::new(config)),
         })
     }
@@ -80,6 +90,8 @@ impl ProxyState {
     }
 
     pub fn set_config(&self, config: ProxyConfig) {
+        let max = usize::try_from(config.ws_context_max_bytes).unwrap_or(usize::MAX);
+        self.ws.contexts.lock().set_max_bytes(max);
         *self.config.write() = Arc::new(config);
     }
 }
@@ -94,11 +106,18 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
         return reply::forbidden();
     }
     let route = routes::route(&parts.method, parts.uri.path());
+    let upgrade = parts.method == http::Method::GET
+        && routes::is_responses_path(parts.uri.path())
+        && ws::is_upgrade(&parts.headers);
     if route == Route::Healthz {
         return reply::json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
     }
     if !guard::authorized(&parts.headers, state.client_key.expose().as_bytes()) {
         return reply::unauthorized();
+    }
+    if upgrade {
+        drop(body);
+        return ws::handshake(state, parts).await;
     }
     match route {
         Route::Metrics => {

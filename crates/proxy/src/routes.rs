@@ -40,6 +40,14 @@ pub fn route(method: &Method, path: &str) -> Route {
     }
 }
 
+/// `/backend-api/codex/responses`, `/v1/responses` or `/responses`: where a WebSocket
+/// handshake opens the transport of SPEC §4.4.
+pub fn is_responses_path(path: &str) -> bool {
+    ["/backend-api/codex", "/v1", ""]
+        .iter()
+        .any(|prefix| path.strip_prefix(prefix) == Some("/responses"))
+}
+
 fn upstream(path: &str, responses: bool) -> Route {
     Route::Upstream {
         upstream_path: path.to_owned(),

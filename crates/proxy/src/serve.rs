@@ -11,8 +11,8 @@ use std::time::Duration;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::{ProxyState, router};
@@ -32,13 +32,16 @@ pub async fn serve(
     state: Arc<ProxyState>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let ws_state = Arc::clone(&state);
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     // No header-read timeout: hyper runs it from the moment a keep-alive connection turns idle,
     // so it would close Codex's idle connections every 30 s, and a request sent just as one
     // closes fails. Clients here are local; they close their idle connections themselves.
     http.max_buf_size(READ_BUF_MAX).header_read_timeout(None);
-    let graceful = GracefulShutdown::new();
+    // Connection tasks, so shutdown can wait for in-flight streams (hyper-util's graceful
+    // watcher does not take connections that may upgrade to WebSocket).
+    let tracker = TaskTracker::new();
     // Warn once when accepting starts failing (out of descriptors), once when it works again:
     // a retry every 50 ms must not become 20 log lines a second.
     let mut failing = false;
@@ -66,14 +69,24 @@ pub async fn serve(
         let svc = hyper::service::service_fn(move |req: http::Request<Incoming>| {
             app.clone().oneshot(req.map(Body::new))
         });
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), svc));
-        tokio::spawn(async move {
+        let conn = http.serve_connection(TokioIo::new(tcp), svc).with_upgrades();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let mut conn = std::pin::pin!(conn);
             // A client that hangs up mid-request is not the daemon's problem to report.
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                () = shutdown.cancelled() => {}
+            }
+            // Finish the request in flight (if any), then close; idle connections close now.
+            conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Upgraded WebSocket connections have left hyper's watch: they drain on their own.
+    tracker.close();
+    tokio::join!(tracker.wait(), crate::ws::drain(&ws_state.ws));
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use crate::error::{Problem, SettingsError};
 use crate::listen::ListenAddr;
 use crate::model::{
     OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
+    WebsocketMode,
 };
 use crate::raw::{RawFile, RawRotation};
 
@@ -155,7 +156,7 @@ macro_rules! shown_by_display {
     )*};
 }
 
-shown_by_display!(u32, u64, usize, f64, String, ListenAddr, Strategy);
+shown_by_display!(u32, u64, usize, f64, String, ListenAddr, Strategy, WebsocketMode);
 
 fn dur(min: Min) -> impl Fn(Input<'_>) -> Result<Duration, Problem> {
     move |input| convert::duration(input, min)
@@ -195,6 +196,12 @@ pub(crate) fn build(
             dp.drain_timeout,
             &dur(Min::Zero),
         )?,
+        ws_context_max_bytes: b.get(
+            "proxy.ws_context_max_bytes",
+            &p.ws_context_max_bytes,
+            dp.ws_context_max_bytes,
+            &int(0u64),
+        )?,
     };
 
     let (u, du) = (&raw.upstream, d.upstream);
@@ -227,6 +234,12 @@ pub(crate) fn build(
             du.idle_timeout,
             &positive,
             (ENV_STREAM_STALL_TIMEOUT_MS, millis),
+        )?,
+        websocket: b.get(
+            "upstream.websocket",
+            &u.websocket,
+            du.websocket,
+            &convert::websocket,
         )?,
     };
 

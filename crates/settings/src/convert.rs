@@ -9,7 +9,7 @@ use toml::Value;
 use crate::duration::{DURATION_FORM, format_duration, parse_duration};
 use crate::error::Problem;
 use crate::listen::{LISTEN_FORM, ListenAddr};
-use crate::model::Strategy;
+use crate::model::{Strategy, WebsocketMode};
 
 /// Where a raw value came from.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +152,14 @@ pub(crate) fn http_url(input: Input<'_>, example: &str) -> Result<String, Proble
 pub(crate) fn strategy(input: Input<'_>) -> Result<Strategy, Problem> {
     let names: Vec<String> = Strategy::ALL.iter().map(|s| format!("\"{s}\"")).collect();
     text(input, &format!("one of {}", names.join(", ")), |s| s.parse().ok())
+}
+
+pub(crate) fn websocket(input: Input<'_>) -> Result<WebsocketMode, Problem> {
+    text(input, "one of \"auto\", \"off\"", |s| match s {
+        "auto" => Some(WebsocketMode::Auto),
+        "off" => Some(WebsocketMode::Off),
+        _ => None,
+    })
 }
 
 /// An opaque identifier such as the OAuth client id: non-empty, no whitespace.

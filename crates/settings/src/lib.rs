@@ -34,6 +34,7 @@ pub use error::SettingsError;
 pub use listen::{ListenAddr, ListenAddrError, ListenHost};
 pub use model::{
     OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
+    WebsocketMode,
 };
 
 /// Validated settings from the file's text (`None`: no file) and the environment.

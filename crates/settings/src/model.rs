@@ -32,6 +32,9 @@ pub struct ProxySettings {
     pub hold_timeout: Duration,
     /// How long `daemon stop` waits for in-flight streams.
     pub drain_timeout: Duration,
+    /// Bytes of WebSocket conversation context kept for moves, over all connections
+    /// (SPEC §4.4); least recently used connections lose theirs first.
+    pub ws_context_max_bytes: u64,
 }
 
 impl Default for ProxySettings {
@@ -42,6 +45,7 @@ impl Default for ProxySettings {
             hold_events: 16,
             hold_timeout: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(10),
+            ws_context_max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -56,6 +60,33 @@ pub struct UpstreamSettings {
     /// Longest silence inside a streamed body. As long as Codex's own default, so a long silent
     /// reasoning phase is never cut by the router first.
     pub idle_timeout: Duration,
+    /// Whether client WebSockets are carried over WebSocket upstream (SPEC §4.4).
+    pub websocket: WebsocketMode,
+}
+
+/// `[upstream] websocket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebsocketMode {
+    /// WebSocket upstream when the upstream accepts it, HTTP when it refuses.
+    #[default]
+    Auto,
+    /// Always HTTP upstream (each `response.create` becomes a `POST` with the full input).
+    Off,
+}
+
+impl WebsocketMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebsocketMode::Auto => "auto",
+            WebsocketMode::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for WebsocketMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for UpstreamSettings {
@@ -65,6 +96,7 @@ impl Default for UpstreamSettings {
             connect_timeout: Duration::from_secs(10),
             headers_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(300),
+            websocket: WebsocketMode::Auto,
         }
     }
 }

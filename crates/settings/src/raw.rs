@@ -40,6 +40,7 @@ pub(crate) struct RawProxy {
     pub(crate) hold_events: Option<Value>,
     pub(crate) hold_timeout: Option<Value>,
     pub(crate) drain_timeout: Option<Value>,
+    pub(crate) ws_context_max_bytes: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +50,7 @@ pub(crate) struct RawUpstream {
     pub(crate) connect_timeout: Option<Value>,
     pub(crate) headers_timeout: Option<Value>,
     pub(crate) idle_timeout: Option<Value>,
+    pub(crate) websocket: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,0 +1,80 @@
+//! Counters of the WebSocket transport for `status` and `/metrics` (SPEC §4.4 "Status").
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Monotonic counters plus the open-connection gauge; relaxed atomics (each is read alone).
+#[derive(Debug, Default)]
+pub struct WsStats {
+    open: AtomicU64,
+    connections: AtomicU64,
+    responses: AtomicU64,
+    incremental: AtomicU64,
+    full_resends: AtomicU64,
+    forced_reconnects: AtomicU64,
+    http_fallbacks: AtomicU64,
+}
+
+/// A consistent-enough copy for one status document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WsCounters {
+    /// Client WebSocket connections open now.
+    pub open: u64,
+    /// Client WebSocket connections accepted since start.
+    pub connections: u64,
+    /// `response.create` requests served over WebSocket.
+    pub responses: u64,
+    /// Of those, sent upstream incrementally (only the new items).
+    pub incremental: u64,
+    /// Requests re-sent in full from the kept context (a move, or a reconnect).
+    pub full_resends: u64,
+    /// Upstream connections reopened for the same account (60-minute limit, dropped idle).
+    pub forced_reconnects: u64,
+    /// Client connections served over HTTP upstream (the upstream refused WebSocket).
+    pub http_fallbacks: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Count {
+    Connection,
+    Response,
+    Incremental,
+    FullResend,
+    ForcedReconnect,
+    HttpFallback,
+}
+
+impl WsStats {
+    pub(crate) fn add(&self, c: Count) {
+        let n = match c {
+            Count::Connection => &self.connections,
+            Count::Response => &self.responses,
+            Count::Incremental => &self.incremental,
+            Count::FullResend => &self.full_resends,
+            Count::ForcedReconnect => &self.forced_reconnects,
+            Count::HttpFallback => &self.http_fallbacks,
+        };
+        n.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn opened(&self) {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        self.add(Count::Connection);
+    }
+
+    pub(crate) fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn counters(&self) -> WsCounters {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        WsCounters {
+            open: get(&self.open),
+            connections: get(&self.connections),
+            responses: get(&self.responses),
+            incremental: get(&self.incremental),
+            full_resends: get(&self.full_resends),
+            forced_reconnects: get(&self.forced_reconnects),
+            http_fallbacks: get(&self.http_fallbacks),
+        }
+    }
+}
