@@ -31,12 +31,14 @@ max_body_bytes = 1048576
 hold_events = 8
 hold_timeout = "500ms"
 drain_timeout = "0s"
+ws_context_max_bytes = 4096
 
 [upstream]
 base_url = "http://127.0.0.1:9999/backend-api/"
 connect_timeout = "3s"
 headers_timeout = "90s"
 idle_timeout = "10m"
+websocket = "off"
 
 [oauth]
 issuer = "http://127.0.0.1:8888"
@@ -104,11 +106,13 @@ max_body_bytes = 67108864
 hold_events = 16
 hold_timeout = "2s"
 drain_timeout = "10s"
+ws_context_max_bytes = 67108864
 [upstream]
 base_url = "https://chatgpt.com/backend-api"
 connect_timeout = "10s"
 headers_timeout = "60s"
 idle_timeout = "300s"
+websocket = "auto"
 [oauth]
 issuer = "https://auth.openai.com"
 client_id = "app_EMoamEEZ73f0CkXaXp7hrann"
@@ -140,12 +144,14 @@ fn every_key_is_read_from_the_file() {
             hold_events: 8,
             hold_timeout: Duration::from_millis(500),
             drain_timeout: Duration::ZERO,
+            ws_context_max_bytes: 4096,
         },
         upstream: UpstreamSettings {
             base_url: "http://127.0.0.1:9999/backend-api".into(),
             connect_timeout: Duration::from_secs(3),
             headers_timeout: Duration::from_secs(90),
             idle_timeout: Duration::from_secs(600),
+            websocket: WebsocketMode::Off,
         },
         oauth: OAuthSettings {
             issuer: "http://127.0.0.1:8888".into(),
@@ -171,7 +177,7 @@ fn every_key_is_read_from_the_file() {
     };
     assert_eq!(s, expected);
     assert!(s.proxy.listen.is_localhost_name());
-    assert_eq!(entries.len(), 24);
+    assert_eq!(entries.len(), 26);
     assert!(entries.iter().all(|e| e.source == Source::File), "{entries:?}");
 }
 

@@ -210,7 +210,7 @@ fn unknown_keys_and_tables_are_errors_naming_them() {
     assert_eq!(err.key(), Some("proxy.port"));
     assert_eq!(
         err.to_string(),
-        "proxy.port: unknown key; the keys of [proxy] are: listen, max_body_bytes, hold_events, hold_timeout, drain_timeout"
+        "proxy.port: unknown key; the keys of [proxy] are: listen, max_body_bytes, hold_events, hold_timeout, drain_timeout, ws_context_max_bytes"
     );
     let err = load(Some("[proxies]\nlisten = \"127.0.0.1:1\"\n"), &no_env).unwrap_err();
     assert_eq!(err.key(), Some("proxies"));

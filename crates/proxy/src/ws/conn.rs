@@ -35,7 +35,7 @@ type Rx = SplitStream<Client>;
 /// The account's upstream connection and the responses it can be asked to continue.
 pub(crate) struct Upstream {
     pub account_id: String,
-    pub ws: UpstreamWs,
+    pub ws: Box<UpstreamWs>,
     pub known: HashSet<String>,
 }
 
@@ -106,6 +106,7 @@ pub(crate) async fn run(state: Arc<ProxyState>, on_upgrade: hyper::upgrade::OnUp
         state.ws.stats.add(Count::HttpFallback);
     }
     state.ws.stats.opened();
+    state.runtime.mark_changed();
     let (mut tx, mut rx) = client.split();
     let flow = serve(&state, &mut conn, &mut tx, &mut rx).await;
     if let Flow::Close(frame) = flow {
@@ -114,6 +115,8 @@ pub(crate) async fn run(state: Arc<ProxyState>, on_upgrade: hyper::upgrade::OnUp
     let _ = tx.close().await;
     state.ws.contexts.lock().remove(conn.id);
     state.ws.stats.closed();
+    // Status shows open connections and kept context: let `status --watch` see the change.
+    state.runtime.mark_changed();
 }
 
 async fn serve(state: &Arc<ProxyState>, conn: &mut Conn, tx: &mut Tx, rx: &mut Rx) -> Flow {

@@ -16,7 +16,7 @@ use crate::{ProxyConfig, ProxyState, reply};
 /// What the handshake opened for the connection.
 pub(crate) enum Opened {
     WebSocket {
-        ws: UpstreamWs,
+        ws: Box<UpstreamWs>,
         headers: HeaderMap,
     },
     /// The upstream has no WebSocket (or `[upstream] websocket = "off"`): every request of
@@ -70,7 +70,7 @@ where
     };
     match upstream::connect(&url, headers, cfg.connect_timeout, cfg.headers_timeout).await {
         Ok(o) => Ok(Opened::WebSocket {
-            ws: o.ws,
+            ws: Box::new(o.ws),
             headers: o.headers,
         }),
         Err(ConnectError::Http { status, .. }) if upstream::refuses_websocket(status) => Ok(Opened::Http),

@@ -127,13 +127,14 @@ impl Transport for WsRequest<'_> {
             let Some(up) = self.conn.upstream.as_mut() else {
                 return network_error();
             };
+            // A continuation this upstream connection knows carries only new items (tool
+            // outputs, user messages: never a blob), so it goes as it is even for a moved
+            // session; a request without one is cleaned when the session moved.
             let incremental = !clean
-                && !lease.clean_body
-                && self
-                    .frame
-                    .previous_response_id
-                    .as_ref()
-                    .is_none_or(|id| up.known.contains(id));
+                && match &self.frame.previous_response_id {
+                    Some(id) => up.known.contains(id),
+                    None => !lease.clean_body,
+                };
             let text = if incremental {
                 self.text.to_owned()
             } else {
