@@ -51,9 +51,31 @@ pub struct StatusDoc {
     /// When the next account comes back and how long the pool lasts (issue 9).
     pub pool: PoolView,
     pub accounts: Vec<AccountRow>,
+    /// The WebSocket transport (SPEC §4.4).
+    pub websocket: WebsocketView,
     /// Only when the pool is empty: what to run to add an account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+}
+
+/// Client WebSocket connections and what they did since start.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct WebsocketView {
+    /// Connections open now.
+    pub open: u64,
+    pub connections: u64,
+    /// `response.create` requests served over WebSocket.
+    pub responses: u64,
+    /// Of those, sent upstream with only their new items.
+    pub incremental: u64,
+    /// Re-sent in full from the kept context (moves, reconnects, HTTP fallback).
+    pub full_resends: u64,
+    /// Upstream connections reopened for the same account (60-minute limit).
+    pub forced_reconnects: u64,
+    /// Connections served over HTTP upstream (the upstream refused WebSocket).
+    pub http_fallbacks: u64,
+    /// Conversation context kept for moves, over all connections.
+    pub context_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -128,6 +150,7 @@ pub fn document(
     client_key: &Secret,
     pace: &Pace,
     poll_interval: Duration,
+    websocket: WebsocketView,
 ) -> StatusDoc {
     let now = runtime.now();
     let (snap, preemptive) =
@@ -140,7 +163,9 @@ pub fn document(
         facts.listen.port(),
         client_key,
     );
-    build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now)
+    let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
+    doc.websocket = websocket;
+    doc
 }
 
 /// The document from its parts; pure, so tests can pin every case.
@@ -180,6 +205,7 @@ pub fn build(
             .iter()
             .map(|a| account_row(a, now, quota_ctx.stale_after))
             .collect(),
+        websocket: WebsocketView::default(),
         hint,
     }
 }

@@ -66,6 +66,9 @@ pub(crate) fn provider_table(spec: &BindSpec) -> Table {
     table.insert("experimental_bearer_token", value(spec.client_key.expose()));
     // Without it Codex drops its web search tool for any provider not named `OpenAI`.
     table.insert("supports_standalone_web_search", value(true));
+    // Codex then speaks the Responses WebSocket to the router (SPEC §4.4): one connection per
+    // conversation, only the new items of each step instead of the whole history.
+    table.insert("supports_websockets", value(true));
     if spec.remote_compaction {
         let mut capabilities = Table::new();
         capabilities.decor_mut().set_prefix("\n");

@@ -25,9 +25,30 @@ pub struct ContextNode {
     parent: Option<Arc<ContextNode>>,
     items: Vec<Box<RawValue>>,
     bytes: usize,
+    /// The conversation up to here holds a remote `compaction` item (SPEC §4.3: bound harder).
+    compaction: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemType<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+fn is_compaction(item: &RawValue) -> bool {
+    // Cheap test first: most items never mention the word.
+    item.get().contains("compaction")
+        && serde_json::from_str::<ItemType<'_>>(item.get())
+            .is_ok_and(|t| t.kind.as_deref() == Some("compaction"))
 }
 
 impl ContextNode {
+    /// Whether the conversation up to this response holds a remote `compaction` item, which
+    /// an incremental request does not show in its own input.
+    pub fn has_compaction(&self) -> bool {
+        self.compaction
+    }
+
     /// Every item of the conversation up to and including this response, oldest first.
     pub fn full_items(&self) -> Vec<&RawValue> {
         let mut chain = Vec::new();
@@ -131,7 +152,14 @@ impl ContextStore {
         items: Vec<Box<RawValue>>,
     ) -> Arc<ContextNode> {
         let bytes = items.iter().map(|i| i.get().len()).sum::<usize>() + response_id.len();
-        let node = Arc::new(ContextNode { parent, items, bytes });
+        let compaction =
+            parent.as_ref().is_some_and(|p| p.compaction) || items.iter().any(|i| is_compaction(i));
+        let node = Arc::new(ContextNode {
+            parent,
+            items,
+            bytes,
+            compaction,
+        });
         self.touch(conn);
         if let Some(c) = self.connections.get_mut(&conn) {
             if let Some(old) = c.responses.insert(response_id, Arc::clone(&node)) {

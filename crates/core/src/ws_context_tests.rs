@@ -79,3 +79,14 @@ fn closing_connections_returns_the_store_to_zero() {
     assert_eq!(s.bytes(), 0);
     assert_eq!(s.connections(), 0);
 }
+
+#[test]
+fn a_compaction_item_anywhere_up_the_chain_marks_the_conversation() {
+    let mut s = ContextStore::new(1 << 20);
+    let a = s.insert(1, "r1".into(), None, items(&["u1"]));
+    assert!(!a.has_compaction());
+    let c = RawValue::from_string(r#"{"type":"compaction","encrypted_content":"E"}"#.into()).unwrap();
+    let b = s.insert(1, "r2".into(), Some(a), vec![c]);
+    let n = s.insert(1, "r3".into(), Some(b), items(&["the word compaction in text"]));
+    assert!(n.has_compaction());
+}

@@ -121,7 +121,12 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
     }
     match route {
         Route::Metrics => {
-            let mut resp = Response::new(Body::from(metrics::render(&state.runtime.snapshot())));
+            let body = metrics::render(
+                &state.runtime.snapshot(),
+                &state.ws.stats.counters(),
+                state.ws.context_bytes(),
+            );
+            let mut resp = Response::new(Body::from(body));
             resp.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4"),

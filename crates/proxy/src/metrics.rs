@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use codex_router_core::pool::Snapshot;
 
-pub fn render(s: &Snapshot) -> String {
+use crate::ws::WsCounters;
+
+pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String {
     let mut out = String::with_capacity(2048);
     let c = &s.counters;
     let counters = [
@@ -55,6 +57,54 @@ pub fn render(s: &Snapshot) -> String {
         );
         let _ = writeln!(out, "codex_router_{name}_total {value}");
     }
+    let ws_counters = [
+        (
+            "websocket_connections",
+            ws.connections,
+            "client WebSocket connections accepted",
+        ),
+        (
+            "websocket_responses",
+            ws.responses,
+            "response.create requests served over WebSocket",
+        ),
+        (
+            "websocket_incremental",
+            ws.incremental,
+            "WebSocket requests sent upstream with only their new items",
+        ),
+        (
+            "websocket_full_resends",
+            ws.full_resends,
+            "WebSocket requests re-sent in full from the kept context (moves, reconnects, HTTP fallback)",
+        ),
+        (
+            "websocket_forced_reconnects",
+            ws.forced_reconnects,
+            "upstream WebSockets reopened for the same account (60-minute limit, closed while idle)",
+        ),
+        (
+            "websocket_http_fallbacks",
+            ws.http_fallbacks,
+            "client WebSockets served over HTTP upstream",
+        ),
+    ];
+    for (name, value, help) in ws_counters {
+        let _ = writeln!(
+            out,
+            "# HELP codex_router_{name}_total {help}\n# TYPE codex_router_{name}_total counter"
+        );
+        let _ = writeln!(out, "codex_router_{name}_total {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP codex_router_websocket_open client WebSocket connections open\n# TYPE codex_router_websocket_open gauge\ncodex_router_websocket_open {}",
+        ws.open
+    );
+    let _ = writeln!(
+        out,
+        "# HELP codex_router_websocket_context_bytes conversation context kept for moves\n# TYPE codex_router_websocket_context_bytes gauge\ncodex_router_websocket_context_bytes {ws_context_bytes}"
+    );
     out.push_str("# HELP codex_router_account_in_flight requests in flight per account\n# TYPE codex_router_account_in_flight gauge\n");
     for a in &s.accounts {
         let _ = writeln!(

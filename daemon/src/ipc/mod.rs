@@ -94,7 +94,22 @@ impl Control {
             &self.client_key,
             &self.pace,
             self.poll_interval(),
+            self.websocket_view(),
         ))
+    }
+
+    fn websocket_view(&self) -> status::WebsocketView {
+        let c = self.proxy.ws.stats.counters();
+        status::WebsocketView {
+            open: c.open,
+            connections: c.connections,
+            responses: c.responses,
+            incremental: c.incremental,
+            full_resends: c.full_resends,
+            forced_reconnects: c.forced_reconnects,
+            http_fallbacks: c.http_fallbacks,
+            context_bytes: u64::try_from(self.proxy.ws.context_bytes()).unwrap_or(u64::MAX),
+        }
     }
 
     /// `[quota] poll_interval` as configured now; a reading older than two is stale.

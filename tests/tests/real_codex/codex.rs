@@ -82,8 +82,21 @@ pub fn skip() -> bool {
 /// bound (`codexctl rotation bind-app`, plus `extra` args), `config_extra` appended to Codex's
 /// config.toml before binding.
 pub fn setup(accounts: &[&str], bind_args: &[&str], config_extra: &str) -> (Upstream, Home) {
+    setup_router(accounts, bind_args, config_extra, "")
+}
+
+/// [`setup`] with the router's own `config.toml` written before the daemon starts.
+pub fn setup_router(
+    accounts: &[&str],
+    bind_args: &[&str],
+    config_extra: &str,
+    router_toml: &str,
+) -> (Upstream, Home) {
     let upstream = Upstream::start();
     let home = Home::with_fake(&upstream);
+    if !router_toml.is_empty() {
+        home.write_config(router_toml);
+    }
     let records: Vec<_> = accounts
         .iter()
         .map(|id| codex_router_e2e::home::account_record(&upstream.account(id, "pro")))
@@ -115,28 +128,87 @@ pub fn exec(home: &Home, args: &[&str]) -> Output {
     run_bounded(cmd)
 }
 
-/// The chatgpt-account-id of every `/codex/responses` request the fake saw, in order.
-pub fn served_by(upstream: &Upstream) -> Vec<String> {
-    upstream
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/codex/responses"))
-        .filter_map(|r| r.header("chatgpt-account-id").map(str::to_owned))
+/// One generating Responses request the fake received: an HTTP `POST …/codex/responses`, or a
+/// `response.create` frame on a WebSocket (prewarms left out).
+#[derive(Debug)]
+pub struct Sent {
+    pub account: String,
+    /// The request as it went upstream (for a WebSocket frame: maybe only the new items).
+    pub body: serde_json::Value,
+    /// The whole input the upstream answered from (for an incremental frame: rebuilt by the
+    /// fake from the connection's context).
+    pub full_input: Vec<serde_json::Value>,
+    pub websocket: bool,
+    pub incremental: bool,
+    pub connection: u64,
+}
+
+impl Sent {
+    pub fn input_types(&self) -> Vec<String> {
+        self.full_input
+            .iter()
+            .map(|i| i["type"].as_str().unwrap_or("message").to_owned())
+            .collect()
+    }
+
+    /// The owners of every `encrypted_content` blob in the input as sent upstream.
+    pub fn blob_owners(&self) -> Vec<String> {
+        self.body["input"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["encrypted_content"].as_str())
+                    .map(|b| {
+                        codex_router_test_support::encrypted_content_owner(b).unwrap_or_else(|| "?".into())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Every generating request, in order. One exec uses one transport, so the WebSocket frames
+/// (when there are any) are the whole story; otherwise the HTTP requests are.
+pub fn sent(upstream: &Upstream) -> Vec<Sent> {
+    let frames = upstream.fake.ws_frames();
+    if frames.is_empty() {
+        return upstream
+            .fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/codex/responses"))
+            .map(|r| {
+                let body = r.json().unwrap_or_default();
+                Sent {
+                    account: r.header("chatgpt-account-id").unwrap_or("").to_owned(),
+                    full_input: body["input"].as_array().cloned().unwrap_or_default(),
+                    body,
+                    websocket: false,
+                    incremental: false,
+                    connection: 0,
+                }
+            })
+            .collect();
+    }
+    frames
+        .into_iter()
+        .filter(|f| f.json["type"] == "response.create" && f.json["generate"] != false)
+        .map(|f| Sent {
+            account: f.account.clone(),
+            full_input: f
+                .full_input
+                .clone()
+                .unwrap_or_else(|| f.json["input"].as_array().cloned().unwrap_or_default()),
+            body: f.json.clone(),
+            websocket: true,
+            incremental: f.incremental,
+            connection: f.connection,
+        })
         .collect()
 }
 
-/// The owners of every `encrypted_content` blob in a request's input items.
-pub fn blob_owners(req: &codex_router_test_support::CapturedRequest) -> Vec<String> {
-    let Some(body) = req.json() else { return Vec::new() };
-    body["input"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["encrypted_content"].as_str())
-                .map(|b| codex_router_test_support::encrypted_content_owner(b).unwrap_or_else(|| "?".into()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The account of every generating request the fake saw, in order.
+pub fn served_by(upstream: &Upstream) -> Vec<String> {
+    sent(upstream).into_iter().map(|s| s.account).collect()
 }

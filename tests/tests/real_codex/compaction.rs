@@ -18,20 +18,10 @@ fn huge_usage(upstream: &codex_router_e2e::Upstream) {
 }
 
 fn kinds_of_last(upstream: &codex_router_e2e::Upstream, n: usize) -> Vec<(String, Vec<String>)> {
-    let reqs: Vec<_> = upstream
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.ends_with("/codex/responses"))
-        .collect();
+    let reqs = crate::codex::sent(upstream);
     reqs[reqs.len().saturating_sub(n)..]
         .iter()
-        .map(|r| {
-            (
-                r.header("chatgpt-account-id").unwrap_or("").to_owned(),
-                r.input_types(),
-            )
-        })
+        .map(|r| (r.account.clone(), r.input_types()))
         .collect()
 }
 
@@ -96,20 +86,11 @@ fn remote_compaction_stays_on_its_account_until_it_is_unusable() {
     assert_ne!(last.0, first, "moved to the other account");
     // Codex compacts again on this resume (the fake reports huge usage): the compaction item it
     // replays now is the new account's own; the first account's item never reached it.
-    let reqs: Vec<_> = upstream
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.ends_with("/codex/responses"))
-        .collect();
-    let on_new: Vec<_> = reqs
-        .iter()
-        .rev()
-        .take_while(|r| r.header("chatgpt-account-id") == Some(last.0.as_str()))
-        .collect();
+    let reqs = crate::codex::sent(&upstream);
+    let on_new: Vec<_> = reqs.iter().rev().take_while(|r| r.account == last.0).collect();
     assert!(!on_new.is_empty());
     for r in on_new {
-        let owners = crate::codex::blob_owners(r);
+        let owners = r.blob_owners();
         assert!(
             owners.iter().all(|o| o == &last.0),
             "a foreign blob reached {}: {owners:?}",

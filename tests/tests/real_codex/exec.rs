@@ -20,14 +20,17 @@ fn codex_exec_is_answered_through_the_router_and_resumes_on_another_account() {
     );
     let first = served_by(&upstream);
     assert_eq!(first.len(), 1, "one request for one turn");
-    let reqs = upstream.fake.requests();
-    let turn = reqs
-        .iter()
+    let handshake = upstream
+        .fake
+        .requests()
+        .into_iter()
         .rev()
         .find(|r| r.path.ends_with("/codex/responses"))
         .unwrap();
-    assert_eq!(turn.header("originator"), Some("codex_exec"));
-    assert!(turn.json().unwrap()["prompt_cache_key"].is_string());
+    assert_eq!(handshake.header("originator"), Some("codex_exec"));
+    let turn = crate::codex::sent(&upstream).pop().unwrap();
+    assert!(turn.websocket, "Codex speaks WebSocket through the router");
+    assert!(turn.body["prompt_cache_key"].is_string());
 
     // The account that served turn 1 runs out: the resumed turn moves, and Codex never notices.
     upstream.fake.script(&first[0], Behavior::usage_limit_in(3600));
@@ -35,20 +38,25 @@ fn codex_exec_is_answered_through_the_router_and_resumes_on_another_account() {
     assert!(out.status.success(), "{}", show(&out));
     let all = served_by(&upstream);
     let other = if first[0] == "acct-a" { "acct-b" } else { "acct-a" };
-    assert_eq!(
-        &all[1..],
-        &[first[0].clone(), other.to_owned()],
-        "429 on the first, served by the other"
+    // Over WebSocket the resumed session's first frame is a prewarm: that is what the first
+    // account refuses; every generating request of the resumed turn is then served by the other.
+    assert!(
+        all.len() > 1 && all[1..].iter().all(|a| a == other),
+        "served by the other after the 429: {all:?}"
+    );
+    let refused = upstream
+        .fake
+        .ws_frames()
+        .into_iter()
+        .filter(|f| f.account == first[0])
+        .count();
+    assert!(
+        refused >= 2,
+        "turn 1 and the refused frame reached the first account: {refused}"
     );
     // The replayed reasoning of the first account never reached the second one.
-    let moved = upstream
-        .fake
-        .requests()
-        .into_iter()
-        .rev()
-        .find(|r| r.path.ends_with("/codex/responses"))
-        .unwrap();
-    let owners = crate::codex::blob_owners(&moved);
+    let moved = crate::codex::sent(&upstream).pop().unwrap();
+    let owners = moved.blob_owners();
     assert!(
         owners.iter().all(|o| o == other),
         "only the serving account's blobs reach it: {owners:?}"

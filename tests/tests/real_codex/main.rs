@@ -12,5 +12,6 @@
 mod codex;
 mod compaction;
 mod exec;
+mod websocket;
 
 pub use codex_router_e2e::show;

@@ -48,6 +48,8 @@ pub(crate) struct Conn {
     session: SessionHash,
     pub upstream: Option<Upstream>,
     pub http_only: bool,
+    /// Empty prewarms the router answered itself: a request naming one opens the conversation.
+    pub local_prewarms: HashSet<String>,
 }
 
 impl Conn {
@@ -77,6 +79,7 @@ impl Conn {
             }),
             upstream,
             http_only,
+            local_prewarms: HashSet::new(),
         }
     }
 }
@@ -211,11 +214,16 @@ async fn on_text(
         None => Lookup::Unknown,
     };
     state.ws.stats.add(Count::Response);
-    if conn.http_only && !frame.generate {
+    if !frame.generate && (conn.http_only || frame.input.is_empty()) {
         return prewarm_locally(state, conn, tx, &frame, parent).await;
     }
+    let opening = frame
+        .previous_response_id
+        .as_ref()
+        .is_some_and(|id| conn.local_prewarms.contains(id));
     let now = rt.now();
-    let mut ctx = rt.with_pool(|p| p.begin(Some(session), peek.has_compaction, now));
+    let compaction = peek.has_compaction || matches!(&parent, Lookup::Found(n) if n.has_compaction());
+    let mut ctx = rt.with_pool(|p| p.begin(Some(session), compaction, now));
     let mut transport = WsRequest {
         state,
         cfg: &cfg,
@@ -223,6 +231,8 @@ async fn on_text(
         text,
         frame: &frame,
         parent: &parent,
+        replays_blobs: peek.has_encrypted || peek.has_compaction,
+        opening,
     };
     match attempts::run(state, &cfg, &mut ctx, &mut transport, true).await {
         Ended::Delivered { delivered, lease } => {
@@ -241,7 +251,14 @@ async fn on_text(
                 Delivered::Sse(c) => relay.sse(&cfg, c).await,
             };
             if relay.completed {
-                keep_context(state, conn, &frame, parent, relay.response_id, relay.outputs);
+                keep_context(
+                    state,
+                    conn,
+                    &frame,
+                    parent,
+                    relay.response_id,
+                    Some(relay.outputs),
+                );
             }
             flow
         }
@@ -287,27 +304,33 @@ fn keep_context(
     frame: &CreateFrame,
     parent: Lookup,
     id: Option<String>,
-    outputs: Vec<Box<RawValue>>,
+    outputs: Option<Vec<Box<RawValue>>>,
 ) {
+    // `outputs` is `None` for a response the router answered itself: the upstream does not
+    // know it, so a request naming it must be sent in full.
+    let upstream_knows = outputs.is_some();
     let Some(id) = id else { return };
     let parent = match parent {
         Lookup::Found(node) => Some(node),
         Lookup::Unknown | Lookup::Evicted => None,
     };
     let mut items: Vec<Box<RawValue>> = frame.input.iter().map(|i| i.to_owned()).collect();
-    items.extend(outputs);
+    items.extend(outputs.unwrap_or_default());
     state
         .ws
         .contexts
         .lock()
         .insert(conn.id, id.clone(), parent, items);
-    if let Some(up) = conn.upstream.as_mut() {
+    if upstream_knows && let Some(up) = conn.upstream.as_mut() {
         up.known.insert(id);
     }
 }
 
-/// A prewarm on a connection served over HTTP: nothing to warm, so the router answers it
-/// itself and keeps its input as the context Codex's first request will name.
+/// A prewarm with nothing to warm (Codex's has an empty input), or on a connection served
+/// over HTTP: the router answers it itself and keeps its input as the context Codex's first
+/// request names. Sending it upstream would only cost a round trip, and a prewarm refused by a
+/// spent account would move the session before the request that carries the history, which
+/// then could not be told it moved (its remote compaction item would reach the wrong account).
 async fn prewarm_locally(
     state: &ProxyState,
     conn: &mut Conn,
@@ -323,7 +346,10 @@ async fn prewarm_locally(
             return Flow::Close(c);
         }
     }
-    keep_context(state, conn, frame, parent, Some(id), Vec::new());
+    keep_context(state, conn, frame, parent, Some(id.clone()), None);
+    if frame.input.is_empty() && frame.previous_response_id.is_none() {
+        conn.local_prewarms.insert(id);
+    }
     Flow::Continue
 }
 

@@ -69,6 +69,12 @@ pub(crate) struct WsRequest<'a> {
     pub frame: &'a CreateFrame,
     /// The kept context of the response the frame continues.
     pub parent: &'a Lookup,
+    /// The frame's own input replays `encrypted_content` or a `compaction` item (Codex's
+    /// first request after a prewarm names the prewarm and carries the whole history).
+    pub replays_blobs: bool,
+    /// The frame names an empty prewarm the router answered: sending it in full is the
+    /// normal opening of a conversation, not a re-send.
+    pub opening: bool,
 }
 
 enum HoldEnd {
@@ -127,18 +133,26 @@ impl Transport for WsRequest<'_> {
             let Some(up) = self.conn.upstream.as_mut() else {
                 return network_error();
             };
-            // A continuation this upstream connection knows carries only new items (tool
-            // outputs, user messages: never a blob), so it goes as it is even for a moved
-            // session; a request without one is cleaned when the session moved.
+            // A continuation this upstream connection knows goes as it is: usually only new
+            // items (tool outputs, user messages). When the session moved and the frame itself
+            // replays blobs (the first request after a prewarm carries the whole history),
+            // its own input is cleaned and it stays a continuation. A request without one is
+            // cleaned when the session moved.
             let incremental = !clean
                 && match &self.frame.previous_response_id {
                     Some(id) => up.known.contains(id),
                     None => !lease.clean_body,
                 };
             let text = if incremental {
-                self.text.to_owned()
+                if lease.clean_body && self.replays_blobs {
+                    body::clean(self.text.as_bytes(), lease.drop_compaction)
+                        .and_then(|(b, _)| String::from_utf8(b).ok())
+                        .unwrap_or_else(|| self.text.to_owned())
+                } else {
+                    self.text.to_owned()
+                }
             } else {
-                match full_text(self.text, self.frame, self.parent, lease, clean) {
+                match full_text(self.text, self.frame, self.parent, self.opening, lease, clean) {
                     Ok(t) => t,
                     Err(reply) => return Call::Abandon(reply),
                 }
@@ -153,11 +167,11 @@ impl Transport for WsRequest<'_> {
             let stats = &self.state.ws.stats;
             match end {
                 HoldEnd::Commit(held) => {
-                    stats.add(if incremental {
-                        Count::Incremental
-                    } else {
-                        Count::FullResend
-                    });
+                    if incremental {
+                        stats.add(Count::Incremental);
+                    } else if !self.opening {
+                        stats.add(Count::FullResend);
+                    }
                     return Call::Delivered {
                         delivered: Delivered::Frames(held),
                         outcome: classify_http(200, &HeaderMap::new(), b"", self.state.runtime.now()),
@@ -202,6 +216,7 @@ impl WsRequest<'_> {
             self.text,
             self.frame,
             self.parent,
+            self.opening,
             lease,
             clean || lease.clean_body,
         ) {
@@ -222,7 +237,9 @@ impl WsRequest<'_> {
         );
         let url = format!("{}/codex/responses", self.cfg.upstream_base);
         let req = self.state.http.post(url).headers(headers).body(Bytes::from(body));
-        self.state.ws.stats.add(Count::FullResend);
+        if self.frame.previous_response_id.is_some() && !self.opening {
+            self.state.ws.stats.add(Count::FullResend);
+        }
         match forward::post(self.state, self.cfg, req, false).await {
             Call::Delivered {
                 delivered,
@@ -261,11 +278,15 @@ fn full_text(
     text: &str,
     frame: &CreateFrame,
     parent: &Lookup,
+    opening: bool,
     lease: &Lease,
     clean: bool,
 ) -> Result<String, WsReply> {
     let own = frame.input.iter().map(AsRef::<RawValue>::as_ref);
     let full = match (&frame.previous_response_id, parent) {
+        // It names an empty prewarm the router answered: its own input is the whole
+        // conversation, whether or not the prewarm's context is still kept.
+        (Some(_), _) if opening => wsframe::full_request(text, own),
         (None, _) => {
             if !(clean || lease.clean_body) {
                 return Ok(text.to_owned());
