@@ -167,6 +167,11 @@ impl Router {
         }
     }
 
+    /// Starts the drain: no new connections; in-flight responses finish, then connections close.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Stops serving, flushes state, and hands back the fake and the home for a restart.
     pub async fn stop(self) -> (FakeBackend, tempfile::TempDir) {
         self.shutdown.cancel();

@@ -10,4 +10,5 @@ mod common;
 mod conversation;
 mod failover;
 mod guards;
+mod lifecycle;
 mod scale;
