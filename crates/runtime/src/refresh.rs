@@ -148,7 +148,7 @@ impl Runtime {
                 self.persist_accounts()
                     .await
                     .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
-                self.resync_account(id);
+                self.resync_account(id).await;
                 self.write_back_linked(id).await;
                 tracing::info!(account = %self.label_of(id), "token refreshed");
                 Ok(())
@@ -197,8 +197,9 @@ impl Runtime {
         }
     }
 
-    /// Carries token-derived facts (plan) into the pool after a token change.
-    pub(crate) fn resync_account(&self, id: &str) {
+    /// Carries token-derived facts (plan) into the pool after a token change; a token that
+    /// shows another plan clears `not_entitled`, and that change is written at once.
+    pub(crate) async fn resync_account(&self, id: &str) {
         let meta = {
             let doc = self.inner.doc.lock();
             doc.accounts
@@ -206,12 +207,13 @@ impl Runtime {
                 .find(|a| a.id.as_deref() == Some(id))
                 .map(normalize::meta_of)
         };
-        if let Some(meta) = meta {
-            self.with_pool(|p| {
-                if let Some(a) = p.account_mut(id) {
-                    a.plan_type = meta.plan_type;
-                }
-            });
+        let Some(meta) = meta else { return };
+        let cleared = self.with_pool(|p| p.adopt_token_plan(id, meta.plan_type));
+        if cleared {
+            tracing::info!(account = %self.label_of(id), "the refreshed token shows another plan; the account is no longer not_entitled");
+            if let Err(e) = self.persist_status(id).await {
+                tracing::error!(error = %e, "could not write an account status change to accounts.json");
+            }
         }
     }
 
@@ -246,7 +248,7 @@ impl Runtime {
         if self.persist_accounts().await.is_err() {
             return false;
         }
-        self.resync_account(id);
+        self.resync_account(id).await;
         tracing::info!(account = %self.label_of(id), "adopted tokens that Codex refreshed in its auth.json");
         true
     }

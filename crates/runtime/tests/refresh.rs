@@ -364,3 +364,32 @@ async fn the_proactive_task_skips_an_account_a_request_refreshed_meanwhile() {
         "one refresh per account, never a second for the fresh token"
     );
 }
+
+// Issue 16 item 3: `not_entitled` clears when a refreshed token shows another plan, and the
+// proactive refresh reaches such accounts.
+#[tokio::test]
+async fn a_not_entitled_account_whose_refreshed_token_shows_another_plan_is_cleared_and_persisted() {
+    let (e, _) = env(&[("upgraded", 200), ("unchanged", 200)]).await;
+    let rt = open(&e);
+    let ids: Vec<String> = rt.accounts().iter().map(|a| a.id.clone().unwrap()).collect();
+    for id in &ids {
+        rt.with_pool(|p| p.account_mut(id).unwrap().status = AccountStatus::NotEntitled);
+        rt.persist_status(id).await.unwrap();
+    }
+    assert_eq!(
+        rt.refresh_due(rt.now()).len(),
+        2,
+        "the proactive refresh reaches not_entitled accounts"
+    );
+    e.fake.change_plan("upgraded", "plus");
+    for id in &ids {
+        rt.refresh(id, None).await.unwrap();
+    }
+    let status = |i: usize| rt.with_pool_read(|p| p.account(&ids[i]).unwrap().status);
+    assert_eq!(status(0), AccountStatus::Ok, "another plan clears not_entitled");
+    assert_eq!(status(1), AccountStatus::NotEntitled, "the same plan does not");
+    let stored = file_accounts(&e);
+    assert_eq!(stored[0].status, codex_router_store::StoredStatus::Ok);
+    assert_eq!(stored[0].plan_type.as_deref(), Some("plus"));
+    assert_eq!(stored[1].status, codex_router_store::StoredStatus::NotEntitled);
+}
