@@ -561,3 +561,16 @@ fn reset_aware_spends_the_window_that_resets_first() {
     p.set_quota("id1", usage(98.0, t(600), now));
     assert_eq!(serve(&mut p, None, now), "acct-0");
 }
+
+// Issue 16 item 7: `reset_early_at` survives a restart through `state.json`.
+#[test]
+fn reset_early_at_is_kept_across_a_restart_in_state_json() {
+    let mut p = pool(1, Strategy::Sticky);
+    p.account_mut("id0").unwrap().reset_early_at = Some(t(5));
+    let json = serde_json::to_string(&p.export_state(t(10))).unwrap();
+    assert!(json.contains("reset_early_at"), "{json}");
+    let mut fresh = pool(1, Strategy::Sticky);
+    fresh.import_state(serde_json::from_str(&json).unwrap(), t(11));
+    assert_eq!(fresh.account("id0").unwrap().reset_early_at, Some(t(5)));
+    assert_eq!(fresh.snapshot(t(11)).accounts[0].reset_early_at, Some(t(5)));
+}
