@@ -145,6 +145,7 @@ impl Runtime {
                     a.last_refresh = Some(now);
                     let _ = normalize::complete(a, &[], &[], now);
                 });
+                self.inner.unanswered.lock().remove(id);
                 self.persist_accounts()
                     .await
                     .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
@@ -166,25 +167,48 @@ impl Runtime {
         let label = self.label_of(id);
         match err {
             RefreshError::Permanent { code, .. } => {
-                let reason = if crash_suspect && err.is_reused() {
-                    NeedsLoginReason::RefreshInterruptedByCrash
-                } else {
-                    NeedsLoginReason::RefreshFailed
+                // A reused token behind an in-flight mark went through on an earlier attempt
+                // whose answer was lost: by a crash, or by the network while we ran.
+                let unanswered = self.inner.unanswered.lock().remove(id);
+                let reason = match (crash_suspect && err.is_reused(), unanswered) {
+                    (true, false) => NeedsLoginReason::RefreshInterruptedByCrash,
+                    (true, true) | (false, _) => NeedsLoginReason::RefreshFailed,
                 };
-                tracing::warn!(account = %label, %code, reason = reason.as_str(), "refresh refused for good; the account needs `codexctl accounts login`");
+                let cause = if crash_suspect && err.is_reused() && unanswered {
+                    "an earlier refresh whose answer never arrived had spent the token"
+                } else {
+                    "the issuer refused the token"
+                };
+                tracing::warn!(account = %label, %code, reason = reason.as_str(), cause, "refresh refused for good; the account needs `codexctl accounts login`");
                 self.edit_account(id, |a| a.refresh_in_flight_since = None);
                 self.with_pool(|p| p.mark_needs_login(id, reason));
                 let _ = self.persist_status(id).await;
                 Err(RefreshFailure::Permanent)
             }
-            RefreshError::Transient { status, message } => {
-                // An answer from the issuer means the token was not consumed; no answer at all
-                // (network) leaves the in-flight mark so a later reuse is recognised.
-                if status.is_some() {
+            RefreshError::ConnectFailed { message } => {
+                // `connect_failed`: the token never left this process, so it is not spent and
+                // the mark goes (unless a crash left it: that earlier attempt may still have
+                // spent it).
+                if !crash_suspect {
                     self.edit_account(id, |a| a.refresh_in_flight_since = None);
                     let _ = self.persist_accounts().await;
                 }
-                tracing::warn!(account = %label, status = ?status, %message, "token refresh failed; will retry");
+                tracing::warn!(account = %label, cause = "connect_failed", %message, "token refresh could not reach the issuer; will retry");
+                Err(RefreshFailure::Transient(message.clone()))
+            }
+            RefreshError::Transient { status, message } => {
+                // An answer from the issuer means the token was not consumed; no answer at all
+                // (`no_answer`) leaves the in-flight mark so a later reuse is recognised.
+                if status.is_some() {
+                    self.edit_account(id, |a| a.refresh_in_flight_since = None);
+                    let _ = self.persist_accounts().await;
+                    self.inner.unanswered.lock().remove(id);
+                } else if !crash_suspect {
+                    // A mark a crash left stays the crash's: that attempt may have spent it.
+                    self.inner.unanswered.lock().insert(id.to_owned());
+                }
+                let cause = if status.is_some() { "answered" } else { "no_answer" };
+                tracing::warn!(account = %label, status = ?status, cause, %message, "token refresh failed; will retry");
                 Err(RefreshFailure::Transient(message.clone()))
             }
         }

@@ -5,7 +5,7 @@
 //! `accounts.json`, the only copy of the secrets). File writes happen off the async threads,
 //! serialised by `write_gate` so a later snapshot is never overwritten by an earlier one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -52,6 +52,10 @@ pub(crate) struct Inner {
     pub(crate) doc: Mutex<AccountsFile>,
     pub(crate) write_gate: Mutex<()>,
     pub(crate) refresh_gates: Mutex<HashMap<String, Arc<crate::refresh::RefreshGate>>>,
+    /// Accounts whose in-flight mark was left by a refresh that got no answer while this
+    /// process ran (`no_answer`), not by a crash: a later `refresh_token_reused` is labelled
+    /// for what happened. Marks found at start-up are the crash's.
+    pub(crate) unanswered: Mutex<HashSet<String>>,
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,
@@ -119,6 +123,7 @@ impl Runtime {
                 doc: Mutex::new(doc),
                 write_gate: Mutex::new(()),
                 refresh_gates: Mutex::new(HashMap::new()),
+                unanswered: Mutex::new(HashSet::new()),
                 oauth: Mutex::new(opts.oauth),
                 storage: Mutex::new(storage),
                 state_dirty: AtomicBool::new(false),

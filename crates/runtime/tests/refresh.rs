@@ -393,3 +393,73 @@ async fn a_not_entitled_account_whose_refreshed_token_shows_another_plan_is_clea
     assert_eq!(stored[0].plan_type.as_deref(), Some("plus"));
     assert_eq!(stored[1].status, codex_router_store::StoredStatus::NotEntitled);
 }
+
+// Issue 16 item 8: `connect_failed` (the request never left) vs `no_answer` (it may have
+// reached the issuer). Only the latter keeps the in-flight mark, and a later reuse is then
+// labelled for what happened: no crash was involved.
+#[tokio::test]
+async fn a_refresh_that_could_not_connect_clears_the_in_flight_mark_and_presents_the_token_again() {
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let http = codex_router_oauth::client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap();
+    rt.set_oauth(OAuthClient::new(
+        http.clone(),
+        format!("http://{closed}"),
+        "app_EMoamEEZ73f0CkXaXp7hrann",
+    ));
+    assert!(matches!(
+        rt.refresh(&id, None).await,
+        Err(RefreshFailure::Transient(_))
+    ));
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_none(),
+        "connect_failed: the token never left, so it is not spent"
+    );
+    rt.set_oauth(OAuthClient::new(
+        http,
+        e.fake.issuer_url(),
+        "app_EMoamEEZ73f0CkXaXp7hrann",
+    ));
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+    assert_ne!(
+        file_accounts(&e)[0].tokens.refresh_token.expose(),
+        issued[0].refresh_token
+    );
+}
+
+#[tokio::test]
+async fn a_reuse_after_a_refresh_that_got_no_answer_is_not_labelled_a_crash() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake.script_refresh(RefreshBehavior::RotateThenDrop);
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert!(matches!(
+        rt.refresh(&id, None).await,
+        Err(RefreshFailure::Transient(_))
+    ));
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_some(),
+        "no_answer: the token may be spent, the mark stays"
+    );
+    // The same process presents it once more (no crash): the issuer says it was used.
+    assert_eq!(rt.refresh(&id, None).await, Err(RefreshFailure::Permanent));
+    assert_eq!(e.fake.refresh_reuse_count(), 1);
+    assert_eq!(
+        rt.snapshot().accounts[0].state_reason,
+        Some("refresh_failed"),
+        "no crash interrupted it: its answer was lost"
+    );
+    assert_eq!(
+        rt.with_pool_read(|p| p.account(&id).unwrap().status),
+        AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed)
+    );
+}
