@@ -20,7 +20,9 @@ use crate::clock::Clock;
 use crate::error::RuntimeError;
 use crate::normalize;
 
-/// How `accounts.json` looked at start (the `storage` object of `status --json`).
+/// How `accounts.json` looks (the `storage` object of `status --json`): as found at start, until
+/// the daemon writes the file, which makes it `ok`. A file found corrupt stays named in
+/// `kept_aside` and `reason` after that, so the user still learns where it went.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageInfo {
     /// `ok`, `empty`, `missing` or `corrupt`.
@@ -260,6 +262,8 @@ impl Runtime {
         })
         .await
         .map_err(|_| RuntimeError::TaskFailed)??;
+        // The file now exists and holds the pool: `status` must stop saying `missing`.
+        self.inner.storage.lock().state = "ok";
         // Subscribers learn that the file now says what the pool says.
         self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())

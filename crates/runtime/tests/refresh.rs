@@ -463,3 +463,18 @@ async fn a_reuse_after_a_refresh_that_got_no_answer_is_not_labelled_a_crash() {
         AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed)
     );
 }
+
+// Issue 16 item 10: a daemon started on an empty home reports `storage: missing` only until
+// it writes `accounts.json` (an import through the daemon), not until it restarts.
+#[tokio::test]
+async fn storage_is_ok_once_an_account_added_through_the_daemon_is_written() {
+    let (e, _) = env(&[]).await;
+    std::fs::remove_file(&e.paths.accounts).unwrap();
+    let rt = open(&e);
+    assert_eq!(rt.storage().state, "missing");
+    let t = e.fake.add_account(FakeAccount::new("acct-new", "plus"));
+    rt.add_account(stored(&t)).await.unwrap();
+    assert!(e.paths.accounts.exists());
+    assert_eq!(rt.storage().state, "ok");
+    assert_eq!(rt.storage().kept_aside, None);
+}
