@@ -51,9 +51,35 @@ pub struct StatusDoc {
     /// When the next account comes back and how long the pool lasts (issue 9).
     pub pool: PoolView,
     pub accounts: Vec<AccountRow>,
+    /// Every account linked to a Codex `auth.json`, and whether the router still keeps that
+    /// login fresh (issue 16: a link the router left alone is said here, not only in the log).
+    pub codex_links: Vec<CodexLinkRow>,
     /// Only when the pool is empty: what to run to add an account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+}
+
+/// One linked Codex `auth.json` (see `docs/status-schema.md`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CodexLinkRow {
+    pub account: String,
+    pub path: String,
+    /// `ok`, `other_account`, `unreadable` or `write_failed`.
+    pub state: &'static str,
+    pub message: Option<String>,
+    pub fix: Option<String>,
+}
+
+impl From<codex_router_runtime::linked::LinkHealth> for CodexLinkRow {
+    fn from(h: codex_router_runtime::linked::LinkHealth) -> Self {
+        Self {
+            account: h.label,
+            path: h.path.display().to_string(),
+            state: h.state,
+            message: h.message,
+            fix: h.fix,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -140,7 +166,9 @@ pub fn document(
         facts.listen.port(),
         client_key,
     );
-    build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now)
+    let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
+    doc.codex_links = runtime.codex_links().into_iter().map(Into::into).collect();
+    doc
 }
 
 /// The document from its parts; pure, so tests can pin every case.
@@ -180,6 +208,7 @@ pub fn build(
             .iter()
             .map(|a| account_row(a, now, quota_ctx.stale_after))
             .collect(),
+        codex_links: Vec::new(),
         hint,
     }
 }

@@ -301,14 +301,19 @@ impl Runtime {
         let res =
             tokio::task::spawn_blocking(move || linked::write_back(&path, &tokens, &identity, last_refresh))
                 .await;
+        // `status` and `doctor` show a link the router left alone (`Runtime::codex_links`),
+        // not only this log line.
         match res {
             Ok(Ok(true)) => {
+                self.inner.link_errors.lock().remove(id);
                 tracing::info!(account = %label, "wrote refreshed tokens back to Codex's auth.json")
             }
             Ok(Ok(false)) => {
+                self.inner.link_errors.lock().remove(id);
                 tracing::warn!(account = %label, "Codex's auth.json now holds another account; left it alone")
             }
             Ok(Err(e)) => {
+                self.inner.link_errors.lock().insert(id.to_owned(), e.to_string());
                 tracing::warn!(account = %label, error = %e, "could not write tokens back to Codex's auth.json")
             }
             Err(_) => {}

@@ -58,6 +58,9 @@ pub(crate) struct Inner {
     /// process ran (`no_answer`), not by a crash: a later `refresh_token_reused` is labelled
     /// for what happened. Marks found at start-up are the crash's.
     pub(crate) unanswered: Mutex<HashSet<String>>,
+    /// Why the last write-back to an account's linked Codex `auth.json` failed (an IO error),
+    /// until one succeeds; shown by `status` and `doctor`.
+    pub(crate) link_errors: Mutex<HashMap<String, String>>,
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,
@@ -126,6 +129,7 @@ impl Runtime {
                 write_gate: Mutex::new(()),
                 refresh_gates: Mutex::new(HashMap::new()),
                 unanswered: Mutex::new(HashSet::new()),
+                link_errors: Mutex::new(HashMap::new()),
                 oauth: Mutex::new(opts.oauth),
                 storage: Mutex::new(storage),
                 state_dirty: AtomicBool::new(false),
@@ -153,6 +157,33 @@ impl Runtime {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.now();
         self.inner.pool.lock().snapshot(now)
+    }
+
+    /// The health of every account's link to a Codex `auth.json` (reads those files now).
+    pub fn codex_links(&self) -> Vec<crate::linked::LinkHealth> {
+        let linked: Vec<_> = {
+            let doc = self.inner.doc.lock();
+            doc.accounts
+                .iter()
+                .filter_map(|a| {
+                    let path = a.linked_auth_json.clone()?;
+                    Some((a.id.clone()?, path, normalize::identity_of(a)))
+                })
+                .collect()
+        };
+        linked
+            .into_iter()
+            .map(|(id, path, identity)| {
+                let error = self.inner.link_errors.lock().get(&id).cloned();
+                crate::linked::health(
+                    &id,
+                    &self.label_of(&id),
+                    &path,
+                    identity.as_ref(),
+                    error.as_deref(),
+                )
+            })
+            .collect()
     }
 
     pub fn storage(&self) -> StorageInfo {

@@ -478,3 +478,37 @@ async fn storage_is_ok_once_an_account_added_through_the_daemon_is_written() {
     assert_eq!(rt.storage().state, "ok");
     assert_eq!(rt.storage().kept_aside, None);
 }
+
+// Issue 16 item 5: a linked auth.json the router leaves alone is reported (for `status` and
+// `doctor`), not only logged.
+#[tokio::test]
+async fn a_linked_auth_json_now_holding_another_account_is_reported_with_its_fix() {
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let auth = e.home.path().join("auth.json");
+    write_auth_json(&auth, &issued[0]);
+    let mut file = AccountsFile::default();
+    let mut a = stored(&issued[0]);
+    a.linked_auth_json = Some(auth.clone());
+    file.accounts.push(a);
+    codex_router_store::save_accounts(&e.paths.accounts, &file).unwrap();
+    let rt = open(&e);
+    let links = rt.codex_links();
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].state, &links[0].message), ("ok", &None));
+
+    let other = e.fake.add_account(FakeAccount::new("acct-b", "plus"));
+    write_auth_json(&auth, &other);
+    let links = rt.codex_links();
+    assert_eq!(links[0].state, "other_account");
+    assert!(links[0].message.as_deref().unwrap().contains("another account"));
+    assert!(
+        links[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("codexctl accounts import")
+    );
+
+    std::fs::remove_file(&auth).unwrap();
+    assert_eq!(rt.codex_links()[0].state, "unreadable");
+}
