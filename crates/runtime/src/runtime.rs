@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use codex_router_core::pool::{Pool, PoolConfig, Snapshot};
 use codex_router_core::{Secret, Timestamp};
@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,
+    /// `state.json` writes started, so the coalescing promise (SPEC §3) can be checked.
+    pub(crate) state_writes: AtomicU64,
     pub(crate) state_notify: Notify,
     pub(crate) changed: tokio::sync::watch::Sender<u64>,
 }
@@ -133,6 +135,7 @@ impl Runtime {
                 oauth: Mutex::new(opts.oauth),
                 storage: Mutex::new(storage),
                 state_dirty: AtomicBool::new(false),
+                state_writes: AtomicU64::new(0),
                 state_notify: Notify::new(),
                 changed: changed_tx,
             }),
@@ -184,6 +187,11 @@ impl Runtime {
                 )
             })
             .collect()
+    }
+
+    /// How many `state.json` writes this runtime has started.
+    pub fn state_writes(&self) -> u64 {
+        self.inner.state_writes.load(Ordering::Acquire)
     }
 
     pub fn storage(&self) -> StorageInfo {
@@ -302,6 +310,7 @@ impl Runtime {
 
     /// Writes `state.json` now.
     pub async fn flush_state(&self) -> Result<(), RuntimeError> {
+        self.inner.state_writes.fetch_add(1, Ordering::AcqRel);
         let inner = self.inner.clone();
         self.inner.state_dirty.store(false, Ordering::Release);
         tokio::task::spawn_blocking(move || {

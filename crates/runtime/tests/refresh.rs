@@ -512,3 +512,32 @@ async fn a_linked_auth_json_now_holding_another_account_is_reported_with_its_fix
     std::fs::remove_file(&auth).unwrap();
     assert_eq!(rt.codex_links()[0].state, "unreadable");
 }
+
+// Issue 16 item 9: `state.json` writes are coalesced, at most one a second (SPEC §3): 100
+// state changes within one second cost at most two writes. Tokio's clock is paused, so the
+// second passes without waiting for it.
+#[tokio::test(start_paused = true)]
+async fn a_hundred_state_changes_within_a_second_cost_at_most_two_state_json_writes() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(rt.clone().run_state_flusher(shutdown.clone()));
+    let before = rt.state_writes();
+    for _ in 0..100 {
+        rt.mark_changed();
+        tokio::time::advance(Duration::from_millis(10)).await;
+    }
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let during = rt.state_writes() - before;
+    assert!(
+        (1..=2).contains(&during),
+        "{during} state.json writes for 100 changes in 1 s"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(rt.state_writes() - before, during + 1, "plus one at shutdown");
+    assert!(e.paths.state.exists());
+}
