@@ -22,7 +22,8 @@
 //! # Layout
 //! [`status`] builds `status --json`; [`ipc`] answers the control methods; [`binding`] reads
 //! the bind state; [`env`] is the captured environment; [`config`] maps settings onto the
-//! runtime's and proxy's types; [`lifecycle`] has the locks and signals; [`logging`] the logger.
+//! runtime's and proxy's types; [`lifecycle`] has the locks and signals; [`logging`] the logger;
+//! [`port_owner`] names the process holding a listen address that is in use.
 
 pub mod binding;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod logging;
 pub mod memory;
+pub mod port_owner;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -209,10 +211,9 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     };
     match listen() {
         Ok(l) => Ok(l),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
-            "listen address {addr} is already in use by another process; codex-routerd never falls back to another \
-             port (set [proxy] listen or CODEX_ROUTER_LISTEN)"
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            anyhow::bail!(port_owner::in_use_message(addr))
+        }
         Err(e) => Err(e).with_context(|| format!("binding the proxy to {addr}")),
     }
 }

@@ -53,6 +53,9 @@ pub struct StatusDoc {
     pub accounts: Vec<AccountRow>,
     /// The WebSocket transport (SPEC §4.4).
     pub websocket: WebsocketView,
+    /// Every account linked to a Codex `auth.json`, and whether the router still keeps that
+    /// login fresh (issue 16: a link the router left alone is said here, not only in the log).
+    pub codex_links: Vec<CodexLinkRow>,
     /// Only when the pool is empty: what to run to add an account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -76,6 +79,29 @@ pub struct WebsocketView {
     pub http_fallbacks: u64,
     /// Conversation context kept for moves, over all connections.
     pub context_bytes: u64,
+}
+
+/// One linked Codex `auth.json` (see `docs/status-schema.md`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CodexLinkRow {
+    pub account: String,
+    pub path: String,
+    /// `ok`, `other_account`, `unreadable` or `write_failed`.
+    pub state: &'static str,
+    pub message: Option<String>,
+    pub fix: Option<String>,
+}
+
+impl From<codex_router_runtime::linked::LinkHealth> for CodexLinkRow {
+    fn from(h: codex_router_runtime::linked::LinkHealth) -> Self {
+        Self {
+            account: h.label,
+            path: h.path.display().to_string(),
+            state: h.state,
+            message: h.message,
+            fix: h.fix,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -165,6 +191,7 @@ pub fn document(
     );
     let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
     doc.websocket = websocket;
+    doc.codex_links = runtime.codex_links().into_iter().map(Into::into).collect();
     doc
 }
 
@@ -206,6 +233,7 @@ pub fn build(
             .map(|a| account_row(a, now, quota_ctx.stale_after))
             .collect(),
         websocket: WebsocketView::default(),
+        codex_links: Vec::new(),
         hint,
     }
 }

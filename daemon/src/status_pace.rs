@@ -104,17 +104,81 @@ impl Pace {
             if rate <= 0.0 {
                 continue;
             }
-            let left: f64 = snap
+            let supplies: Vec<Supply> = snap
                 .accounts
                 .iter()
-                .filter(|a| a.state == State::Ready)
-                .filter_map(|a| a.quota.as_ref())
-                .map(|q| headroom(q, w, preemptive_percent, now))
-                .sum();
-            let t = left / rate;
+                .filter(|a| matches!(a.state, State::Ready | State::RateLimited))
+                .filter_map(|a| a.quota.as_ref().map(|q| (a.state == State::Ready, q)))
+                .map(|(ready, q)| supply(q, w, ready, preemptive_percent, now))
+                .collect();
+            let t = exhausted_after(&supplies, rate, preemptive_percent);
             lasts = Some(lasts.map_or(t, |l| l.min(t)));
         }
         lasts.and_then(|t| Duration::try_from_secs_f64(t).ok())
+    }
+}
+
+/// Longest `lasts_s` reported: by then every weekly window has reset at least once, and a
+/// pool that outlasts that at the current pace is not running out.
+pub const HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What one account's window `w` offers over time: `now` headroom, and a full window again at
+/// each reset (the first at `reset_in_s`, then every `period_s`).
+#[derive(Clone, Copy, Debug)]
+struct Supply {
+    headroom: f64,
+    reset_in_s: Option<f64>,
+    period_s: Option<f64>,
+}
+
+/// The seconds until a pool spending `rate` percent per second has spent everything its
+/// accounts offer, counting windows that reset before they run out (each reset adds a full
+/// `preemptive_percent` window). The smallest `t` with `rate · t ≥ capacity(t)`: capacity only
+/// grows in steps, so iterating `t = capacity(t) / rate` from the headroom alone reaches it.
+fn exhausted_after(supplies: &[Supply], rate: f64, preemptive_percent: f64) -> f64 {
+    let horizon = HORIZON.as_secs_f64();
+    let capacity = |t: f64| -> f64 {
+        supplies
+            .iter()
+            .map(|s| {
+                let resets = match (s.reset_in_s, s.period_s) {
+                    (Some(r), _) if r > t => 0.0,
+                    (Some(r), Some(p)) if p > 0.0 => 1.0 + ((t - r) / p).floor(),
+                    (Some(_), _) => 1.0,
+                    (None, _) => 0.0,
+                };
+                s.headroom + resets * preemptive_percent
+            })
+            .sum()
+    };
+    let mut t = capacity(0.0) / rate;
+    while t < horizon {
+        let next = capacity(t) / rate;
+        if next <= t {
+            return t;
+        }
+        t = next;
+    }
+    horizon
+}
+
+/// Window `w` of reading `q` as a [`Supply`]. A window that is not reported, or has reset since
+/// the reading, offers `preemptive_percent` now and no known reset; a rate-limited account
+/// offers nothing now, only its resets.
+fn supply(q: &QuotaReading, w: usize, ready: bool, preemptive_percent: f64, now: Timestamp) -> Supply {
+    let window = if w == 0 { &q.primary } else { &q.secondary };
+    let (headroom, reset_in_s, period_s) = match window {
+        Some(win) if win.is_live(now) => (
+            (preemptive_percent - win.used_percent).max(0.0),
+            win.resets_at.map(|r| r.since(now).as_secs_f64()),
+            win.window_minutes.map(|m| f64::from(m) * 60.0),
+        ),
+        _ => (preemptive_percent, None, None),
+    };
+    Supply {
+        headroom: if ready { headroom } else { 0.0 },
+        reset_in_s,
+        period_s,
     }
 }
 
@@ -136,16 +200,6 @@ fn same_window(a: Option<Timestamp>, b: Option<Timestamp>) -> bool {
         (Some(a), Some(b)) => a.since(b).max(b.since(a)) <= SAME_WINDOW,
         (None, None) => true,
         _ => false,
-    }
-}
-
-/// Percent of window `w` the account may still spend before the preemptive rule stops it. A
-/// window that is not reported, or has reset since the reading, limits nothing.
-fn headroom(q: &QuotaReading, w: usize, preemptive_percent: f64, now: Timestamp) -> f64 {
-    let window = if w == 0 { &q.primary } else { &q.secondary };
-    match window {
-        Some(win) if win.is_live(now) => (preemptive_percent - win.used_percent).max(0.0),
-        _ => preemptive_percent,
     }
 }
 

@@ -177,9 +177,11 @@ fn history_is_bounded_in_time_and_spacing_and_forgets_removed_accounts() {
     let pace = Pace::default();
     let mut p = pool(&["a"]);
     // A reading every second for an hour: samples stay a minute apart, and at most SPAN old.
+    // The window resets after the quota runs out, so the reset adds nothing.
+    let late = at(40_000);
     for s in 0..3600 {
         let used = s as f64 / 360.0;
-        see(&pace, &mut p, &[("a", reading(used, RESET, 1.0, at(s)))], at(s));
+        see(&pace, &mut p, &[("a", reading(used, late, 1.0, at(s)))], at(s));
     }
     let n = pace.tracks.lock()["a"].len();
     assert!((30..=32).contains(&n), "{n} samples");
@@ -194,4 +196,64 @@ fn history_is_bounded_in_time_and_spacing_and_forgets_removed_accounts() {
     p.sync_accounts(Vec::new());
     pace.observe(&p.snapshot(at(3600)), at(3600));
     assert!(pace.tracks.lock().is_empty());
+}
+
+// Issue 16 item 7: a window that resets before the pool has spent it gives a full window
+// again, so the pool lasts longer than its headroom alone says.
+#[test]
+fn lasts_counts_a_window_that_resets_before_it_runs_out() {
+    let pace = Pace::default();
+    let mut p = pool(&["a"]);
+    let soon = at(1800);
+    see(&pace, &mut p, &[("a", reading(40.0, soon, 5.0, at(0)))], at(0));
+    let snap = see(
+        &pace,
+        &mut p,
+        &[("a", reading(50.0, soon, 6.0, at(600)))],
+        at(600),
+    );
+    // 10 % per 600 s. Headroom 47 % lasts 2 820 s, but the window resets after 1 200 s and
+    // offers 97 % more: 144 % lasts 8 640 s, before the next reset (1 200 s + 5 h). Weekly:
+    // 91 % at 1 % per 600 s = 54 600 s.
+    assert_eq!(secs(pace.lasts(&snap, 97.0, at(600))), Some(8_640));
+}
+
+#[test]
+fn lasts_counts_the_reset_of_a_rate_limited_account_and_is_capped_at_the_horizon() {
+    let pace = Pace::default();
+    let mut p = pool(&["a", "b"]);
+    let soon = at(1800);
+    see(&pace, &mut p, &[("a", reading(80.0, RESET, 5.0, at(0)))], at(0));
+    see(
+        &pace,
+        &mut p,
+        &[("a", reading(90.0, RESET, 6.0, at(600)))],
+        at(600),
+    );
+    p.set_quota("b", reading(100.0, at(900), 50.0, at(600)));
+    p.account_mut("b")
+        .unwrap()
+        .cool_until(CoolReason::UsageLimit, at(900));
+    let snap = p.snapshot(at(600));
+    // a: 7 % left = 420 s; b's window resets after 300 s, before that, with 97 %: 104 % at
+    // 10 % / 600 s = 6 240 s.
+    assert_eq!(secs(pace.lasts(&snap, 97.0, at(600))), Some(6_240));
+    // b coming back only after a ran dry does not extend it: the pool is out at 420 s.
+    p.set_quota("b", reading(100.0, soon, 50.0, at(600)));
+    p.account_mut("b")
+        .unwrap()
+        .cool_until(CoolReason::UsageLimit, soon);
+    assert_eq!(secs(pace.lasts(&p.snapshot(at(600)), 97.0, at(600))), Some(420));
+
+    // A pace slower than the windows refill never runs out: capped at the horizon.
+    let pace = Pace::default();
+    let mut p = pool(&["c"]);
+    see(&pace, &mut p, &[("c", reading(10.0, soon, 0.0, at(0)))], at(0));
+    let snap = see(
+        &pace,
+        &mut p,
+        &[("c", reading(10.5, soon, 0.0, at(600)))],
+        at(600),
+    );
+    assert_eq!(pace.lasts(&snap, 97.0, at(600)), Some(HORIZON));
 }

@@ -45,6 +45,10 @@ pub struct AccountState {
     pub failures: u64,
     #[serde(default)]
     pub last_used: Option<Timestamp>,
+    /// When a usage reading last ended a usage-limit cooldown early; shown in status, and
+    /// kept so a restart does not forget that the upstream resets this account early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_early_at: Option<Timestamp>,
 }
 
 impl Pool {
@@ -61,6 +65,7 @@ impl Pool {
                     requests: a.requests,
                     failures: a.failures,
                     last_used: a.last_used,
+                    reset_early_at: a.reset_early_at,
                 };
                 (a.id.clone(), st)
             })
@@ -94,6 +99,7 @@ impl Pool {
             a.requests = st.requests;
             a.failures = st.failures;
             a.last_used = st.last_used;
+            a.reset_early_at = st.reset_early_at;
         }
         let max = self.config.max_sessions;
         let ttl = self.config.session_ttl;

@@ -191,6 +191,24 @@ impl Pool {
         }
     }
 
+    /// A new token set for `id` names `plan_type`. `not_entitled` lasts "until the user
+    /// re-enables the account or a later token shows another plan" (SPEC §4.2), so a different
+    /// plan clears it: the upgrade the user paid for is served without a manual step. Returns
+    /// whether the persistent status changed (then `accounts.json` must be written).
+    pub fn adopt_token_plan(&mut self, id: &str, plan_type: Option<String>) -> bool {
+        let Some(a) = self.account_mut(id) else {
+            return false;
+        };
+        let Some(plan) = plan_type else { return false };
+        let other_plan = a.plan_type.as_deref() != Some(plan.as_str());
+        a.plan_type = Some(plan);
+        if other_plan && a.status == AccountStatus::NotEntitled {
+            a.status = AccountStatus::Ok;
+            return true;
+        }
+        false
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }

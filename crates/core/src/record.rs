@@ -142,6 +142,14 @@ impl Pool {
                 a.cool_for(CoolReason::AuthRetry, AUTH_RETRY_COOLDOWN, now);
                 (Next::TryNext, Some(FailureKind::AuthFailed))
             }
+            // SPEC §4.2's 401 row holds for every 401, also one whose body names a
+            // deactivation: a stale token can draw that body too, so refresh once and let the
+            // answer after the refresh decide.
+            Outcome::Deactivated
+                if http_status == Some(401) && !ctx.refreshed.contains(&lease.account_id) =>
+            {
+                (Next::RetrySame(RetryKind::Refresh), None)
+            }
             Outcome::Deactivated => {
                 a.deactivations.push(now);
                 let confirmed = a.deactivations.len() >= 3

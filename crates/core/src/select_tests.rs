@@ -287,6 +287,48 @@ fn unauthorized_refreshes_once_then_cools() {
 }
 
 #[test]
+fn unauthorized_naming_a_deactivation_refreshes_once_and_the_answer_after_decides() {
+    let mut p = pool(2, Strategy::FillFirst);
+    let now = t(0);
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    let deact = Outcome::Deactivated;
+    let r = p.record(&mut ctx, &l, &deact, Some(401), now);
+    assert_eq!(r.next, Next::RetrySame(RetryKind::Refresh));
+    assert_eq!(
+        p.snapshot(now).accounts[0].state_reason,
+        None,
+        "no cooldown before the refresh"
+    );
+    assert_eq!(p.account("id0").unwrap().failures, 0);
+    p.retry_same(&mut ctx, &l, RetryKind::Refresh);
+    // After the refresh a success serves the request and nothing is charged.
+    let ok = p.record(&mut ctx, &l, &Outcome::Success { quota: None }, Some(200), now);
+    assert_eq!(ok.next, Next::Deliver);
+    assert_eq!(p.snapshot(now).accounts[0].state, crate::account::State::Ready);
+
+    // A second request whose refreshed retry names the deactivation again: now it counts.
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    assert_eq!(
+        p.record(&mut ctx, &l, &deact, Some(401), now).next,
+        Next::RetrySame(RetryKind::Refresh)
+    );
+    p.retry_same(&mut ctx, &l, RetryKind::Refresh);
+    assert_eq!(p.record(&mut ctx, &l, &deact, Some(401), now).next, Next::TryNext);
+    assert_eq!(
+        p.snapshot(now).accounts[0].state_reason,
+        Some("deactivation_suspected")
+    );
+    // A 402/403 naming a deactivation still cools at once (no refresh can help it).
+    let l2 = lease(&mut p, &mut ctx, now);
+    assert_eq!(
+        p.record(&mut ctx, &l2, &deact, Some(403), now).next,
+        Next::TryNext
+    );
+}
+
+#[test]
 fn invalid_encrypted_content_retries_once_cleaned() {
     let mut p = pool(1, Strategy::FillFirst);
     let now = t(0);
@@ -518,4 +560,17 @@ fn reset_aware_spends_the_window_that_resets_first() {
     // Past its threshold the account is skipped like under every strategy.
     p.set_quota("id1", usage(98.0, t(600), now));
     assert_eq!(serve(&mut p, None, now), "acct-0");
+}
+
+// Issue 16 item 7: `reset_early_at` survives a restart through `state.json`.
+#[test]
+fn reset_early_at_is_kept_across_a_restart_in_state_json() {
+    let mut p = pool(1, Strategy::Sticky);
+    p.account_mut("id0").unwrap().reset_early_at = Some(t(5));
+    let json = serde_json::to_string(&p.export_state(t(10))).unwrap();
+    assert!(json.contains("reset_early_at"), "{json}");
+    let mut fresh = pool(1, Strategy::Sticky);
+    fresh.import_state(serde_json::from_str(&json).unwrap(), t(11));
+    assert_eq!(fresh.account("id0").unwrap().reset_early_at, Some(t(5)));
+    assert_eq!(fresh.snapshot(t(11)).accounts[0].reset_early_at, Some(t(5)));
 }

@@ -157,7 +157,7 @@ impl IpcClient {
                 ServerFrame::Event(frame) if frame.id == id => return Ok(Some(frame.event)),
                 ServerFrame::Response(frame) if frame.id == id => return Ok(None),
                 ServerFrame::Error(frame) if frame.id == id || frame.id == 0 => {
-                    return Err(RpcError::from(frame.error).into());
+                    return Err(RpcError::from_reply(frame.error).into());
                 }
                 _ => continue,
             }
@@ -185,7 +185,7 @@ impl IpcClient {
         if matches!(err, IpcError::Closed)
             && let Ok(ServerFrame::Error(frame)) = self.read_frame().await
         {
-            return RpcError::from(frame.error).into();
+            return RpcError::from_reply(frame.error).into();
         }
         err
     }
@@ -195,7 +195,7 @@ impl IpcClient {
             match self.read_frame().await? {
                 ServerFrame::Response(frame) if frame.id == id => return Ok(frame.result),
                 ServerFrame::Error(frame) if frame.id == id || frame.id == 0 => {
-                    return Err(RpcError::from(frame.error).into());
+                    return Err(RpcError::from_reply(frame.error).into());
                 }
                 other => tracing::debug!(id = other.id(), "skipping a frame for another request"),
             }

@@ -56,7 +56,9 @@ fn other_versions_get_version_mismatch_before_any_shape_check() {
     );
     assert_eq!(
         frame.error.data,
-        Some(json!({"client_version": 99, "daemon_version": 1}))
+        Some(
+            json!({"client_version": 99, "daemon_release": codex_router_protocol::RELEASE_VERSION, "daemon_version": 1})
+        )
     );
     assert!(
         frame.error.message.contains("version 1"),
@@ -68,6 +70,8 @@ fn other_versions_get_version_mismatch_before_any_shape_check() {
     assert_eq!(frame.error.code, ErrorCode::VersionMismatch);
     assert_eq!(
         frame.error.data,
-        Some(json!({"client_version": null, "daemon_version": 1}))
+        Some(
+            json!({"client_version": null, "daemon_release": codex_router_protocol::RELEASE_VERSION, "daemon_version": 1})
+        )
     );
 }

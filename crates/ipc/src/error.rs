@@ -49,6 +49,39 @@ impl RpcError {
     }
 }
 
+impl RpcError {
+    /// The daemon's error answer as the client reports it. A `version_mismatch` is rewritten
+    /// to name both releases (the client's and the daemon's) and the fix: after an upgrade the
+    /// old daemon keeps running until it is restarted, and protocol numbers alone say nothing
+    /// to the user.
+    pub fn from_reply(body: ErrorBody) -> Self {
+        let mut err = Self::from(body);
+        if err.code != ErrorCode::VersionMismatch {
+            return err;
+        }
+        let data = err
+            .data
+            .clone()
+            .and_then(|d| serde_json::from_value::<codex_router_protocol::VersionMismatchData>(d).ok());
+        let (daemon, protocol) = match &data {
+            Some(d) => (
+                d.daemon_release
+                    .as_deref()
+                    .map_or_else(|| "of an older release".to_owned(), str::to_owned),
+                d.daemon_version.to_string(),
+            ),
+            None => ("of another release".to_owned(), "unknown".to_owned()),
+        };
+        err.message = format!(
+            "codexctl {} (IPC protocol {}) cannot talk to the running codex-routerd {daemon} \
+             (IPC protocol {protocol}). After an upgrade, restart the daemon: `codexctl daemon restart`",
+            codex_router_protocol::RELEASE_VERSION,
+            codex_router_protocol::PROTOCOL_VERSION,
+        );
+        err
+    }
+}
+
 impl From<ErrorBody> for RpcError {
     fn from(body: ErrorBody) -> Self {
         Self {

@@ -120,3 +120,33 @@ async fn a_silent_daemon_times_out() {
     drop(hold_tx);
     server.await.unwrap();
 }
+
+// Issue 16 item 6: a daemon of another release answers `version_mismatch`; the client's error
+// names both releases and the fix, not only protocol numbers.
+#[tokio::test]
+async fn version_mismatch_names_the_daemon_release_codexctls_release_and_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("fake.sock");
+    let reply: &[u8] = br#"{"v":2,"id":1,"error":{"code":"version_mismatch","message":"m","data":{"client_version":1,"daemon_release":"9.9.9","daemon_version":2}}}
+"#;
+    let server = tokio::spawn(reply_once(fake_daemon(&socket), reply));
+    let mut client = IpcClient::connect(&socket).await.unwrap();
+    let err = within(client.call("status", json!({}))).await.unwrap_err();
+    let IpcError::Rpc(rpc) = err else {
+        panic!("expected Rpc, got {err:?}")
+    };
+    let ours = codex_router_protocol::RELEASE_VERSION;
+    for needle in [
+        format!("codexctl {ours}"),
+        "codex-routerd 9.9.9".to_owned(),
+        "protocol 2".to_owned(),
+        "codexctl daemon restart".to_owned(),
+    ] {
+        assert!(
+            rpc.message.contains(&needle),
+            "{needle:?} missing from {}",
+            rpc.message
+        );
+    }
+    server.await.unwrap();
+}

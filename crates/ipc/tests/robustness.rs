@@ -99,7 +99,7 @@ async fn another_protocol_version_gets_version_mismatch_with_ours() {
     assert_eq!(reply["error"]["code"], "version_mismatch");
     assert_eq!(
         reply["error"]["data"],
-        json!({"client_version": 99, "daemon_version": 1})
+        json!({"client_version": 99, "daemon_release": codex_router_protocol::RELEASE_VERSION, "daemon_version": 1})
     );
     let message = reply["error"]["message"].as_str().unwrap();
     assert!(

@@ -34,6 +34,12 @@ pub enum RefreshError {
     /// module docs), so a retry must expect `refresh_token_reused`.
     #[error("token refresh failed{}: {message}", fmt_status(*.status))]
     Transient { status: Option<u16>, message: String },
+    /// `connect_failed`: no connection to the issuer could be made (refused, DNS, TLS or proxy
+    /// handshake), so the request, and the refresh token in it, never left this process. Unlike
+    /// a `Transient` without a status (`no_answer`: the request may have reached the issuer),
+    /// the token is certainly not spent and may be presented again.
+    #[error("token refresh failed: could not connect to the issuer: {message}")]
+    ConnectFailed { message: String },
 }
 
 fn fmt_status(status: Option<u16>) -> String {
@@ -49,7 +55,7 @@ impl RefreshError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Permanent { code, .. } => Some(code),
-            Self::Transient { .. } => None,
+            Self::Transient { .. } | Self::ConnectFailed { .. } => None,
         }
     }
 
@@ -81,12 +87,15 @@ impl OAuthClient {
             status,
             message: issuer_error::scrub(message, &[refresh_token.expose()]),
         };
-        let resp = self
-            .post("/oauth/token")
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transient(None, describe(&e)))?;
+        let resp = self.post("/oauth/token").json(&body).send().await.map_err(|e| {
+            if e.is_connect() {
+                RefreshError::ConnectFailed {
+                    message: issuer_error::scrub(describe(&e), &[refresh_token.expose()]),
+                }
+            } else {
+                transient(None, describe(&e))
+            }
+        })?;
         let status = resp.status().as_u16();
         let bytes = read_capped(resp)
             .await

@@ -85,6 +85,7 @@ fn classification_table_from_backend_shapes_section_3() {
         let got = match &err {
             RefreshError::Permanent { code, .. } => Ok(code.as_str()),
             RefreshError::Transient { status, .. } => Err(status.unwrap_or(0)),
+            RefreshError::ConnectFailed { .. } => Err(0),
         };
         assert_eq!(got, want, "{status} {body}");
         assert_eq!(err.is_permanent(), want.is_ok());

@@ -106,17 +106,17 @@ async fn refresh_failures_are_classified_and_never_retried() {
 }
 
 #[tokio::test]
-async fn unreachable_issuer_is_transient_and_names_no_token() {
+async fn unreachable_issuer_is_connect_failed_not_spent_and_names_no_token() {
+    // Issue 16 item 8: a connection that never opened sent nothing; unlike a lost answer
+    // (`Transient` without a status), the token is certainly not spent.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let client = OAuthClient::new(stub::http(), format!("http://{addr}"), CODEX_CLIENT_ID);
     let err = client.refresh(&Secret::new("rt-secret-value")).await.unwrap_err();
-    assert!(
-        matches!(err, RefreshError::Transient { status: None, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, RefreshError::ConnectFailed { .. }), "{err:?}");
+    assert!(!err.is_permanent());
     assert!(!format!("{err} {err:?}").contains("rt-secret-value"));
 }
 

@@ -77,6 +77,46 @@ pub fn read_sources(sources: &[ImportSource]) -> Result<ImportBatch, ImportError
     Ok(batch)
 }
 
+/// Links the account Codex itself is signed in to, by identity (SPEC §5), to Codex's own
+/// `auth.json` (`codex_auth`, i.e. `$CODEX_HOME/auth.json`), whichever file its tokens came
+/// from; no other account and no other path is ever linked. Linking a copy or a backup would
+/// make the router write refreshed tokens there while Codex's real file keeps the spent
+/// refresh token, logging Codex out at its next refresh: the failure the link exists to
+/// prevent. An unreadable or signed-out `codex_auth` links nothing. Returns whether an
+/// account was linked.
+pub fn link_codex_login(batch: &mut ImportBatch, codex_auth: &Path) -> bool {
+    let path = std::path::absolute(codex_auth).unwrap_or_else(|_| codex_auth.to_owned());
+    let Ok(bytes) = std::fs::read(&path) else {
+        return false;
+    };
+    let Ok(signed_in) = parse_codex_auth(&path, &bytes) else {
+        return false;
+    };
+    let Some(identity) = signed_in.first().and_then(identity_of_incoming) else {
+        return false;
+    };
+    let mut linked = false;
+    for a in &mut batch.accounts {
+        let same = identity_of_incoming(a).as_ref() == Some(&identity);
+        a.linked_auth_json = same.then(|| path.clone());
+        linked |= same;
+    }
+    linked
+}
+
+/// An incoming account's identity (SPEC §5), from its stored ids or else its token claims: it
+/// has not been completed yet.
+fn identity_of_incoming(a: &StoredAccount) -> Option<(String, String)> {
+    let claims = codex_router_runtime::normalize::claims_of(a);
+    let account = a.chatgpt_account_id.clone().or(claims.chatgpt_account_id)?;
+    let user = a
+        .chatgpt_user_id
+        .clone()
+        .or(claims.chatgpt_user_id)
+        .or(claims.sub)?;
+    Some((account, user))
+}
+
 /// What to tell the user when an imported account is linked to Codex's own `auth.json`
 /// (SPEC §6: "Say so to the user at import time"). `label` names the account, `auth_json` the
 /// file; neither is a secret.

@@ -10,14 +10,14 @@ const AUTH: &str = "/home/u/.codex/auth.json";
 const MULTI: &str = "/home/u/.codex/multi-auth/openai-codex-accounts.json";
 
 #[test]
-fn codex_auth_json_becomes_one_linked_account() {
+fn codex_auth_json_becomes_one_account() {
     let bytes = codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00.123456Z");
     let accounts = parse_codex_auth(Path::new(AUTH), &bytes).unwrap();
     assert_eq!(accounts.len(), 1);
     let a = &accounts[0];
     assert_eq!(a.source.as_deref(), Some(SOURCE_CODEX_AUTH));
-    // SPEC §6: the router becomes the refresher and writes back to this file.
-    assert_eq!(a.linked_auth_json.as_deref(), Some(Path::new(AUTH)));
+    // Parsing never links: only Codex's own auth.json is linked, by identity.
+    assert_eq!(a.linked_auth_json, None);
     assert_eq!(a.tokens.refresh_token.expose(), refresh(ALICE, 1));
     assert_eq!(a.tokens.access_token.expose(), jwt(ALICE, T0));
     assert!(a.tokens.id_token.is_some());

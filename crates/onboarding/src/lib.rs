@@ -27,7 +27,7 @@ pub mod login;
 pub use error::{ImportError, ImportProblem, LoginFlowError};
 pub use import::{
     ImportBatch, ImportReport, ImportSource, SOURCE_CODEX_AUTH, SOURCE_MULTI_AUTH, import_into,
-    linked_notice, merge_into, parse_codex_auth, parse_multi_auth, read_sources,
+    link_codex_login, linked_notice, merge_into, parse_codex_auth, parse_multi_auth, read_sources,
 };
 pub use login::{
     BrowserCommand, BrowserLogin, CallbackServer, SOURCE_LOGIN, account_from_tokens, browser_command,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use codex_router_core::Timestamp;
 use codex_router_onboarding::{
-    ImportError, ImportReport, ImportSource, SOURCE_CODEX_AUTH, import_into, read_sources,
+    ImportError, ImportReport, ImportSource, SOURCE_CODEX_AUTH, import_into, link_codex_login, read_sources,
 };
 use codex_router_store::{AccountsFile, AccountsLoad, load_accounts, save_accounts};
 use common::{ALICE, BOB, T0, assert_no_secrets, codex_auth, multi_auth, multi_entry, refresh};
@@ -42,12 +42,26 @@ impl Home {
         path
     }
 
+    /// Codex's own login, `$CODEX_HOME/auth.json`, with `$CODEX_HOME` = `codex-home/`.
+    fn codex_auth_json(&self) -> PathBuf {
+        self.dir.path().join("codex-home").join("auth.json")
+    }
+
+    /// Writes Codex's own login.
+    fn sign_codex_in(&self, bytes: &[u8]) -> PathBuf {
+        let path = self.codex_auth_json();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
     /// The CLI's import with the daemon down: nothing is saved unless every file was read.
     fn import(&self, sources: &[ImportSource]) -> Result<ImportReport, ImportError> {
         let AccountsLoad::Loaded(mut pool) = load_accounts(&self.accounts_json()).unwrap() else {
             panic!("accounts.json should load");
         };
-        let batch = read_sources(sources)?;
+        let mut batch = read_sources(sources)?;
+        link_codex_login(&mut batch, &self.codex_auth_json());
         let report = import_into(&mut pool, batch, NOW);
         save_accounts(&self.accounts_json(), &pool).unwrap();
         Ok(report)
@@ -66,7 +80,7 @@ impl Home {
 #[test]
 fn overlapping_codex_and_multi_auth_imports_give_no_duplicates() {
     let home = Home::new();
-    let auth = home.write("auth.json", &codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00Z"));
+    let auth = home.sign_codex_in(&codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00Z"));
     let multi = home.write(
         "openai-codex-accounts.json",
         &multi_auth(
@@ -203,4 +217,39 @@ fn a_missing_file_is_named() {
             .starts_with("cannot import /nonexistent/codex/auth.json: cannot read it"),
         "{err}"
     );
+}
+
+// Issue 16 item 11: only Codex's own `$CODEX_HOME/auth.json` is linked, to the account Codex
+// is signed in to, by identity; a copy or backup of it is never linked.
+#[test]
+fn importing_a_copy_of_codexs_login_links_codexs_own_auth_json_never_the_copy() {
+    let home = Home::new();
+    let real = home.sign_codex_in(&codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00Z"));
+    let copy = home.write(
+        "backup-auth.json",
+        &codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00Z"),
+    );
+    let other = home.write("bob-auth.json", &codex_auth(BOB, 1, T0, "2029-12-31T23:00:00Z"));
+    let report = home
+        .import(&[
+            ImportSource::CodexAuth(copy.clone()),
+            ImportSource::CodexAuth(other),
+        ])
+        .unwrap();
+    assert_eq!(report.linked, [("pro-1".to_owned(), real.clone())]);
+    let pool = home.pool();
+    assert_eq!(pool.accounts[0].linked_auth_json.as_deref(), Some(real.as_path()));
+    assert_eq!(
+        pool.accounts[1].linked_auth_json, None,
+        "Codex is not signed in to Bob"
+    );
+}
+
+#[test]
+fn nothing_is_linked_when_codex_is_signed_out() {
+    let home = Home::new();
+    let copy = home.write("auth.json", &codex_auth(ALICE, 1, T0, "2029-12-31T23:00:00Z"));
+    let report = home.import(&[ImportSource::CodexAuth(copy)]).unwrap();
+    assert!(report.linked.is_empty(), "{report:?}");
+    assert_eq!(home.pool().accounts[0].linked_auth_json, None);
 }

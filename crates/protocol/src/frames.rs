@@ -11,7 +11,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::{ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::{ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, RELEASE_VERSION};
 
 /// A call from the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,16 +97,18 @@ impl ErrorBody {
     /// The answer to a request whose `v` is not ours. `client_version` is `None` when the
     /// request's `v` was missing or not a number.
     pub fn version_mismatch(client_version: Option<u64>) -> Self {
-        let theirs = client_version.map_or_else(|| "no".to_owned(), |v| v.to_string());
+        let theirs = client_version.map_or_else(|| "no".to_owned(), |v| format!("version {v}"));
         let data = VersionMismatchData {
-            daemon_version: PROTOCOL_VERSION,
             client_version,
+            daemon_release: Some(RELEASE_VERSION.to_owned()),
+            daemon_version: PROTOCOL_VERSION,
         };
         Self {
             code: ErrorCode::VersionMismatch,
             message: format!(
-                "protocol version {theirs} is not supported: this daemon speaks protocol version \
-                 {PROTOCOL_VERSION}; use a codexctl of the same release as the daemon"
+                "codex-routerd {RELEASE_VERSION} speaks IPC protocol version {PROTOCOL_VERSION}, and \
+                 the client sent protocol {theirs}: the daemon and codexctl come from different \
+                 releases. After an upgrade, restart the daemon (`codexctl daemon restart`)"
             ),
             data: serde_json::to_value(data).ok(),
         }
@@ -121,12 +123,15 @@ impl ErrorBody {
     }
 }
 
-/// `data` of a `version_mismatch` error. Both numbers are protocol versions, not release
-/// versions (`ping` reports the release). Fields are in alphabetical order so the JSON is the
-/// same whether or not serde_json's `preserve_order` feature is on somewhere in the build.
+/// `data` of a `version_mismatch` error. `client_version` and `daemon_version` are protocol
+/// versions; `daemon_release` is the daemon's release (absent from daemons before it was added).
+/// Fields are in alphabetical order so the JSON is the same whether or not serde_json's
+/// `preserve_order` feature is on somewhere in the build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionMismatchData {
     pub client_version: Option<u64>,
+    #[serde(default)]
+    pub daemon_release: Option<String>,
     pub daemon_version: u32,
 }
 

@@ -57,20 +57,24 @@ fn error_frame_snapshot_with_data() {
 }
 
 #[test]
-fn version_mismatch_snapshot_carries_the_daemon_version() {
+fn version_mismatch_names_the_daemon_release_and_the_fix() {
     let frame = ErrorFrame::new(4, ErrorBody::version_mismatch(Some(99)));
     assert_eq!(
         to_json(&frame),
-        concat!(
-            r#"{"v":1,"id":4,"error":{"code":"version_mismatch","message":"protocol version 99 is not "#,
-            r#"supported: this daemon speaks protocol version 1; use a codexctl of the same release "#,
-            r#"as the daemon","data":{"client_version":99,"daemon_version":1}}}"#
+        format!(
+            concat!(
+                r#"{{"v":1,"id":4,"error":{{"code":"version_mismatch","message":"codex-routerd {0} speaks "#,
+                r#"IPC protocol version 1, and the client sent protocol version 99: the daemon and codexctl "#,
+                r#"come from different releases. After an upgrade, restart the daemon (`codexctl daemon "#,
+                r#"restart`)","data":{{"client_version":99,"daemon_release":"{0}","daemon_version":1}}}}}}"#
+            ),
+            crate::RELEASE_VERSION
         )
     );
     let no_version = ErrorBody::version_mismatch(None);
     assert_eq!(
         no_version.data,
-        Some(json!({"daemon_version": 1, "client_version": null}))
+        Some(json!({"daemon_version": 1, "client_version": null, "daemon_release": crate::RELEASE_VERSION}))
     );
 }
 

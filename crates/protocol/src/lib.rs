@@ -26,6 +26,11 @@ pub use frames::{ErrorBody, ErrorFrame, EventFrame, Request, Response, ServerFra
 /// misreading a newer daemon.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// The release these frames belong to (every crate of the workspace shares one version), so a
+/// `version_mismatch` can name releases, which is what the user installed, not only protocol
+/// numbers.
+pub const RELEASE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Largest frame either side accepts, in bytes of JSON text (the terminating `\n` excluded).
 /// Readers count while reading and stop at this bound, so a runaway peer can never make the
 /// daemon buffer more than this per connection.

@@ -92,3 +92,51 @@ pub async fn hold(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, data: &str) -> Result<Bytes, reqwest::Error> {
+        Ok(Bytes::from(format!("event: {kind}\ndata: {data}\n\n")))
+    }
+
+    /// `n` output-free opening events, then an in-band usage limit, one event per chunk.
+    fn opening_then_failure(n: usize) -> UpstreamStream {
+        let mut chunks: Vec<_> = (0..n)
+            .map(|_| event("response.in_progress", r#"{"type":"response.in_progress"}"#))
+            .collect();
+        chunks.push(event(
+            "response.failed",
+            r#"{"type":"response.failed","response":{"error":{"code":"usage_limit_reached","message":"m"}}}"#,
+        ));
+        futures_util::stream::iter(chunks)
+            .chain(futures_util::stream::pending())
+            .boxed()
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_secs(1_800_000_000)
+    }
+
+    // Issue 16 item 9: the hold ends at `hold_events` (16) events: the held events are sent and
+    // the stream is committed, even if a failure follows.
+    #[tokio::test]
+    async fn the_hold_commits_after_sixteen_output_free_events() {
+        let long = Duration::from_secs(3600);
+        match hold(opening_then_failure(16), 16, long, now).await {
+            Held::Commit { held, stream } => {
+                assert_eq!(held.len(), 16, "exactly the bound, nothing read beyond it");
+                assert!(stream.is_some());
+            }
+            _ => panic!("the 16-event bound commits the stream"),
+        }
+        assert!(
+            matches!(
+                hold(opening_then_failure(15), 16, long, now).await,
+                Held::Failure(_)
+            ),
+            "a failure within the bound still fails over"
+        );
+    }
+}

@@ -337,3 +337,33 @@ async fn a_usage_limit_with_only_window_headers_cools_until_the_exhausted_window
     let hours = r.ms_until(until) as f64 / 3_600_000.0;
     assert!((4.9..=5.0).contains(&hours), "the 5-hour window's reset: {hours}");
 }
+
+// Issue 16 item 12: a client's own slow or abandoned upload (what a 408 would be about) never
+// reaches an account: the body is read whole before any account is chosen, so nothing is
+// charged, and the upstream never sees the request. (An upstream 408 stays a server error:
+// the router sends the body from memory, so the upstream's timeout is not the client's.)
+#[tokio::test]
+async fn a_clients_abandoned_upload_is_not_charged_to_any_account() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = Router::start(fill_first(2)).await;
+    let mut sock = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: 100000\r\n\r\n{{\"model\":\"gpt-5\",",
+        common::KEY
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.shutdown().await.unwrap();
+    // The router has finished with the connection once it closes it.
+    let mut rest = Vec::new();
+    let _ = sock.read_to_end(&mut rest).await;
+    assert!(r.fake.requests().is_empty(), "nothing was forwarded");
+    let snap = r.status();
+    assert!(snap.last_error.is_none(), "{:?}", snap.last_error);
+    for a in &snap.accounts {
+        assert_eq!((a.failures, a.state_reason), (0, None), "{}", a.label);
+    }
+    assert_eq!(r.state_of("acct-0"), ("ready", None));
+    // And the next request is served by the first account as usual.
+    assert_eq!(r.anonymous().await.account(), Some("acct-0"));
+}

@@ -249,3 +249,23 @@ async fn a_transient_refresh_failure_cools_the_account_and_clears_the_in_flight_
     assert_eq!(r.fake.refresh_calls(), 2);
     assert_eq!(r.fake.refresh_reuse_count(), 0);
 }
+
+// Issue 16 item 2: a 401 whose body names a deactivation follows the 401 row (refresh once,
+// retry the same account); only the answer after the refresh decides.
+#[tokio::test]
+async fn a_401_naming_a_deactivation_refreshes_once_and_the_same_account_serves() {
+    let r = Router::start(fill_first(2)).await;
+    r.fake.script(
+        "acct-0",
+        codex_router_test_support::Behavior::json(
+            401,
+            r#"{"error":{"code":"account_deactivated","message":"Your account has been deactivated."}}"#
+                .to_owned(),
+        ),
+    );
+    let reply = r.turn("s", vec![user("hi")]).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!((reply.account(), reply.attempts()), (Some("acct-0"), Some(2)));
+    assert_eq!(r.fake.refresh_calls(), 1);
+    assert_eq!(r.state_of("acct-0"), ("ready", None));
+}

@@ -65,7 +65,9 @@ impl Runtime {
         let usable: Vec<String> = self.with_pool_read(|p| {
             p.accounts()
                 .iter()
-                .filter(|a| a.enabled && a.status == AccountStatus::Ok)
+                // `not_entitled` accounts too: a refreshed token may show another plan, the
+                // only way that state clears by itself (SPEC §4.2).
+                .filter(|a| a.enabled && matches!(a.status, AccountStatus::Ok | AccountStatus::NotEntitled))
                 .map(|a| a.id.clone())
                 .collect()
         });

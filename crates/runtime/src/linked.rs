@@ -83,3 +83,95 @@ pub fn write_back(
     write_atomic(path, &out, 0o600)?;
     Ok(true)
 }
+
+/// How a linked Codex `auth.json` stands (issue 16 item 5): whether the router can still keep
+/// Codex's login alive, and if not, what the user should do. Shown by `status` and `doctor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkHealth {
+    pub account_id: String,
+    pub label: String,
+    pub path: std::path::PathBuf,
+    /// `ok`, `other_account` (Codex is signed in to another identity now), `unreadable` (missing,
+    /// signed out, not Codex's format) or `write_failed` (the last write-back failed).
+    pub state: &'static str,
+    /// What is wrong, in a sentence; `None` when `ok`.
+    pub message: Option<String>,
+    /// What to run; `None` when `ok`.
+    pub fix: Option<String>,
+}
+
+/// The state of the file at `path` for an account of identity `expected`, judged on its bytes now.
+pub fn file_state(path: &Path, expected: &(String, String)) -> &'static str {
+    let Ok(bytes) = std::fs::read(path) else {
+        return "unreadable";
+    };
+    let Some(tokens) = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|d| d.get("tokens").cloned())
+    else {
+        return "unreadable";
+    };
+    match tokens_identity(&tokens) {
+        Some(found) if &found == expected => "ok",
+        Some(_) => "other_account",
+        None => "unreadable",
+    }
+}
+
+/// The health of one link: the file's state now, else the last write-back's failure.
+pub fn health(
+    account_id: &str,
+    label: &str,
+    path: &Path,
+    expected: Option<&(String, String)>,
+    last_write_error: Option<&str>,
+) -> LinkHealth {
+    let state = match expected {
+        Some(identity) => file_state(path, identity),
+        None => "unreadable",
+    };
+    let state = if state == "ok" && last_write_error.is_some() {
+        "write_failed"
+    } else {
+        state
+    };
+    let shown = path.display();
+    let (message, fix) = match state {
+        "ok" => (None, None),
+        "other_account" => (
+            Some(format!(
+                "Codex's {shown} now holds another account, so the router leaves it alone and no longer \
+                 keeps Codex's login of {label} fresh"
+            )),
+            Some(format!(
+                "nothing, if Codex should stay on the other account; to link {label} again, sign Codex in \
+                 to it (`codex login`) and run `codexctl accounts import`"
+            )),
+        ),
+        "write_failed" => (
+            Some(format!(
+                "the router could not write refreshed tokens of {label} into {shown} ({}); Codex may hold a \
+                 spent refresh token",
+                last_write_error.unwrap_or("unknown error")
+            )),
+            Some(format!(
+                "make {shown} writable by you; the next refresh writes it again"
+            )),
+        ),
+        _ => (
+            Some(format!(
+                "{shown}, linked to {label}, is missing or holds no ChatGPT login the router can read, so \
+                 the router leaves it alone"
+            )),
+            Some("sign Codex in again (`codex login`), then run `codexctl accounts import`".to_owned()),
+        ),
+    };
+    LinkHealth {
+        account_id: account_id.to_owned(),
+        label: label.to_owned(),
+        path: path.to_owned(),
+        state,
+        message,
+        fix,
+    }
+}

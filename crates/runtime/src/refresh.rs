@@ -145,10 +145,11 @@ impl Runtime {
                     a.last_refresh = Some(now);
                     let _ = normalize::complete(a, &[], &[], now);
                 });
+                self.inner.unanswered.lock().remove(id);
                 self.persist_accounts()
                     .await
                     .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
-                self.resync_account(id);
+                self.resync_account(id).await;
                 self.write_back_linked(id).await;
                 tracing::info!(account = %self.label_of(id), "token refreshed");
                 Ok(())
@@ -166,25 +167,48 @@ impl Runtime {
         let label = self.label_of(id);
         match err {
             RefreshError::Permanent { code, .. } => {
-                let reason = if crash_suspect && err.is_reused() {
-                    NeedsLoginReason::RefreshInterruptedByCrash
-                } else {
-                    NeedsLoginReason::RefreshFailed
+                // A reused token behind an in-flight mark went through on an earlier attempt
+                // whose answer was lost: by a crash, or by the network while we ran.
+                let unanswered = self.inner.unanswered.lock().remove(id);
+                let reason = match (crash_suspect && err.is_reused(), unanswered) {
+                    (true, false) => NeedsLoginReason::RefreshInterruptedByCrash,
+                    (true, true) | (false, _) => NeedsLoginReason::RefreshFailed,
                 };
-                tracing::warn!(account = %label, %code, reason = reason.as_str(), "refresh refused for good; the account needs `codexctl accounts login`");
+                let cause = if crash_suspect && err.is_reused() && unanswered {
+                    "an earlier refresh whose answer never arrived had spent the token"
+                } else {
+                    "the issuer refused the token"
+                };
+                tracing::warn!(account = %label, %code, reason = reason.as_str(), cause, "refresh refused for good; the account needs `codexctl accounts login`");
                 self.edit_account(id, |a| a.refresh_in_flight_since = None);
                 self.with_pool(|p| p.mark_needs_login(id, reason));
                 let _ = self.persist_status(id).await;
                 Err(RefreshFailure::Permanent)
             }
-            RefreshError::Transient { status, message } => {
-                // An answer from the issuer means the token was not consumed; no answer at all
-                // (network) leaves the in-flight mark so a later reuse is recognised.
-                if status.is_some() {
+            RefreshError::ConnectFailed { message } => {
+                // `connect_failed`: the token never left this process, so it is not spent and
+                // the mark goes (unless a crash left it: that earlier attempt may still have
+                // spent it).
+                if !crash_suspect {
                     self.edit_account(id, |a| a.refresh_in_flight_since = None);
                     let _ = self.persist_accounts().await;
                 }
-                tracing::warn!(account = %label, status = ?status, %message, "token refresh failed; will retry");
+                tracing::warn!(account = %label, cause = "connect_failed", %message, "token refresh could not reach the issuer; will retry");
+                Err(RefreshFailure::Transient(message.clone()))
+            }
+            RefreshError::Transient { status, message } => {
+                // An answer from the issuer means the token was not consumed; no answer at all
+                // (`no_answer`) leaves the in-flight mark so a later reuse is recognised.
+                if status.is_some() {
+                    self.edit_account(id, |a| a.refresh_in_flight_since = None);
+                    let _ = self.persist_accounts().await;
+                    self.inner.unanswered.lock().remove(id);
+                } else if !crash_suspect {
+                    // A mark a crash left stays the crash's: that attempt may have spent it.
+                    self.inner.unanswered.lock().insert(id.to_owned());
+                }
+                let cause = if status.is_some() { "answered" } else { "no_answer" };
+                tracing::warn!(account = %label, status = ?status, cause, %message, "token refresh failed; will retry");
                 Err(RefreshFailure::Transient(message.clone()))
             }
         }
@@ -197,8 +221,9 @@ impl Runtime {
         }
     }
 
-    /// Carries token-derived facts (plan) into the pool after a token change.
-    pub(crate) fn resync_account(&self, id: &str) {
+    /// Carries token-derived facts (plan) into the pool after a token change; a token that
+    /// shows another plan clears `not_entitled`, and that change is written at once.
+    pub(crate) async fn resync_account(&self, id: &str) {
         let meta = {
             let doc = self.inner.doc.lock();
             doc.accounts
@@ -206,12 +231,13 @@ impl Runtime {
                 .find(|a| a.id.as_deref() == Some(id))
                 .map(normalize::meta_of)
         };
-        if let Some(meta) = meta {
-            self.with_pool(|p| {
-                if let Some(a) = p.account_mut(id) {
-                    a.plan_type = meta.plan_type;
-                }
-            });
+        let Some(meta) = meta else { return };
+        let cleared = self.with_pool(|p| p.adopt_token_plan(id, meta.plan_type));
+        if cleared {
+            tracing::info!(account = %self.label_of(id), "the refreshed token shows another plan; the account is no longer not_entitled");
+            if let Err(e) = self.persist_status(id).await {
+                tracing::error!(error = %e, "could not write an account status change to accounts.json");
+            }
         }
     }
 
@@ -246,7 +272,7 @@ impl Runtime {
         if self.persist_accounts().await.is_err() {
             return false;
         }
-        self.resync_account(id);
+        self.resync_account(id).await;
         tracing::info!(account = %self.label_of(id), "adopted tokens that Codex refreshed in its auth.json");
         true
     }
@@ -275,14 +301,19 @@ impl Runtime {
         let res =
             tokio::task::spawn_blocking(move || linked::write_back(&path, &tokens, &identity, last_refresh))
                 .await;
+        // `status` and `doctor` show a link the router left alone (`Runtime::codex_links`),
+        // not only this log line.
         match res {
             Ok(Ok(true)) => {
+                self.inner.link_errors.lock().remove(id);
                 tracing::info!(account = %label, "wrote refreshed tokens back to Codex's auth.json")
             }
             Ok(Ok(false)) => {
+                self.inner.link_errors.lock().remove(id);
                 tracing::warn!(account = %label, "Codex's auth.json now holds another account; left it alone")
             }
             Ok(Err(e)) => {
+                self.inner.link_errors.lock().insert(id.to_owned(), e.to_string());
                 tracing::warn!(account = %label, error = %e, "could not write tokens back to Codex's auth.json")
             }
             Err(_) => {}

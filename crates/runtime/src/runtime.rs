@@ -5,9 +5,9 @@
 //! `accounts.json`, the only copy of the secrets). File writes happen off the async threads,
 //! serialised by `write_gate` so a later snapshot is never overwritten by an earlier one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use codex_router_core::pool::{Pool, PoolConfig, Snapshot};
 use codex_router_core::{Secret, Timestamp};
@@ -20,7 +20,9 @@ use crate::clock::Clock;
 use crate::error::RuntimeError;
 use crate::normalize;
 
-/// How `accounts.json` looked at start (the `storage` object of `status --json`).
+/// How `accounts.json` looks (the `storage` object of `status --json`): as found at start, until
+/// the daemon writes the file, which makes it `ok`. A file found corrupt stays named in
+/// `kept_aside` and `reason` after that, so the user still learns where it went.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageInfo {
     /// `ok`, `empty`, `missing` or `corrupt`.
@@ -52,9 +54,18 @@ pub(crate) struct Inner {
     pub(crate) doc: Mutex<AccountsFile>,
     pub(crate) write_gate: Mutex<()>,
     pub(crate) refresh_gates: Mutex<HashMap<String, Arc<crate::refresh::RefreshGate>>>,
+    /// Accounts whose in-flight mark was left by a refresh that got no answer while this
+    /// process ran (`no_answer`), not by a crash: a later `refresh_token_reused` is labelled
+    /// for what happened. Marks found at start-up are the crash's.
+    pub(crate) unanswered: Mutex<HashSet<String>>,
+    /// Why the last write-back to an account's linked Codex `auth.json` failed (an IO error),
+    /// until one succeeds; shown by `status` and `doctor`.
+    pub(crate) link_errors: Mutex<HashMap<String, String>>,
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,
+    /// `state.json` writes started, so the coalescing promise (SPEC §3) can be checked.
+    pub(crate) state_writes: AtomicU64,
     pub(crate) state_notify: Notify,
     pub(crate) changed: tokio::sync::watch::Sender<u64>,
 }
@@ -119,9 +130,12 @@ impl Runtime {
                 doc: Mutex::new(doc),
                 write_gate: Mutex::new(()),
                 refresh_gates: Mutex::new(HashMap::new()),
+                unanswered: Mutex::new(HashSet::new()),
+                link_errors: Mutex::new(HashMap::new()),
                 oauth: Mutex::new(opts.oauth),
                 storage: Mutex::new(storage),
                 state_dirty: AtomicBool::new(false),
+                state_writes: AtomicU64::new(0),
                 state_notify: Notify::new(),
                 changed: changed_tx,
             }),
@@ -146,6 +160,38 @@ impl Runtime {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.now();
         self.inner.pool.lock().snapshot(now)
+    }
+
+    /// The health of every account's link to a Codex `auth.json` (reads those files now).
+    pub fn codex_links(&self) -> Vec<crate::linked::LinkHealth> {
+        let linked: Vec<_> = {
+            let doc = self.inner.doc.lock();
+            doc.accounts
+                .iter()
+                .filter_map(|a| {
+                    let path = a.linked_auth_json.clone()?;
+                    Some((a.id.clone()?, path, normalize::identity_of(a)))
+                })
+                .collect()
+        };
+        linked
+            .into_iter()
+            .map(|(id, path, identity)| {
+                let error = self.inner.link_errors.lock().get(&id).cloned();
+                crate::linked::health(
+                    &id,
+                    &self.label_of(&id),
+                    &path,
+                    identity.as_ref(),
+                    error.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    /// How many `state.json` writes this runtime has started.
+    pub fn state_writes(&self) -> u64 {
+        self.inner.state_writes.load(Ordering::Acquire)
     }
 
     pub fn storage(&self) -> StorageInfo {
@@ -255,6 +301,8 @@ impl Runtime {
         })
         .await
         .map_err(|_| RuntimeError::TaskFailed)??;
+        // The file now exists and holds the pool: `status` must stop saying `missing`.
+        self.inner.storage.lock().state = "ok";
         // Subscribers learn that the file now says what the pool says.
         self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
@@ -262,6 +310,7 @@ impl Runtime {
 
     /// Writes `state.json` now.
     pub async fn flush_state(&self) -> Result<(), RuntimeError> {
+        self.inner.state_writes.fetch_add(1, Ordering::AcqRel);
         let inner = self.inner.clone();
         self.inner.state_dirty.store(false, Ordering::Release);
         tokio::task::spawn_blocking(move || {

@@ -364,3 +364,180 @@ async fn the_proactive_task_skips_an_account_a_request_refreshed_meanwhile() {
         "one refresh per account, never a second for the fresh token"
     );
 }
+
+// Issue 16 item 3: `not_entitled` clears when a refreshed token shows another plan, and the
+// proactive refresh reaches such accounts.
+#[tokio::test]
+async fn a_not_entitled_account_whose_refreshed_token_shows_another_plan_is_cleared_and_persisted() {
+    let (e, _) = env(&[("upgraded", 200), ("unchanged", 200)]).await;
+    let rt = open(&e);
+    let ids: Vec<String> = rt.accounts().iter().map(|a| a.id.clone().unwrap()).collect();
+    for id in &ids {
+        rt.with_pool(|p| p.account_mut(id).unwrap().status = AccountStatus::NotEntitled);
+        rt.persist_status(id).await.unwrap();
+    }
+    assert_eq!(
+        rt.refresh_due(rt.now()).len(),
+        2,
+        "the proactive refresh reaches not_entitled accounts"
+    );
+    e.fake.change_plan("upgraded", "plus");
+    for id in &ids {
+        rt.refresh(id, None).await.unwrap();
+    }
+    let status = |i: usize| rt.with_pool_read(|p| p.account(&ids[i]).unwrap().status);
+    assert_eq!(status(0), AccountStatus::Ok, "another plan clears not_entitled");
+    assert_eq!(status(1), AccountStatus::NotEntitled, "the same plan does not");
+    let stored = file_accounts(&e);
+    assert_eq!(stored[0].status, codex_router_store::StoredStatus::Ok);
+    assert_eq!(stored[0].plan_type.as_deref(), Some("plus"));
+    assert_eq!(stored[1].status, codex_router_store::StoredStatus::NotEntitled);
+}
+
+// Issue 16 item 8: `connect_failed` (the request never left) vs `no_answer` (it may have
+// reached the issuer). Only the latter keeps the in-flight mark, and a later reuse is then
+// labelled for what happened: no crash was involved.
+#[tokio::test]
+async fn a_refresh_that_could_not_connect_clears_the_in_flight_mark_and_presents_the_token_again() {
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let http = codex_router_oauth::client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap();
+    rt.set_oauth(OAuthClient::new(
+        http.clone(),
+        format!("http://{closed}"),
+        "app_EMoamEEZ73f0CkXaXp7hrann",
+    ));
+    assert!(matches!(
+        rt.refresh(&id, None).await,
+        Err(RefreshFailure::Transient(_))
+    ));
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_none(),
+        "connect_failed: the token never left, so it is not spent"
+    );
+    rt.set_oauth(OAuthClient::new(
+        http,
+        e.fake.issuer_url(),
+        "app_EMoamEEZ73f0CkXaXp7hrann",
+    ));
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+    assert_ne!(
+        file_accounts(&e)[0].tokens.refresh_token.expose(),
+        issued[0].refresh_token
+    );
+}
+
+#[tokio::test]
+async fn a_reuse_after_a_refresh_that_got_no_answer_is_not_labelled_a_crash() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake.script_refresh(RefreshBehavior::RotateThenDrop);
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert!(matches!(
+        rt.refresh(&id, None).await,
+        Err(RefreshFailure::Transient(_))
+    ));
+    assert!(
+        file_accounts(&e)[0].refresh_in_flight_since.is_some(),
+        "no_answer: the token may be spent, the mark stays"
+    );
+    // The same process presents it once more (no crash): the issuer says it was used.
+    assert_eq!(rt.refresh(&id, None).await, Err(RefreshFailure::Permanent));
+    assert_eq!(e.fake.refresh_reuse_count(), 1);
+    assert_eq!(
+        rt.snapshot().accounts[0].state_reason,
+        Some("refresh_failed"),
+        "no crash interrupted it: its answer was lost"
+    );
+    assert_eq!(
+        rt.with_pool_read(|p| p.account(&id).unwrap().status),
+        AccountStatus::NeedsLogin(NeedsLoginReason::RefreshFailed)
+    );
+}
+
+// Issue 16 item 10: a daemon started on an empty home reports `storage: missing` only until
+// it writes `accounts.json` (an import through the daemon), not until it restarts.
+#[tokio::test]
+async fn storage_is_ok_once_an_account_added_through_the_daemon_is_written() {
+    let (e, _) = env(&[]).await;
+    std::fs::remove_file(&e.paths.accounts).unwrap();
+    let rt = open(&e);
+    assert_eq!(rt.storage().state, "missing");
+    let t = e.fake.add_account(FakeAccount::new("acct-new", "plus"));
+    rt.add_account(stored(&t)).await.unwrap();
+    assert!(e.paths.accounts.exists());
+    assert_eq!(rt.storage().state, "ok");
+    assert_eq!(rt.storage().kept_aside, None);
+}
+
+// Issue 16 item 5: a linked auth.json the router leaves alone is reported (for `status` and
+// `doctor`), not only logged.
+#[tokio::test]
+async fn a_linked_auth_json_now_holding_another_account_is_reported_with_its_fix() {
+    let (e, issued) = env(&[("acct-a", 3600)]).await;
+    let auth = e.home.path().join("auth.json");
+    write_auth_json(&auth, &issued[0]);
+    let mut file = AccountsFile::default();
+    let mut a = stored(&issued[0]);
+    a.linked_auth_json = Some(auth.clone());
+    file.accounts.push(a);
+    codex_router_store::save_accounts(&e.paths.accounts, &file).unwrap();
+    let rt = open(&e);
+    let links = rt.codex_links();
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].state, &links[0].message), ("ok", &None));
+
+    let other = e.fake.add_account(FakeAccount::new("acct-b", "plus"));
+    write_auth_json(&auth, &other);
+    let links = rt.codex_links();
+    assert_eq!(links[0].state, "other_account");
+    assert!(links[0].message.as_deref().unwrap().contains("another account"));
+    assert!(
+        links[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("codexctl accounts import")
+    );
+
+    std::fs::remove_file(&auth).unwrap();
+    assert_eq!(rt.codex_links()[0].state, "unreadable");
+}
+
+// Issue 16 item 9: `state.json` writes are coalesced, at most one a second (SPEC §3): 100
+// state changes within one second cost at most two writes. Tokio's clock is paused, so the
+// second passes without waiting for it.
+#[tokio::test(start_paused = true)]
+async fn a_hundred_state_changes_within_a_second_cost_at_most_two_state_json_writes() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(rt.clone().run_state_flusher(shutdown.clone()));
+    let before = rt.state_writes();
+    for _ in 0..100 {
+        rt.mark_changed();
+        tokio::time::advance(Duration::from_millis(10)).await;
+    }
+    tokio::time::advance(Duration::from_millis(1100)).await;
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let during = rt.state_writes() - before;
+    assert!(
+        (1..=2).contains(&during),
+        "{during} state.json writes for 100 changes in 1 s"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(rt.state_writes() - before, during + 1, "plus one at shutdown");
+    assert!(e.paths.state.exists());
+}

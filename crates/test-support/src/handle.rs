@@ -111,6 +111,15 @@ impl FakeBackend {
         state.issue(&identity, ttl)
     }
 
+    /// The account's plan changes (an upgrade): every token issued from now on, refreshes
+    /// included, names `plan_type`.
+    pub fn change_plan(&self, chatgpt_account_id: &str, plan_type: &str) {
+        self.shared()
+            .state
+            .lock()
+            .change_plan(chatgpt_account_id, plan_type);
+    }
+
     /// Every access token issued so far for the account now answers 401 `token_expired`.
     pub fn expire_access_tokens(&self, chatgpt_account_id: &str) {
         self.shared().state.lock().expire_access(chatgpt_account_id);

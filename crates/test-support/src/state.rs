@@ -228,6 +228,17 @@ impl State {
     }
 
     /// Presents a refresh token: rotates it once, and reports reuse after that.
+    /// The workspace's plan changes: tokens issued from now on (refreshes included) carry it.
+    pub(crate) fn change_plan(&mut self, chatgpt_account_id: &str, plan_type: &str) {
+        let owned = |a: &FakeAccount| a.chatgpt_account_id == chatgpt_account_id;
+        for a in self.identities.iter_mut().filter(|a| owned(a)) {
+            a.plan_type = plan_type.to_owned();
+        }
+        for r in self.refresh.values_mut().filter(|r| owned(&r.identity)) {
+            r.identity.plan_type = plan_type.to_owned();
+        }
+    }
+
     pub(crate) fn present_refresh(&mut self, token: &str) -> RefreshOutcome {
         let (identity, ttl) = match self.refresh.get_mut(token) {
             None => return RefreshOutcome::Unknown,

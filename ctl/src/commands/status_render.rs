@@ -40,6 +40,9 @@ pub fn render(status: &Value, now: Timestamp) -> anyhow::Result<String> {
         "last      {}\n",
         last_line(get("last_account"), get("last_error"), now)
     ));
+    for line in codex_link_lines(get("codex_links")) {
+        out.push_str(&format!("codex auth {line}\n"));
+    }
     let has_accounts = get("accounts").as_array().is_some_and(|a| !a.is_empty());
     if has_accounts && get("pool").is_object() {
         out.push_str(&format!("pool      {}\n", pool_line(get("pool"), now)));
@@ -77,6 +80,27 @@ fn daemon_line(d: &Value, now: Timestamp) -> String {
 }
 
 /// Only worth a line when something is off.
+/// One line per linked Codex `auth.json` the router no longer keeps fresh, with its fix.
+pub fn codex_link_lines(links: &Value) -> Vec<String> {
+    links
+        .as_array()
+        .map(|links| {
+            links
+                .iter()
+                .filter(|l| l["state"] != "ok")
+                .map(|l| {
+                    format!(
+                        "{} ({}). Fix: {}",
+                        l["message"].as_str().unwrap_or("the link is not in use"),
+                        l["state"].as_str().unwrap_or("?"),
+                        l["fix"].as_str().unwrap_or("`codexctl doctor`")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn storage_line(s: &Value) -> Option<String> {
     let state = s.get("state").and_then(Value::as_str)?;
     let path = text(s.get("path"));

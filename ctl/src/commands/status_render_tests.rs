@@ -188,3 +188,21 @@ fn quota_cells() {
         "lasts ~2d 8h at the current pace"
     );
 }
+
+// Issue 16 item 5: the table says when Codex's linked auth.json is left alone, with the fix.
+#[test]
+fn a_linked_auth_json_left_alone_gets_a_line_with_its_fix() {
+    let mut doc = sample();
+    doc["codex_links"] = json!([
+        {"account": "a", "path": "/h/.codex/auth.json", "state": "ok", "message": null, "fix": null},
+        {"account": "b", "path": "/h/.codex/auth.json", "state": "other_account",
+         "message": "Codex's /h/.codex/auth.json now holds another account", "fix": "run `codexctl accounts import`"}
+    ]);
+    let text = render(&doc, at_one_hour()).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("codex auth")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("now holds another account (other_account). Fix: run `codexctl accounts import`"),
+        "{text}"
+    );
+}

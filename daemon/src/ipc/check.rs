@@ -3,9 +3,10 @@
 //!
 //! The poll is the poller's own (`Runtime::poll_usage`): the same request, the same access-token
 //! only rule, the same early-reset detection and counters. Accounts the poller never polls
-//! (disabled, needing a login, not entitled) are not polled here either: the answer says why,
-//! with the reading the daemon already has, so the rule "no poll for a disabled or logged-out
-//! account" has no exception.
+//! (disabled, needing a login) are not polled here either: the answer says why, with the
+//! reading the daemon already has, so the rule "no poll for a disabled or logged-out account"
+//! has no exception. A `not_entitled` account first gets its token refreshed: a token showing
+//! another plan is what clears that state (SPEC §4.2), and only then is it polled.
 
 use codex_router_core::account::AccountStatus;
 use codex_router_core::usage::Applied;
@@ -80,9 +81,27 @@ async fn poll_one(ctl: &Control, base_url: &str, id: &str) -> Result<bool, Strin
             return Err("the account needs a new login: run `codexctl accounts login`".into());
         }
         Some((true, AccountStatus::NotEntitled)) => {
-            return Err(
-                "the account's plan does not include Codex (not_entitled), so it is not polled".into(),
-            );
+            // The one way `not_entitled` clears by itself is a token that shows another plan
+            // (SPEC §4.2): a check refreshes the token to read the plan it names now.
+            let refreshed = ctl.runtime.refresh(id, None).await;
+            let still = ctl.runtime.with_pool_read(|p| {
+                p.account(id)
+                    .filter(|a| a.status == AccountStatus::NotEntitled)
+                    .map(|a| a.plan_type.clone().unwrap_or_else(|| "unknown".into()))
+            });
+            match (refreshed, still) {
+                (Err(e), _) => {
+                    return Err(format!(
+                        "the account is not_entitled and its token could not be refreshed to read its plan: {e}"
+                    ));
+                }
+                (Ok(()), Some(plan)) => {
+                    return Err(format!(
+                        "the account's plan ({plan}) does not include Codex (not_entitled); its refreshed token shows no other plan, so it is not polled"
+                    ));
+                }
+                (Ok(()), None) => {}
+            }
         }
         Some((true, AccountStatus::DisabledByUpstream)) => {
             return Err(

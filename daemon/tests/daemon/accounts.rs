@@ -135,6 +135,35 @@ async fn enabling_a_not_entitled_account_makes_it_ready_again() {
     d.stop().await.unwrap();
 }
 
+// Issue 16 item 3: `accounts check` reaches a `not_entitled` account; a refreshed token that
+// shows another plan clears the state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_check_clears_not_entitled_when_the_refreshed_token_shows_another_plan() {
+    let d = Daemon::start(Setup::accounts(&["alpha", "bravo"]).rotation("strategy = \"fill-first\"")).await;
+    d.fake.script("alpha", Behavior::usage_not_included());
+    assert_eq!(d.request().await.account(), Some("bravo"));
+    let res = d
+        .call("accounts.check", json!({"account": "alpha"}))
+        .await
+        .unwrap();
+    assert_eq!(res["accounts"][0]["ok"], false, "same plan: still not entitled");
+    assert_eq!(row(&d.status().await, "alpha")["state_reason"], "not_entitled");
+    d.fake.change_plan("alpha", "team");
+    let res = d
+        .call("accounts.check", json!({"account": "alpha"}))
+        .await
+        .unwrap();
+    assert_eq!(res["accounts"][0]["ok"], true, "{res}");
+    let doc = d.status().await;
+    assert_eq!(
+        (&row(&doc, "alpha")["state"], &row(&doc, "alpha")["plan_type"]),
+        (&json!("ready"), &json!("team"))
+    );
+    assert_eq!(stored_accounts(&d)[0].status, StoredStatus::Ok);
+    assert_eq!(d.request().await.account(), Some("alpha"));
+    d.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_adds_owner_fields_to_the_status_rows() {
     let d = Daemon::start(Setup::accounts(&["alpha"])).await;

@@ -2,10 +2,9 @@
 //! `{"auth_mode","OPENAI_API_KEY","tokens":{"id_token","access_token","refresh_token","account_id"},
 //! "last_refresh"}`.
 //!
-//! The file holds one ChatGPT login. Importing it means Codex and the router now hold the same
-//! single-use refresh chain, so the account records the file in `linked_auth_json`: the router
-//! becomes the chain's only refresher and writes every refreshed token set back there (SPEC §6;
-//! the write-back itself is the runtime's `linked` module).
+//! The file holds one ChatGPT login. Parsing one never links it: only Codex's own
+//! `$CODEX_HOME/auth.json` is linked, and only to the account Codex is signed in to, by
+//! identity ([`super::link_codex_login`]). A copy or a backup is just a source of tokens.
 
 use std::path::Path;
 
@@ -18,14 +17,13 @@ use super::json::{lenient_str, opt_str, parse_object, req_str};
 use super::{SOURCE_CODEX_AUTH, import_error};
 use crate::error::{ImportError, ImportProblem};
 
-/// The account in a Codex `auth.json`, linked to `path` (pass the absolute path: the daemon
-/// writes to it later, from another working directory). An API-key-only file is refused with
+/// The account in a Codex `auth.json` at `path` (named in errors). An API-key-only file is refused with
 /// [`ImportProblem::ApiKeyOnly`]: an API key is not an account the pool can rotate.
 pub fn parse_codex_auth(path: &Path, bytes: &[u8]) -> Result<Vec<StoredAccount>, ImportError> {
     read(path, bytes).map_err(|problem| import_error(path, problem))
 }
 
-fn read(path: &Path, bytes: &[u8]) -> Result<Vec<StoredAccount>, ImportProblem> {
+fn read(_path: &Path, bytes: &[u8]) -> Result<Vec<StoredAccount>, ImportProblem> {
     let doc = parse_object(bytes)?;
     let tokens = match doc.get("tokens") {
         Some(Value::Object(tokens)) => tokens,
@@ -44,7 +42,6 @@ fn read(path: &Path, bytes: &[u8]) -> Result<Vec<StoredAccount>, ImportProblem> 
         expires_at: None,
     });
     account.source = Some(SOURCE_CODEX_AUTH.to_owned());
-    account.linked_auth_json = Some(path.to_owned());
     // Codex writes `last_refresh` itself; a value that does not parse only loses the
     // tie-breaker between equally fresh token sets, so it is not worth refusing the file.
     account.last_refresh = lenient_str(&doc, "last_refresh").and_then(|s| Timestamp::parse_rfc3339(s).ok());

@@ -14,7 +14,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use codex_router_onboarding::{ImportReport, ImportSource, import_into, linked_notice, read_sources};
+use codex_router_onboarding::{
+    ImportReport, ImportSource, import_into, link_codex_login, linked_notice, read_sources,
+};
 use codex_router_protocol::methods::AddAccountResult;
 use serde_json::{Value, json};
 
@@ -26,7 +28,12 @@ use crate::{output, timefmt};
 
 pub async fn run(ctx: &Ctx<'_>, args: &ImportArgs) -> anyhow::Result<()> {
     let sources = sources(ctx, args)?;
-    let batch = read_sources(&sources)?;
+    let mut batch = read_sources(&sources)?;
+    // Only Codex's own auth.json is linked, to the account Codex is signed in to (SPEC §6),
+    // whichever file that account's tokens came from.
+    if let Ok(codex_home) = codex_router_store::codex_home(ctx.env_fn()) {
+        link_codex_login(&mut batch, &codex_home.join("auth.json"));
+    }
     let (report, via) = match adding::daemon(&ctx.paths).await {
         Some(mut daemon) => (through_daemon(&mut daemon, ctx, batch).await?, Via::Daemon),
         None => {

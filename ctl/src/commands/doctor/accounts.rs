@@ -37,7 +37,60 @@ pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
     };
     let mut out = vec![Check::ok("accounts_file", file)];
     out.extend(health(&rows));
+    out.extend(link_checks(ctx, facts));
     out
+}
+
+/// A linked Codex `auth.json` the router leaves alone is a warning with its fix (SPEC §6:
+/// "`status`/`doctor` say so"). From the daemon's snapshot when it runs, else judged here on the
+/// files, read-only.
+fn link_checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
+    let links: Vec<(String, String, String)> = match &facts.snapshot {
+        Some(snapshot) => snapshot["codex_links"]
+            .as_array()
+            .map(|links| {
+                links
+                    .iter()
+                    .filter(|l| l["state"] != "ok")
+                    .map(|l| {
+                        let s = |k: &str| l[k].as_str().unwrap_or("?").to_owned();
+                        (s("state"), s("message"), s("fix"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => links_from_file(&ctx.paths.accounts),
+    };
+    links
+        .into_iter()
+        .map(|(state, message, fix)| Check::warn("codex_auth_link", format!("{message} ({state})"), fix))
+        .collect()
+}
+
+fn links_from_file(path: &std::path::Path) -> Vec<(String, String, String)> {
+    let Some(file) = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<AccountsFile>(&b).ok())
+    else {
+        return Vec::new();
+    };
+    file.accounts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let linked = a.linked_auth_json.as_ref()?;
+            let label = a.label.clone().unwrap_or_else(|| format!("#{}", i + 1));
+            let identity = codex_router_runtime::normalize::identity_of(a);
+            let h = codex_router_runtime::linked::health("", &label, linked, identity.as_ref(), None);
+            (h.state != "ok").then(|| {
+                (
+                    h.state.to_owned(),
+                    h.message.unwrap_or_default(),
+                    h.fix.unwrap_or_default(),
+                )
+            })
+        })
+        .collect()
 }
 
 fn from_snapshot(snapshot: &Value) -> Result<Vec<Row>, Check> {
@@ -206,6 +259,24 @@ mod tests {
             h[0].status == Status::Fail && h[0].detail.contains("every account"),
             "{h:?}"
         );
+    }
+
+    // Issue 16 item 5: with the daemon down, doctor judges the linked files itself.
+    #[test]
+    fn a_linked_auth_json_that_is_gone_is_a_warning_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.json");
+        let gone = dir.path().join("codex").join("auth.json");
+        let doc = serde_json::json!({"version": 1, "accounts": [
+            {"label": "a", "tokens": {"access_token": "x", "refresh_token": "y"}, "linked_auth_json": gone},
+            {"label": "b", "tokens": {"access_token": "x2", "refresh_token": "y2"}}
+        ]});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let links = links_from_file(&path);
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].0, "unreadable");
+        assert!(links[0].1.contains("linked to a"), "{links:?}");
+        assert!(links[0].2.contains("codex login"), "{links:?}");
     }
 
     #[test]
