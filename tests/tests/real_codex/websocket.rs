@@ -54,7 +54,7 @@ fn a_tool_step_goes_upstream_incrementally_on_the_same_websocket() {
     );
     let status = home.run_ctl(&["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert!(v["websocket"]["incremental"].as_u64().unwrap() >= 2, "{v}");
+    assert!(v["websocket"]["incremental"].as_u64().unwrap() >= 1, "{v}");
 }
 
 #[test]
