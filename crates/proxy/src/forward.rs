@@ -143,7 +143,15 @@ pub(crate) async fn post(
         let rt = state.runtime.clone();
         match hold(stream, cfg.hold_events, cfg.hold_timeout, move || rt.now()).await {
             Held::Commit { held, stream } => (held, stream),
-            Held::Failure(outcome) => return failed(outcome, Some(200)),
+            Held::Failure { outcome, held } => {
+                // The upstream's own in-band answer, should the table pass it on.
+                let bytes = Bytes::from(held.concat());
+                return Call::Failed {
+                    outcome,
+                    status: Some(200),
+                    passthrough: Some((status, headers, bytes)),
+                };
+            }
             Held::Broken => return failed(Outcome::ServerError, Some(200)),
         }
     } else {

@@ -23,8 +23,10 @@ pub enum Held {
         held: Vec<Bytes>,
         stream: Option<UpstreamStream>,
     },
-    /// An in-band failure before any output: fail over as its HTTP twin would.
-    Failure(Outcome),
+    /// An in-band failure before any output: fail over as its HTTP twin would. `held` is
+    /// what was read up to and including the failure, the upstream's own answer should it be
+    /// passed on (an `invalid_encrypted_content` that cleaning did not fix).
+    Failure { outcome: Outcome, held: Vec<Bytes> },
     /// The stream broke before any output reached the client.
     Broken,
 }
@@ -87,7 +89,7 @@ pub async fn hold(
                         stream: Some(stream),
                     };
                 }
-                EventClass::Failure(outcome) => return Held::Failure(outcome),
+                EventClass::Failure(outcome) => return Held::Failure { outcome, held },
             }
         }
     }
@@ -134,7 +136,7 @@ mod tests {
         assert!(
             matches!(
                 hold(opening_then_failure(15), 16, long, now).await,
-                Held::Failure(_)
+                Held::Failure { .. }
             ),
             "a failure within the bound still fails over"
         );

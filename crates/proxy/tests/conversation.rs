@@ -203,6 +203,40 @@ async fn an_in_band_invalid_encrypted_content_is_retried_cleaned_like_the_400() 
 }
 
 #[tokio::test]
+async fn an_in_band_invalid_encrypted_content_that_cleaning_does_not_fix_reaches_the_client_as_the_upstreams_own_error()
+ {
+    let r = Router::start(Setup::new(2).strategy(Strategy::FillFirst)).await;
+    let failure = || Behavior::InBandFailure {
+        before: vec!["response.created".into()],
+        error: json!({"type":"invalid_request_error","code":"invalid_encrypted_content","message":"The encrypted content gAAA...Rg== could not be verified."}),
+    };
+    r.fake.script("acct-0", failure());
+    r.fake.script("acct-0", failure());
+    let input = vec![
+        user("a"),
+        json!({"type":"reasoning","id":"rs_1","summary":[],"encrypted_content": mint_encrypted_content("acct-0", 1)}),
+        user("b"),
+    ];
+    let reply = r.turn("s", input).await;
+    assert_eq!(
+        reply.status, 200,
+        "the upstream's own answer, not a router 502: {}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("response.failed") && reply.body.contains("invalid_encrypted_content"),
+        "{}",
+        reply.body
+    );
+    assert_eq!((reply.account(), reply.attempts()), (Some("acct-0"), Some(2)));
+    assert_eq!(
+        r.fake.responses_calls("acct-1"),
+        0,
+        "not the account's fault: no failover"
+    );
+}
+
+#[tokio::test]
 async fn a_compaction_bound_session_moves_only_when_forced_and_says_so() {
     let r = Router::start(Setup::new(2)).await;
     let compaction = json!({"type":"compaction","encrypted_content": mint_encrypted_content("acct-0", 99)});
