@@ -68,7 +68,8 @@ where
     let Some(url) = upstream::ws_url(&cfg.upstream_base) else {
         return Ok(Opened::Http);
     };
-    match upstream::connect(&url, headers, cfg.connect_timeout, cfg.headers_timeout).await {
+    let env = |name: &str| std::env::var(name).ok();
+    match upstream::connect(&url, headers, cfg.connect_timeout, cfg.headers_timeout, &env).await {
         Ok(o) => Ok(Opened::WebSocket {
             ws: Box::new(o.ws),
             headers: o.headers,

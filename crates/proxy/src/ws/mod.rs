@@ -15,12 +15,14 @@
 //!   WebSocket.
 //! - `conn.rs` — the per-connection loop: frames both ways, the relay after the hold, kept
 //!   context, drain.
-//! - `upstream.rs` — the WebSocket client to the backend; `stats.rs` — counters.
+//! - `upstream.rs` — the WebSocket client to the backend, through `tunnel.rs` (an HTTP
+//!   `CONNECT` proxy from `HTTPS_PROXY`) where the environment asks; `stats.rs` — counters.
 
 mod conn;
 mod handshake;
 mod request;
 mod stats;
+mod tunnel;
 mod upstream;
 
 pub use stats::{WsCounters, WsStats};

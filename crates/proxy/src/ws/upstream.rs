@@ -67,11 +67,13 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
 }
 
 /// Opens an upstream WebSocket with `headers` (already rewritten for the account).
+/// `env` is where proxy settings are read (the process environment, in the daemon).
 pub(crate) async fn connect(
     url: &str,
     headers: HeaderMap,
     connect_timeout: Duration,
     handshake_timeout: Duration,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Opened, ConnectError> {
     let mut request = url.into_client_request().map_err(|_| ConnectError::Network)?;
     let uri = request.uri().clone();
@@ -81,10 +83,18 @@ pub(crate) async fn connect(
     for (name, value) in &headers {
         request.headers_mut().append(name.clone(), value.clone());
     }
-    let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
-        .await
-        .map_err(|_| ConnectError::Network)?
-        .map_err(|_| ConnectError::Network)?;
+    let tcp = match super::tunnel::proxy_for(tls, &host, env) {
+        Some(proxy) => super::tunnel::connect(&proxy, &host, port, connect_timeout)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "could not open the upstream WebSocket through the proxy");
+                ConnectError::Network
+            })?,
+        None => tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
+            .await
+            .map_err(|_| ConnectError::Network)?
+            .map_err(|_| ConnectError::Network)?,
+    };
     let _ = tcp.set_nodelay(true);
     let io: Box<dyn Io> = if tls {
         let name = rustls::pki_types::ServerName::try_from(host).map_err(|_| ConnectError::Network)?;

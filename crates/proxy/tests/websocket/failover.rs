@@ -167,3 +167,28 @@ async fn a_handshake_refused_by_one_account_fails_over_and_an_exhausted_pool_ans
     assert!(r.fake.ws_frames().iter().all(|f| f.account == "acct-1"));
     assert_eq!(r.state_of("acct-0").0, "rate_limited");
 }
+
+#[tokio::test]
+async fn a_handshake_refused_as_expired_refreshes_the_token_once_and_the_same_account_serves() {
+    let r = Router::start(Setup::new(1)).await;
+    r.fake.expire_access_tokens("acct-0");
+    within("refresh at the handshake", 30, async {
+        let mut ws = client::connect(&r, "thread-t").await;
+        let first = open_conversation(&mut ws, "thread-t").await;
+        assert!(first.completed());
+    })
+    .await;
+    assert_eq!(r.fake.refresh_calls(), 1);
+    assert_eq!(r.fake.refresh_reuse_count(), 0);
+    assert_eq!(
+        r.fake.ws_connections_total("acct-0"),
+        1,
+        "the refused handshake opened nothing"
+    );
+    let c = r.status().counters;
+    assert_eq!(
+        (c.refreshes, c.upstream_requests),
+        (1, 3),
+        "handshake, its retry, the request"
+    );
+}
