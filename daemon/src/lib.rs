@@ -32,6 +32,7 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod logging;
 pub mod memory;
+pub mod native;
 pub mod port_owner;
 pub mod status;
 

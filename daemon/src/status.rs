@@ -53,6 +53,8 @@ pub struct StatusDoc {
     pub accounts: Vec<AccountRow>,
     /// The WebSocket transport (SPEC §4.4).
     pub websocket: WebsocketView,
+    /// Codex's own login while the native binding is active (SPEC §7); `null` otherwise.
+    pub codex_login: Option<crate::native::CodexLogin>,
     /// Every account linked to a Codex `auth.json`, and whether the router still keeps that
     /// login fresh (issue 16: a link the router left alone is said here, not only in the log).
     pub codex_links: Vec<CodexLinkRow>,
@@ -177,6 +179,7 @@ pub fn document(
     pace: &Pace,
     poll_interval: Duration,
     websocket: WebsocketView,
+    codex_login: Option<crate::native::CodexLogin>,
 ) -> StatusDoc {
     let now = runtime.now();
     let (snap, preemptive) =
@@ -191,6 +194,7 @@ pub fn document(
     );
     let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
     doc.websocket = websocket;
+    doc.codex_login = codex_login;
     doc.codex_links = runtime.codex_links().into_iter().map(Into::into).collect();
     doc
 }
@@ -233,6 +237,7 @@ pub fn build(
             .map(|a| account_row(a, now, quota_ctx.stale_after))
             .collect(),
         websocket: WebsocketView::default(),
+        codex_login: None,
         codex_links: Vec::new(),
         hint,
     }

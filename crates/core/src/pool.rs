@@ -146,6 +146,9 @@ pub struct Pool {
     pub(crate) last_error: Option<LastError>,
     pub(crate) outage: Outage,
     pub(crate) rr_cursor: usize,
+    /// The account Codex itself is signed in to under the native binding: chosen only when no
+    /// other account can serve (SPEC §7 `spare_codex_login`).
+    pub(crate) spared: Option<String>,
 }
 
 impl Pool {
@@ -159,7 +162,19 @@ impl Pool {
             last_error: None,
             outage: Outage::default(),
             rr_cursor: 0,
+            spared: None,
         }
+    }
+
+    /// Spares `id` (Codex's own login while natively bound), or nobody. Codex ≥0.154 refuses
+    /// to send a message when the account it is signed in to is out of quota, whatever the pool
+    /// could serve, so that account is kept for last.
+    pub fn set_spared(&mut self, id: Option<String>) {
+        self.spared = id;
+    }
+
+    pub fn spared(&self) -> Option<&str> {
+        self.spared.as_deref()
     }
 
     pub fn config(&self) -> &PoolConfig {

@@ -124,18 +124,27 @@ impl Pool {
             && let Some(&i) = candidates.iter().find(|&&i| &self.accounts[i].id == bound)
         {
             let avail = self.accounts[i].availability(pct, now);
-            if avail == Availability::Usable || ctx.compaction {
+            // A session on the spared account moves as soon as another can serve (unless it
+            // is compaction-bound: moving would cost its whole history).
+            let spare_it = !ctx.compaction && self.is_spared(i) && candidates.len() > 1;
+            if (avail == Availability::Usable || ctx.compaction) && !spare_it {
                 return i;
             }
         }
-        let strict: Vec<usize> = candidates
+        let mut strict: Vec<usize> = candidates
             .iter()
             .copied()
             .filter(|&i| self.accounts[i].availability(pct, now) == Availability::Usable)
             .collect();
+        if strict.len() > 1 || (strict.len() == 1 && candidates.len() > 1) {
+            strict.retain(|&i| !self.is_spared(i));
+        }
         if strict.is_empty() {
-            // Only preemptively skipped accounts remain: the lowest reading is used anyway.
-            return candidates
+            // Only preemptively skipped accounts remain (or the spared one): the lowest
+            // reading is used anyway, the spared account last.
+            let others: Vec<usize> = candidates.iter().copied().filter(|&i| !self.is_spared(i)).collect();
+            let pool = if others.is_empty() { candidates } else { &others };
+            return pool
                 .iter()
                 .copied()
                 .min_by(|&a, &b| {
@@ -165,6 +174,10 @@ impl Pool {
                 .unwrap_or(strict[0]),
             Strategy::ResetAware => self.pick_soonest_reset(&strict, now),
         }
+    }
+
+    fn is_spared(&self, i: usize) -> bool {
+        self.spared.as_deref() == Some(self.accounts[i].id.as_str())
     }
 
     /// Lowest used percent of the tightest window, then fewest in flight, then least recently used.

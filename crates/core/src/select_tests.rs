@@ -574,3 +574,35 @@ fn reset_early_at_is_kept_across_a_restart_in_state_json() {
     assert_eq!(fresh.account("id0").unwrap().reset_early_at, Some(t(5)));
     assert_eq!(fresh.snapshot(t(11)).accounts[0].reset_early_at, Some(t(5)));
 }
+
+#[test]
+fn the_spared_account_serves_only_when_no_other_account_can() {
+    let mut p = pool(2, Strategy::FillFirst);
+    p.set_spared(Some("id0".into()));
+    let now = t(0);
+    assert_eq!(serve(&mut p, None, now), "acct-1", "fill-first would take acct-0");
+    assert_eq!(serve(&mut p, Some("s1"), now), "acct-1");
+    // acct-1 runs out: the spared account is all that is left, so it serves.
+    let mut ctx = p.begin(None, false, now);
+    let l = lease(&mut p, &mut ctx, now);
+    p.record(&mut ctx, &l, &Outcome::UsageLimit { reset_at: Some(t(3600)), plan_type: None, quota: None }, Some(429), now);
+    p.release(&l);
+    let l = lease(&mut p, &mut ctx, now);
+    assert_eq!(l.label, "acct-0");
+    p.release(&l);
+    // A session bound to the spared account moves once another account is back.
+    assert_eq!(serve(&mut p, Some("s2"), now), "acct-0");
+    let later = t(3601);
+    assert_eq!(serve(&mut p, Some("s2"), later), "acct-1");
+}
+
+#[test]
+fn a_preemptively_skipped_account_is_preferred_to_the_spared_one() {
+    let mut p = pool(2, Strategy::Sticky);
+    p.set_spared(Some("id1".into()));
+    let now = t(0);
+    p.set_quota("id0", usage(98.0, t(500), now));
+    assert_eq!(serve(&mut p, None, now), "acct-0", "quota left is quota to use, before Codex's own");
+    p.set_spared(None);
+    assert_eq!(serve(&mut p, None, now), "acct-1");
+}

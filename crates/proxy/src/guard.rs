@@ -30,13 +30,18 @@ pub fn has_origin(headers: &HeaderMap) -> bool {
     headers.contains_key(http::header::ORIGIN)
 }
 
-/// The key the client presented, from `Authorization: Bearer`, `x-api-key` or `x-codex-router-key`.
-fn presented_keys(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
-    let bearer = headers
+/// The `Authorization: Bearer` value, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|v| v.trim().as_bytes());
+        .map(|v| v.trim().as_bytes())
+}
+
+/// The key the client presented, from `Authorization: Bearer`, `x-api-key` or `x-codex-router-key`.
+fn presented_keys(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    let bearer = bearer(headers);
     let others = ["x-api-key", "x-codex-router-key"]
         .into_iter()
         .filter_map(|n| headers.get(n).map(|v| v.as_bytes()));

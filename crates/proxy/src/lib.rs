@@ -60,6 +60,13 @@ pub struct ProxyConfig {
     pub ws_context_max_bytes: u64,
 }
 
+/// A second credential the proxy accepts besides the client key: Codex's own ChatGPT access
+/// token while the native binding is active (SPEC §4). Implemented by the daemon, which knows
+/// the binding; the proxy only asks.
+pub trait NativeBearer: Send + Sync {
+    fn accepts(&self, bearer: &[u8]) -> bool;
+}
+
 pub struct ProxyState {
     pub runtime: Runtime,
     pub http: reqwest::Client,
@@ -67,6 +74,7 @@ pub struct ProxyState {
     config: RwLock<Arc<ProxyConfig>>,
     /// The WebSocket transport's connections, kept context and counters.
     pub ws: ws::WsShared,
+    native: RwLock<Option<Arc<dyn NativeBearer>>>,
 }
 
 impl ProxyState {
@@ -82,7 +90,26 @@ impl ProxyState {
             client_key,
             ws: ws::WsShared::new(config.ws_context_max_bytes),
             config: RwLock::new(Arc::new(config)),
+            native: RwLock::new(None),
         })
+    }
+
+    /// Accept Codex's own bearer as `native` says (the native binding).
+    pub fn set_native_bearer(&self, native: Arc<dyn NativeBearer>) {
+        *self.native.write() = Some(native);
+    }
+
+    /// The client key, or Codex's own bearer while natively bound; both compared in constant
+    /// time. Either is stripped from what goes upstream (`headers::outbound`).
+    fn authorized(&self, headers: &http::HeaderMap) -> bool {
+        if guard::authorized(headers, self.client_key.expose().as_bytes()) {
+            return true;
+        }
+        let native = self.native.read().clone();
+        match (native, guard::bearer(headers)) {
+            (Some(n), Some(b)) => n.accepts(b),
+            _ => false,
+        }
     }
 
     pub fn config(&self) -> Arc<ProxyConfig> {
@@ -112,7 +139,7 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
     if route == Route::Healthz {
         return reply::json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
     }
-    if !guard::authorized(&parts.headers, state.client_key.expose().as_bytes()) {
+    if !state.authorized(&parts.headers) {
         return reply::unauthorized();
     }
     if upgrade {

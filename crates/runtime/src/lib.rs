@@ -21,6 +21,7 @@ pub mod clock;
 mod error;
 pub mod linked;
 pub mod manage;
+pub mod native;
 pub mod normalize;
 pub mod refresh;
 pub mod runtime;

@@ -156,7 +156,7 @@ macro_rules! shown_by_display {
     )*};
 }
 
-shown_by_display!(u32, u64, usize, f64, String, ListenAddr, Strategy, WebsocketMode);
+shown_by_display!(u32, u64, usize, f64, bool, String, ListenAddr, Strategy, WebsocketMode);
 
 fn dur(min: Min) -> impl Fn(Input<'_>) -> Result<Duration, Problem> {
     move |input| convert::duration(input, min)
@@ -335,6 +335,12 @@ fn build_rotation(b: &mut Builder<'_>, r: &RawRotation) -> Result<RotationSettin
             &r.outage_window,
             d.outage_window,
             positive,
+        )?,
+        spare_codex_login: b.get(
+            "rotation.spare_codex_login",
+            &r.spare_codex_login,
+            d.spare_codex_login,
+            &convert::boolean,
         )?,
     })
 }

@@ -30,6 +30,15 @@ fn text<T>(input: Input<'_>, expected: &str, parse: impl Fn(&str) -> Option<T>) 
     parse(s).ok_or_else(|| Problem::bad(expected, s))
 }
 
+/// A boolean setting: a TOML boolean (or `true`/`false` from the environment).
+pub(crate) fn boolean(input: Input<'_>) -> Result<bool, Problem> {
+    match input {
+        Input::Toml(Value::Boolean(b)) => Ok(*b),
+        Input::Toml(other) => Err(Problem::wrong_type("true or false", other)),
+        Input::Env(s) => s.parse().map_err(|_| Problem::bad("true or false", s)),
+    }
+}
+
 /// The lower bound of a duration setting.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Min {

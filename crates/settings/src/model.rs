@@ -138,6 +138,9 @@ pub struct RotationSettings {
     /// This many different accounts failing within `outage_window` is an upstream outage.
     pub outage_accounts: u32,
     pub outage_window: Duration,
+    /// While the native binding is active, the account Codex is signed in to serves only when
+    /// no other account can (SPEC §7).
+    pub spare_codex_login: bool,
 }
 
 impl Default for RotationSettings {
@@ -154,6 +157,7 @@ impl Default for RotationSettings {
             backoff_max: Duration::from_secs(5 * 60),
             outage_accounts: 3,
             outage_window: Duration::from_secs(10),
+            spare_codex_login: true,
         }
     }
 }

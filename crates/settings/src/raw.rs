@@ -74,6 +74,7 @@ pub(crate) struct RawRotation {
     pub(crate) backoff_max: Option<Value>,
     pub(crate) outage_accounts: Option<Value>,
     pub(crate) outage_window: Option<Value>,
+    pub(crate) spare_codex_login: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -56,6 +56,7 @@ network_error_base = "2s"
 backoff_max = "1d"
 outage_accounts = 5
 outage_window = "30s"
+spare_codex_login = false
 
 [quota]
 poll_interval = "10s"
@@ -128,6 +129,7 @@ network_error_base = "6s"
 backoff_max = "5m"
 outage_accounts = 3
 outage_window = "10s"
+spare_codex_login = true
 [quota]
 poll_interval = "5m"
 "#;
@@ -169,6 +171,7 @@ fn every_key_is_read_from_the_file() {
             backoff_max: Duration::from_secs(86_400),
             outage_accounts: 5,
             outage_window: Duration::from_secs(30),
+            spare_codex_login: false,
         },
         quota: QuotaSettings {
             poll_interval: Duration::from_secs(10),
@@ -177,7 +180,7 @@ fn every_key_is_read_from_the_file() {
     };
     assert_eq!(s, expected);
     assert!(s.proxy.listen.is_localhost_name());
-    assert_eq!(entries.len(), 26);
+    assert_eq!(entries.len(), 27);
     assert!(entries.iter().all(|e| e.source == Source::File), "{entries:?}");
 }
 

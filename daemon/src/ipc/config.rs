@@ -56,6 +56,7 @@ pub(super) async fn reload(ctl: &Control) -> Result<Value, RpcError> {
     effective.upstream.connect_timeout = old.upstream.connect_timeout;
     ctl.runtime.set_pool_config(pool_config(&effective));
     ctl.proxy.set_config(proxy_config(&effective));
+    ctl.native.set_spare(effective.rotation.spare_codex_login);
     if effective.oauth != old.oauth {
         let oauth = &effective.oauth;
         ctl.runtime.set_oauth(OAuthClient::new(

@@ -58,6 +58,8 @@ pub struct Control {
     /// Recent readings behind `pool.lasts_s`; fed by `status::pace::run_sampler` and by every
     /// status document.
     pub pace: Arc<Pace>,
+    /// The native binding: Codex's own bearer for the proxy, its login spared in the pool.
+    pub native: Arc<crate::native::DaemonNative>,
 }
 
 impl Control {
@@ -72,7 +74,14 @@ impl Control {
         settings: Settings,
         shutdown: CancellationToken,
     ) -> Self {
+        let native = crate::native::DaemonNative::new(
+            paths.bind_dir.clone(),
+            runtime.clone(),
+            settings.rotation.spare_codex_login,
+        );
+        proxy.set_native_bearer(native.clone());
         Self {
+            native,
             runtime,
             proxy,
             paths,
@@ -95,6 +104,7 @@ impl Control {
             &self.pace,
             self.poll_interval(),
             self.websocket_view(),
+            self.native.status(),
         ))
     }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod common;
 mod config;
 mod lifecycle;
+mod native;
 mod quota;
 mod schema;
 mod status;

@@ -1,0 +1,109 @@
+//! The native binding's daemon side (SPEC §4, §7): Codex's own bearer accepted by the proxy,
+//! and the account Codex is signed in to spared by the pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use codex_router_proxy::NativeBearer;
+use codex_router_runtime::Runtime;
+use codex_router_runtime::native::{Locate, NativeLogin, NativeView};
+use codex_router_runtime::normalize::identity_of;
+use serde::Serialize;
+
+/// Codex's home while `bind/state.json` says the native binding is active.
+fn native_home(bind_dir: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(bind_dir.join("state.json")).ok()?;
+    let state: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if state.get("mode").and_then(serde_json::Value::as_str) != Some("native") {
+        return None;
+    }
+    let config = PathBuf::from(state.get("config_path")?.as_str()?);
+    config.parent().map(Path::to_path_buf)
+}
+
+pub struct DaemonNative {
+    login: NativeLogin,
+    runtime: Runtime,
+    spare: AtomicBool,
+}
+
+/// The `codex_login` object of `status --json` (only while natively bound).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CodexLogin {
+    /// `$CODEX_HOME/auth.json` holds a ChatGPT login.
+    pub signed_in: bool,
+    /// The pool account Codex is signed in to (label), `null` when it is not in the pool.
+    pub account: Option<String>,
+    pub in_pool: bool,
+    /// Chosen only when no other account can serve (`[rotation] spare_codex_login`).
+    pub spared: bool,
+}
+
+impl DaemonNative {
+    pub fn new(bind_dir: PathBuf, runtime: Runtime, spare: bool) -> Arc<Self> {
+        let locate: Locate = Arc::new(move || native_home(&bind_dir));
+        Arc::new(Self {
+            login: NativeLogin::new(locate),
+            runtime,
+            spare: AtomicBool::new(spare),
+        })
+    }
+
+    /// `[rotation] spare_codex_login` after a reload.
+    pub fn set_spare(&self, on: bool) {
+        self.spare.store(on, Ordering::Relaxed);
+        let (view, _) = self.login.view();
+        self.sync(&view);
+    }
+
+    /// The pool account with the login's identity (matched by identity, SPEC §5).
+    fn account_of(&self, view: &NativeView) -> Option<(String, String)> {
+        let ident = view.identity.as_ref()?;
+        self.runtime
+            .accounts()
+            .iter()
+            .find(|a| identity_of(a).as_ref() == Some(ident))
+            .and_then(|a| Some((a.id.clone()?, a.label.clone()?)))
+    }
+
+    fn sync(&self, view: &NativeView) {
+        let spared = if view.active && self.spare.load(Ordering::Relaxed) {
+            self.account_of(view).map(|(id, _)| id)
+        } else {
+            None
+        };
+        self.runtime.with_pool(|p| {
+            if p.spared() != spared.as_deref() {
+                p.set_spared(spared);
+            }
+        });
+    }
+
+    /// What `status` shows; also re-applies the sparing (accounts may have changed).
+    pub fn status(&self) -> Option<CodexLogin> {
+        let (view, _) = self.login.view();
+        self.sync(&view);
+        if !view.active {
+            return None;
+        }
+        let account = self.account_of(&view);
+        let in_pool = account.is_some();
+        Some(CodexLogin {
+            signed_in: view.signed_in,
+            spared: in_pool && self.spare.load(Ordering::Relaxed),
+            in_pool,
+            account: account.map(|(_, label)| label),
+        })
+    }
+}
+
+impl NativeBearer for DaemonNative {
+    fn accepts(&self, bearer: &[u8]) -> bool {
+        let (view, changed) = self.login.view();
+        if changed {
+            self.sync(&view);
+        }
+        self.login.token_matches(bearer)
+    }
+}
