@@ -142,7 +142,11 @@ impl Pool {
         if strict.is_empty() {
             // Only preemptively skipped accounts remain (or the spared one): the lowest
             // reading is used anyway, the spared account last.
-            let others: Vec<usize> = candidates.iter().copied().filter(|&i| !self.is_spared(i)).collect();
+            let others: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| !self.is_spared(i))
+                .collect();
             let pool = if others.is_empty() { candidates } else { &others };
             return pool
                 .iter()

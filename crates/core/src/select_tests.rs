@@ -585,7 +585,17 @@ fn the_spared_account_serves_only_when_no_other_account_can() {
     // acct-1 runs out: the spared account is all that is left, so it serves.
     let mut ctx = p.begin(None, false, now);
     let l = lease(&mut p, &mut ctx, now);
-    p.record(&mut ctx, &l, &Outcome::UsageLimit { reset_at: Some(t(3600)), plan_type: None, quota: None }, Some(429), now);
+    p.record(
+        &mut ctx,
+        &l,
+        &Outcome::UsageLimit {
+            reset_at: Some(t(3600)),
+            plan_type: None,
+            quota: None,
+        },
+        Some(429),
+        now,
+    );
     p.release(&l);
     let l = lease(&mut p, &mut ctx, now);
     assert_eq!(l.label, "acct-0");
@@ -602,7 +612,11 @@ fn a_preemptively_skipped_account_is_preferred_to_the_spared_one() {
     p.set_spared(Some("id1".into()));
     let now = t(0);
     p.set_quota("id0", usage(98.0, t(500), now));
-    assert_eq!(serve(&mut p, None, now), "acct-0", "quota left is quota to use, before Codex's own");
+    assert_eq!(
+        serve(&mut p, None, now),
+        "acct-0",
+        "quota left is quota to use, before Codex's own"
+    );
     p.set_spared(None);
     assert_eq!(serve(&mut p, None, now), "acct-1");
 }

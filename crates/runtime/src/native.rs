@@ -48,7 +48,9 @@ pub struct NativeLogin {
 
 impl std::fmt::Debug for NativeLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeLogin").field("recheck", &self.recheck).finish_non_exhaustive()
+        f.debug_struct("NativeLogin")
+            .field("recheck", &self.recheck)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +96,10 @@ impl NativeLogin {
         c.view = NativeView {
             active: login.is_some(),
             signed_in: matches!(login, Some(Some(_))),
-            identity: login.as_ref().and_then(|l| l.as_ref()).and_then(|(_, id)| id.clone()),
+            identity: login
+                .as_ref()
+                .and_then(|l| l.as_ref())
+                .and_then(|(_, id)| id.clone()),
         };
         c.token = login.flatten().map(|(t, _)| t);
         let changed = c.view != before;

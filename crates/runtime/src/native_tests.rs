@@ -6,7 +6,9 @@ use serde_json::json;
 use super::*;
 
 fn token(account: &str, user: &str, n: u32) -> String {
-    make_jwt(&json!({"sub": user, "n": n, "https://api.openai.com/auth": {"chatgpt_account_id": account, "chatgpt_user_id": user}}))
+    make_jwt(
+        &json!({"sub": user, "n": n, "https://api.openai.com/auth": {"chatgpt_account_id": account, "chatgpt_user_id": user}}),
+    )
 }
 
 fn write_auth(home: &Path, access: &str) {
@@ -35,7 +37,10 @@ fn codexs_own_token_is_accepted_only_while_natively_bound() {
     assert!(view.active && view.signed_in);
     assert_eq!(view.identity, Some(("acc-l".to_owned(), "user-l".to_owned())));
     bound.store(false, Ordering::SeqCst);
-    assert!(!l.accepts(t1.as_bytes()), "the provider binding (or none) refuses the native bearer");
+    assert!(
+        !l.accepts(t1.as_bytes()),
+        "the provider binding (or none) refuses the native bearer"
+    );
     assert_eq!(l.view().0, NativeView::default());
 }
 
@@ -61,6 +66,10 @@ fn a_signed_out_codex_or_an_api_key_login_accepts_nothing() {
     assert!(!l.accepts(b"anything"));
     let (view, _) = l.view();
     assert!(view.active && !view.signed_in);
-    std::fs::write(dir.path().join("auth.json"), r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-x"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("auth.json"),
+        r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-x"}"#,
+    )
+    .unwrap();
     assert!(!l.accepts(b"sk-x"));
 }

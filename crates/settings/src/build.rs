@@ -156,7 +156,17 @@ macro_rules! shown_by_display {
     )*};
 }
 
-shown_by_display!(u32, u64, usize, f64, bool, String, ListenAddr, Strategy, WebsocketMode);
+shown_by_display!(
+    u32,
+    u64,
+    usize,
+    f64,
+    bool,
+    String,
+    ListenAddr,
+    Strategy,
+    WebsocketMode
+);
 
 fn dur(min: Min) -> impl Fn(Input<'_>) -> Result<Duration, Problem> {
     move |input| convert::duration(input, min)

@@ -40,6 +40,12 @@ pub fn render(status: &Value, now: Timestamp) -> anyhow::Result<String> {
         "last      {}\n",
         last_line(get("last_account"), get("last_error"), now)
     ));
+    if let Some(line) = websocket_line(get("websocket")) {
+        out.push_str(&format!("websocket {line}\n"));
+    }
+    if let Some(line) = codex_login_line(get("codex_login")) {
+        out.push_str(&format!("codex login {line}\n"));
+    }
     for line in codex_link_lines(get("codex_links")) {
         out.push_str(&format!("codex auth {line}\n"));
     }
@@ -99,6 +105,43 @@ pub fn codex_link_lines(links: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Only once a client has used the WebSocket transport.
+fn websocket_line(w: &Value) -> Option<String> {
+    let n = |k: &str| w.get(k).and_then(Value::as_u64).unwrap_or(0);
+    (n("connections") > 0).then(|| {
+        format!(
+            "{} open ({} since start); {} responses, {} incremental, {} re-sent in full, {} reconnects, {} over HTTP; {} KiB of context kept",
+            n("open"),
+            n("connections"),
+            n("responses"),
+            n("incremental"),
+            n("full_resends"),
+            n("forced_reconnects"),
+            n("http_fallbacks"),
+            n("context_bytes") / 1024,
+        )
+    })
+}
+
+/// Under the native binding: which account Codex itself is signed in to, and whether it is spared.
+fn codex_login_line(l: &Value) -> Option<String> {
+    if !l.is_object() {
+        return None;
+    }
+    if l["signed_in"] != true {
+        return Some(
+            "Codex is signed out: run `codex login` (the native binding uses Codex's own login)".to_owned(),
+        );
+    }
+    Some(match l["account"].as_str() {
+        Some(label) if l["spared"] == true => {
+            format!("{label} (in the pool, spared: it serves only when no other account can)")
+        }
+        Some(label) => format!("{label} (in the pool)"),
+        None => "an account outside the pool".to_owned(),
+    })
 }
 
 fn storage_line(s: &Value) -> Option<String> {

@@ -206,3 +206,26 @@ fn a_linked_auth_json_left_alone_gets_a_line_with_its_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn websocket_traffic_and_codexs_own_login_get_a_line_each_when_present() {
+    let mut s = sample();
+    let out = render(&s, at_one_hour()).unwrap();
+    assert!(
+        !out.contains("websocket") && !out.contains("codex login"),
+        "{out}"
+    );
+    s["websocket"] = json!({"open": 2, "connections": 5, "responses": 40, "incremental": 30, "full_resends": 1,
+                            "forced_reconnects": 0, "http_fallbacks": 0, "context_bytes": 204_800});
+    s["codex_login"] = json!({"signed_in": true, "account": "pro-1", "in_pool": true, "spared": true});
+    let out = render(&s, at_one_hour()).unwrap();
+    assert!(
+        out.contains("websocket 2 open (5 since start); 40 responses, 30 incremental, 1 re-sent in full"),
+        "{out}"
+    );
+    assert!(out.contains("200 KiB of context kept"), "{out}");
+    assert!(out.contains("codex login pro-1 (in the pool, spared"), "{out}");
+    s["codex_login"] = json!({"signed_in": false, "account": null, "in_pool": false, "spared": false});
+    let out = render(&s, at_one_hour()).unwrap();
+    assert!(out.contains("Codex is signed out: run `codex login`"), "{out}");
+}

@@ -54,14 +54,26 @@ async fn turn(d: &Daemon, bearer: &str, session: &str) -> crate::common::Reply {
 async fn codexs_own_bearer_is_accepted_only_while_natively_bound_and_never_forwarded() {
     let d = Daemon::start(Setup::accounts(&["acct-l", "acct-b"])).await;
     let token = sign_in(&d, "acct-l");
-    assert_eq!(turn(&d, &token, "s1").await.status, 401, "no binding: Codex's bearer is refused");
+    assert_eq!(
+        turn(&d, &token, "s1").await.status,
+        401,
+        "no binding: Codex's bearer is refused"
+    );
     bind_native(&d);
     let reply = turn(&d, &token, "s1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.account(), Some("acct-b"), "the signed-in account is spared");
-    let upstream = d.fake.requests().into_iter().rfind(|r| r.method == "POST").unwrap();
+    let upstream = d
+        .fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "POST")
+        .unwrap();
     let auth = upstream.header("authorization").unwrap().to_owned();
-    assert!(!auth.contains(&token), "Codex's token never reaches a pool account's request");
+    assert!(
+        !auth.contains(&token),
+        "Codex's token never reaches a pool account's request"
+    );
     assert_eq!(upstream.header("chatgpt-account-id"), Some("acct-b"));
     assert_eq!(turn(&d, "not-a-token", "s2").await.status, 401);
     let status = d.status().await;
@@ -82,18 +94,26 @@ async fn the_signed_in_account_serves_only_when_no_other_account_can() {
     }
     d.fake.script_always("acct-b", Behavior::usage_limit_in(3600));
     let r = turn(&d, &token, "s9").await;
-    assert_eq!((r.status, r.account()), (200, Some("acct-l")), "only Codex's own account is left");
+    assert_eq!(
+        (r.status, r.account()),
+        (200, Some("acct-l")),
+        "only Codex's own account is left"
+    );
 }
 
 #[tokio::test]
 async fn a_token_codex_refreshed_is_accepted_and_the_old_one_refused() {
     let d = Daemon::start(Setup::accounts(&["acct-b"])).await;
-    d.fake.add_account(codex_router_test_support::FakeAccount::new("acct-l", "plus"));
+    d.fake
+        .add_account(codex_router_test_support::FakeAccount::new("acct-l", "plus"));
     let old = sign_in(&d, "acct-l");
     bind_native(&d);
     assert_eq!(turn(&d, &old, "s").await.status, 200);
     let status = d.status().await;
-    assert_eq!(status["codex_login"]["in_pool"], false, "Codex's account need not be in the pool");
+    assert_eq!(
+        status["codex_login"]["in_pool"], false,
+        "Codex's account need not be in the pool"
+    );
     let new = sign_in(&d, "acct-l");
     // The file is re-read at most once a second (SPEC §4): wait that window out.
     tokio::time::sleep(Duration::from_millis(1100)).await;
