@@ -155,3 +155,74 @@ async fn an_upstream_without_websocket_is_served_over_http_with_the_full_input()
     );
     assert_eq!(r.state.ws.stats.counters().http_fallbacks, 1);
 }
+
+#[tokio::test]
+async fn the_handshake_answer_carries_the_upstream_headers_codex_reads() {
+    let r = Router::start(Setup::new(1)).await;
+    let (_ws, resp) = tokio_tungstenite::connect_async(client::handshake(&r, "thread-hdr"))
+        .await
+        .unwrap();
+    for name in [
+        "x-codex-turn-state",
+        "x-models-etag",
+        "x-reasoning-included",
+        "openai-model",
+    ] {
+        assert!(
+            resp.headers().contains_key(name),
+            "{name} missing: {:?}",
+            resp.headers()
+        );
+    }
+    assert_eq!(resp.headers()["x-codex-router-account"], "acct-0");
+    assert!(
+        !resp.headers().contains_key("sec-websocket-extensions"),
+        "permessage-deflate is declined"
+    );
+}
+
+#[tokio::test]
+async fn websocket_off_serves_every_request_over_http_and_metrics_count_it() {
+    let mut setup = Setup::new(1);
+    setup.proxy.websocket = false;
+    let r = Router::start(setup).await;
+    within("off", 30, async {
+        let mut ws = client::connect(&r, "thread-off").await;
+        let first = open_conversation(&mut ws, "thread-off").await;
+        let next = request(
+            &mut ws,
+            &create("thread-off", Some(&first.response_id()), vec![tool_output("x")]),
+        )
+        .await;
+        assert!(next.completed(), "{next:?}");
+    })
+    .await;
+    assert_eq!(
+        r.fake.ws_connections_total("acct-0"),
+        0,
+        "no upstream WebSocket at all"
+    );
+    assert_eq!(r.fake.requests().iter().filter(|q| q.method == "POST").count(), 2);
+    let metrics = r
+        .client
+        .get(r.url("/metrics"))
+        .bearer_auth(crate::common::KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("codex_router_websocket_connections_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("codex_router_websocket_http_fallbacks_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("codex_router_websocket_full_resends_total 1"),
+        "{metrics}"
+    );
+}
