@@ -10,6 +10,7 @@ fn spec(port: u16) -> BindSpec {
         port,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     }
 }
 

@@ -14,6 +14,7 @@ fn bind(config: &Path, bind_dir: &Path, port: u16) {
         port,
         client_key: key(),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     };
     bind_app(config, bind_dir, &spec, Timestamp::from_unix_secs(1_789_000_000)).unwrap();
 }

@@ -17,6 +17,7 @@ pub fn spec() -> BindSpec {
         port: PORT,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     }
 }
 

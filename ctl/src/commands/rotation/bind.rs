@@ -42,6 +42,7 @@ pub async fn bind(ctx: &Ctx<'_>, daemon: &mut Daemon, remote_compaction: bool) -
         port,
         client_key: Secret::new(info.client_key),
         remote_compaction,
+        mode: codex_router_codex_config::BindMode::Provider,
     };
     let report = bind_app(&config, &ctx.paths.bind_dir, &spec, timefmt::now())?;
     Ok(report)
@@ -140,6 +141,7 @@ mod tests {
         let report = BindReport {
             config_path: "/h/.codex/config.toml".into(),
             port: 2456,
+            mode: codex_router_codex_config::BindMode::Provider,
             changed: true,
             first_bind: true,
             notes: vec![

@@ -15,6 +15,7 @@ fn bound(dir: &Path, text: &str) -> (PathBuf, PathBuf) {
         port: 2456,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     };
     bind_app(
         &config,
