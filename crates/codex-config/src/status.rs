@@ -13,6 +13,9 @@ use crate::state::sha256_hex;
 use crate::state_io::{BindPaths, Loaded, load};
 
 /// Codex's `config.toml` as found.
+// One value per `status` call: boxing `Binding` would buy nothing and change the API the
+// daemon and `codexctl` match on.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigStatus {
     Missing,
