@@ -104,7 +104,7 @@ pub fn auth_path(config_path: &Path) -> PathBuf {
 /// The check `bind --native` runs before writing: `auth.json` next to `config_path` holds a
 /// ChatGPT access token. Codex's config is read only for its keyring setting; an unreadable
 /// one is the bind's to report.
-pub(crate) fn check_native_login(config_path: &Path) -> Result<(), BindError> {
+pub fn check_native_login(config_path: &Path) -> Result<(), BindError> {
     let auth = auth_path(config_path);
     let state = login_state(read_optional(&auth)?.as_deref());
     let store = read_optional(&write_target(config_path))?
