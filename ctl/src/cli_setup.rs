@@ -114,8 +114,14 @@ mod tests {
             Command::Rotation(RotationCommand::BindApp(BindAppArgs { native: true, .. }))
         ));
         // The built-in provider compacts remotely whatever the config says.
-        let err = Cli::try_parse_from(["codexctl", "rotation", "bind-app", "--native", "--remote-compaction"])
-            .unwrap_err();
+        let err = Cli::try_parse_from([
+            "codexctl",
+            "rotation",
+            "bind-app",
+            "--native",
+            "--remote-compaction",
+        ])
+        .unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let cli = Cli::try_parse_from(["codexctl", "rotation", "disable", "--stop"]).unwrap();
         assert!(matches!(

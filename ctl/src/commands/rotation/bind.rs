@@ -194,9 +194,20 @@ mod native_tests {
         };
         let v = report_json(&report, true);
         assert_eq!(v["mode"], "native");
-        assert_eq!(v["remote_compaction"], false, "the native binding has no such option");
-        let notes: Vec<&str> = v["notes"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
-        assert!(notes[0].contains("nothing of the provider binding is left"), "{notes:?}");
+        assert_eq!(
+            v["remote_compaction"], false,
+            "the native binding has no such option"
+        );
+        let notes: Vec<&str> = v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
+        assert!(
+            notes[0].contains("nothing of the provider binding is left"),
+            "{notes:?}"
+        );
         assert!(notes[1].contains("own ChatGPT login") && notes[1].contains("model picker"));
         assert!(notes[1].contains("WebSocket"));
         assert!(notes[2].contains("restart running Codex sessions"));
