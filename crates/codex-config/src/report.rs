@@ -61,8 +61,8 @@ impl fmt::Display for Note {
             Note::Created => f.write_str("config.toml did not exist; created it with mode 0600"),
             Note::ModeTightened { from } => write!(
                 f,
-                "config.toml was mode {from:04o}; it now holds the router's client key, so it is 0600 \
-                 (unbind-app puts {from:04o} back)"
+                "config.toml was mode {from:04o}; a bound config.toml is kept 0600, as the provider \
+                 binding writes the router's client key into it (unbind-app puts {from:04o} back)"
             ),
             Note::AdoptedBinding { providers } => write!(
                 f,
