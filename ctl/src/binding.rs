@@ -3,12 +3,17 @@
 //! `codex-config`'s read-only [`status`] (no lock, no write: review #7), so they agree with each
 //! other and with the daemon's `status` document (`daemon/src/binding.rs`).
 //!
-//! "Bound" means what Codex will do: `config.toml` selects the `codex-router` provider. The bind
-//! state in `bind/` only says how unbind will undo it, so it is reported next to it.
+//! "Bound" means what Codex will do: `config.toml` selects the `codex-router` provider (the
+//! provider binding), or keeps the built-in provider with `openai_base_url` at the router (the
+//! native binding); `mode` says which. The bind state in `bind/` only says how unbind will undo
+//! it, so it is reported next to it.
 
 use std::path::{Path, PathBuf};
 
-use codex_router_codex_config::{BindStatus, Binding, ConfigStatus, StateStatus, status};
+use codex_router_codex_config::login::{auth_path, login_state};
+use codex_router_codex_config::{
+    BindMode, BindStatus, Binding, ConfigStatus, LoginState, StateStatus, base_url, status,
+};
 use codex_router_core::Secret;
 use serde_json::{Value, json};
 
@@ -32,6 +37,8 @@ pub struct View {
     pub config_path: Option<PathBuf>,
     /// `Err`: `bind/` or the file could not be read at all (permissions).
     pub status: Result<BindStatus, String>,
+    /// Codex's own login (`auth.json` next to the config), which the native binding needs.
+    pub login: LoginState,
 }
 
 impl View {
@@ -46,6 +53,7 @@ impl View {
             return View {
                 config_path: None,
                 status: Err("cannot find Codex's home: set CODEX_HOME or HOME".to_owned()),
+                login: LoginState::Missing,
             };
         };
         let first = status(path, bind_dir).map_err(|e| e.to_string());
@@ -58,12 +66,14 @@ impl View {
             let other = config_path.clone();
             return View {
                 status: status(&other, bind_dir).map_err(|e| e.to_string()),
+                login: read_login(&other),
                 config_path: Some(other),
             };
         }
         View {
             config_path: Some(path.to_owned()),
             status: first,
+            login: read_login(path),
         }
     }
 
@@ -78,22 +88,33 @@ impl View {
         }
     }
 
-    /// New Codex sessions send their requests to the router.
+    /// New Codex sessions send their requests to the router, in either mode.
     pub fn bound(&self) -> bool {
-        self.binding().is_some_and(|b| b.bound)
+        self.mode().is_some()
+    }
+
+    /// The binding Codex will actually use.
+    pub fn mode(&self) -> Option<BindMode> {
+        self.binding().and_then(Binding::mode)
     }
 
     /// The JSON object of `rotation status` (and of `status` with the daemon down).
     pub fn to_json(&self, daemon: Option<&DaemonSide>) -> Value {
         let b = self.binding();
+        let mode = self.mode();
         let (daemon_port, key_matches) = match (daemon, b.filter(|b| b.bound)) {
             (Some(DaemonSide::Up { port, key }), Some(b)) => (Some(*port), Some(b.key_matches(key))),
             (Some(DaemonSide::Up { port, .. }), None) => (Some(*port), None),
             _ => (None, None),
         };
         let port_matches = daemon_port
-            .zip(b.filter(|b| b.bound))
-            .map(|(d, b)| b.port == Some(d));
+            .zip(b.filter(|_| mode.is_some()))
+            .map(|(d, b)| b.effective_port() == Some(d));
+        // The native binding carries no key: the daemon accepts Codex's own bearer.
+        let matches_daemon = match mode {
+            Some(BindMode::Native) => port_matches,
+            _ => port_matches.zip(key_matches).map(|(p, k)| p && k),
+        };
         json!({
             "bound": match &self.status {
                 Ok(BindStatus { config: ConfigStatus::Unreadable { .. }, .. }) | Err(_) => Value::Null,
@@ -101,16 +122,33 @@ impl View {
             },
             "config_path": self.config_path,
             "config": self.config_json(),
+            "mode": mode.map(BindMode::as_str),
             "provider": b.and_then(|b| b.model_provider.clone()),
-            "port": b.and_then(|b| b.port),
+            "port": b.and_then(|b| b.effective_port().or(b.port)),
             "remote_compaction": b.is_some_and(|b| b.remote_compaction),
             "foreign_binding": b.is_some_and(|b| b.ancestor_binding),
             "daemon_port": daemon_port,
-            "matches_daemon": port_matches.zip(key_matches).map(|(p, k)| p && k),
+            "matches_daemon": matches_daemon,
             "key_matches": key_matches,
             "active_profile": b.and_then(|b| b.active_profile.clone()),
             "bypassed_by": b.map_or_else(Vec::new, bypassed_by),
+            "native": self.native_json(),
             "bind_state": self.state_json(),
+        })
+    }
+
+    /// For the native binding: what Codex will do, and what it needs. `null` otherwise.
+    fn native_json(&self) -> Value {
+        let Some(b) = self.binding().filter(|_| self.mode() == Some(BindMode::Native)) else {
+            return Value::Null;
+        };
+        json!({
+            "openai_base_url": b.openai_base_url,
+            "login": login_name(&self.login),
+            "signed_in": self.login == LoginState::ChatGpt,
+            "chatgpt_base_url": b.chatgpt_base_url,
+            "credentials_store": b.auth_credentials_store,
+            "codex_will": native_summary(b.native_port.unwrap_or_default()),
         })
     }
 
@@ -133,22 +171,54 @@ impl View {
             StateStatus::Missing => json!({"state": "missing"}),
             StateStatus::Invalid { reason } => json!({"state": "invalid", "reason": reason}),
             StateStatus::Valid {
+                mode,
                 port,
                 bound_at,
                 original_existed,
                 edited_since_bind,
                 ..
             } => json!({
-                "state": "valid", "port": port, "bound_at": bound_at,
+                "state": "valid", "mode": mode.as_str(), "port": port, "bound_at": bound_at,
                 "original_existed": original_existed, "edited_since_bind": edited_since_bind,
             }),
         }
     }
 }
 
-/// The profiles that bypass the binding, as TOML paths (`profiles.work`), the default one first.
+/// `auth.json` next to `config`, never more than its verdict.
+fn read_login(config: &Path) -> LoginState {
+    match std::fs::read(auth_path(config)) {
+        Ok(bytes) => login_state(Some(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => LoginState::Missing,
+        Err(e) => LoginState::Unreadable(format!("auth.json cannot be read: {}", e.kind())),
+    }
+}
+
+/// The login as a word for `--json`.
+pub fn login_name(login: &LoginState) -> &'static str {
+    match login {
+        LoginState::ChatGpt => "chatgpt",
+        LoginState::ApiKey => "api_key",
+        LoginState::Missing => "missing",
+        LoginState::Unreadable(_) => "unreadable",
+        LoginState::NoToken => "no_token",
+    }
+}
+
+/// What Codex does while natively bound (SPEC §7), in one sentence.
+pub fn native_summary(port: u16) -> String {
+    format!(
+        "Codex keeps its built-in provider, its own ChatGPT login, model picker and WebSocket; it sends \
+         its model traffic (/models, /responses over WebSocket or HTTP) to {} with its own bearer, and \
+         login, workspace discovery, plugins and usage to chatgpt.com",
+        base_url(port)
+    )
+}
+
+/// The profiles that bypass the binding in use, as TOML paths (`profiles.work`), the default
+/// one first.
 pub fn bypassed_by(b: &Binding) -> Vec<String> {
-    let mut names = b.has_profiles_overriding.clone();
+    let mut names = b.bypassing_profiles(b.mode().unwrap_or_default()).to_vec();
     if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
         names.retain(|n| n != active);
         names.insert(0, active.clone());
@@ -166,7 +236,14 @@ pub fn describe(binding: &Value, daemon_up: bool) -> String {
     match binding.get("bound").and_then(Value::as_bool) {
         Some(true) => {
             let port = binding.get("port").map_or_else(|| "?".to_owned(), show);
-            let mut text = format!("bound: Codex sends its requests to port {port} ({config})");
+            let mut text = if binding.get("mode").and_then(Value::as_str) == Some("native") {
+                format!(
+                    "bound natively: Codex sends its model traffic to port {port} with its own ChatGPT login \
+                     ({config})"
+                )
+            } else {
+                format!("bound: Codex sends its requests to port {port} ({config})")
+            };
             if binding.get("key_matches").and_then(Value::as_bool) == Some(false) {
                 text.push_str(
                     "; the key written there is not the daemon's: run `codexctl rotation bind-app`",

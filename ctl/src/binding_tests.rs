@@ -10,6 +10,7 @@ fn spec(port: u16) -> BindSpec {
         port,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     }
 }
 
@@ -138,4 +139,62 @@ fn no_codex_home_is_an_explained_unknown() {
     let v = View::read_at(None, dir.path()).to_json(None);
     assert_eq!(v["bound"], Value::Null);
     assert!(describe(&v, true).contains("CODEX_HOME"), "{v}");
+}
+
+#[test]
+fn a_native_binding_reports_its_mode_login_and_what_codex_will_do() {
+    let s = setup(Some("model = \"gpt-5\"\n"));
+    std::fs::write(
+        s.config.with_file_name("auth.json"),
+        r#"{"tokens":{"access_token":"at-secret-1"}}"#,
+    )
+    .unwrap();
+    let native = BindSpec {
+        mode: codex_router_codex_config::BindMode::Native,
+        ..spec(2456)
+    };
+    bind_app(
+        &s.config,
+        &s.bind_dir,
+        &native,
+        Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    let view = View::read_at(Some(&s.config), &s.bind_dir);
+    assert!(view.bound());
+    let v = view.to_json(Some(&DaemonSide::Up {
+        port: 2456,
+        key: Secret::new(KEY),
+    }));
+    assert_eq!(v["mode"], "native");
+    assert_eq!(v["bound"], true);
+    assert_eq!(v["port"], 2456);
+    assert_eq!(v["matches_daemon"], true);
+    assert_eq!(v["key_matches"], Value::Null, "the native binding has no key");
+    assert_eq!(v["native"]["signed_in"], true);
+    assert_eq!(v["native"]["login"], "chatgpt");
+    assert_eq!(
+        v["native"]["openai_base_url"],
+        "http://127.0.0.1:2456/backend-api/codex"
+    );
+    assert!(v["native"]["codex_will"].as_str().unwrap().contains("WebSocket"));
+    assert_eq!(v["bind_state"]["mode"], "native");
+    assert!(!v.to_string().contains("at-secret-1"), "the token is never shown");
+    let line = describe(&v, true);
+    assert!(
+        line.starts_with("bound natively") && line.contains("own ChatGPT login"),
+        "{line}"
+    );
+
+    // The provider binding reports "provider" and no native object.
+    bind_app(
+        &s.config,
+        &s.bind_dir,
+        &spec(2456),
+        Timestamp::from_unix_secs(1_789_000_001),
+    )
+    .unwrap();
+    let v = View::read_at(Some(&s.config), &s.bind_dir).to_json(None);
+    assert_eq!(v["mode"], "provider");
+    assert_eq!(v["native"], Value::Null);
 }

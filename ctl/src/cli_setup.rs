@@ -8,12 +8,13 @@ use clap::{Args, Subcommand};
 pub enum RotationCommand {
     /// Install and start the login service (or start the daemon detached where there is no
     /// service manager), then bind Codex to the router.
-    Enable,
+    Enable(EnableArgs),
     /// Unbind Codex from the router; the daemon keeps running unless `--stop` is given.
     Disable(DisableArgs),
     /// Is Codex bound, to which port, and does that match the running daemon? Exit 0 either way.
     Status,
-    /// Point Codex's config.toml at the daemon (starting the daemon if needed).
+    /// Point Codex's config.toml at the daemon (starting the daemon if needed). Binding in one
+    /// mode replaces a binding in the other.
     BindApp(BindAppArgs),
     /// Put Codex's config.toml back as it was (works with the daemon down).
     UnbindApp,
@@ -23,8 +24,21 @@ pub enum RotationCommand {
 pub struct BindAppArgs {
     /// Let Codex compact conversations remotely (`capabilities.remote_compaction = "v2"`). A
     /// compacted conversation can then only continue on the account that compacted it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "native")]
     pub remote_compaction: bool,
+    /// The native binding: write only `openai_base_url`, so Codex keeps its built-in provider,
+    /// its own ChatGPT login, the desktop app's model picker and WebSocket. Needs Codex signed
+    /// in with ChatGPT (`codex login`).
+    #[arg(long)]
+    pub native: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    /// Bind with the native binding (see `rotation bind-app --native`). Without it, `enable`
+    /// writes the provider binding, replacing a native one.
+    #[arg(long)]
+    pub native: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,9 +99,30 @@ mod tests {
         assert!(matches!(
             cli.command,
             Command::Rotation(RotationCommand::BindApp(BindAppArgs {
-                remote_compaction: true
+                remote_compaction: true,
+                native: false
             }))
         ));
+        let cli = Cli::try_parse_from(["codexctl", "rotation", "enable", "--native"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Rotation(RotationCommand::Enable(EnableArgs { native: true }))
+        ));
+        let cli = Cli::try_parse_from(["codexctl", "rotation", "bind-app", "--native"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Rotation(RotationCommand::BindApp(BindAppArgs { native: true, .. }))
+        ));
+        // The built-in provider compacts remotely whatever the config says.
+        let err = Cli::try_parse_from([
+            "codexctl",
+            "rotation",
+            "bind-app",
+            "--native",
+            "--remote-compaction",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
         let cli = Cli::try_parse_from(["codexctl", "rotation", "disable", "--stop"]).unwrap();
         assert!(matches!(
             cli.command,

@@ -2,24 +2,32 @@
 //!
 //! Read through `codex-config`'s read-only `status()` (no lock, no write), the same reader
 //! `codexctl rotation status` and `doctor` use, so the daemon and the CLI agree. "Bound" is
-//! what Codex will do: its `config.toml` selects the `codex-router` provider. `matches_daemon`
-//! says whether that binding reaches this daemon: the port written there is the daemon's and so
-//! is the client key (compared in constant time; the key never appears here). The bind state in
+//! what Codex will do: its `config.toml` selects the `codex-router` provider (`mode`
+//! `"provider"`), or keeps the built-in provider with `openai_base_url` at the router (`mode`
+//! `"native"`). `matches_daemon` says whether that binding reaches this daemon: the port
+//! written there is the daemon's and, for the provider binding, so is the client key (compared
+//! in constant time; the key never appears here). The native binding carries no key: Codex
+//! sends its own bearer. The bind state in
 //! `bind/` only says how unbind will undo it; a state that is unreadable, fails its hash or holds
 //! a port outside 1..65535 is reported as `invalid` (review #48).
 
 use std::path::{Path, PathBuf};
 
-use codex_router_codex_config::{BindStatus, Binding as Found, ConfigStatus, StateStatus, status};
+use codex_router_codex_config::{BindMode, BindStatus, Binding as Found, ConfigStatus, StateStatus, status};
 use codex_router_core::Secret;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Binding {
     pub bound: bool,
+    /// The binding Codex will use: `"provider"` or `"native"`; absent when not bound (so the
+    /// document of an unbound daemon is unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
     /// The Codex `config.toml` (the one a valid bind state names, else `$CODEX_HOME`'s).
     pub config_path: Option<String>,
-    /// The port written into Codex's config, if it has a `codex-router` provider.
+    /// The port written into Codex's config: the `codex-router` provider's, or natively the
+    /// one in `openai_base_url`.
     pub port: Option<u16>,
     /// Bound, to this daemon's port, with this daemon's client key.
     pub matches_daemon: bool,
@@ -79,12 +87,19 @@ fn from_status(s: &BindStatus, daemon_port: u16, key: &Secret) -> Binding {
             };
         }
     };
+    let mode = b.mode();
     let key_matches = b.bound.then(|| b.key_matches(key));
+    let port = b.effective_port().or(b.port);
+    let port_matches = mode.is_some() && port == Some(daemon_port);
     Binding {
-        bound: b.bound,
+        bound: mode.is_some(),
+        mode: mode.map(BindMode::as_str),
         config_path,
-        port: b.port,
-        matches_daemon: b.bound && b.port == Some(daemon_port) && key_matches == Some(true),
+        port,
+        matches_daemon: match mode {
+            Some(BindMode::Native) => port_matches,
+            _ => port_matches && key_matches == Some(true),
+        },
         bypassed_by: bypassed_by(b),
         key_matches,
         state,
@@ -93,9 +108,10 @@ fn from_status(s: &BindStatus, daemon_port: u16, key: &Secret) -> Binding {
     }
 }
 
-/// The default profile first when it bypasses, as `profiles.<name>`.
+/// The profiles that bypass the binding in use, the default profile first, as
+/// `profiles.<name>`.
 fn bypassed_by(b: &Found) -> Vec<String> {
-    let mut names = b.has_profiles_overriding.clone();
+    let mut names = b.bypassing_profiles(b.mode().unwrap_or_default()).to_vec();
     if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
         names.retain(|n| n != active);
         names.insert(0, active.clone());
@@ -106,6 +122,7 @@ fn bypassed_by(b: &Found) -> Vec<String> {
 fn unbound(config_path: Option<String>) -> Binding {
     Binding {
         bound: false,
+        mode: None,
         config_path,
         port: None,
         matches_daemon: false,

@@ -14,6 +14,7 @@ fn bind(config: &Path, bind_dir: &Path, port: u16) {
         port,
         client_key: key(),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     };
     bind_app(config, bind_dir, &spec, Timestamp::from_unix_secs(1_789_000_000)).unwrap();
 }
@@ -67,4 +68,40 @@ fn tampered_state_is_invalid_and_profiles_are_listed() {
     let b = read(&bind_dir, Some(&config), 2456, &key());
     assert!(!b.bound && b.error.is_some(), "{b:?}");
     assert!(read(&bind_dir, None, 2456, &key()).error.is_some());
+}
+
+#[test]
+fn a_native_binding_reports_mode_native_and_matches_by_port_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("codex").join("config.toml");
+    let bind_dir = dir.path().join("bind");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        config.with_file_name("auth.json"),
+        r#"{"tokens":{"access_token":"at-1"}}"#,
+    )
+    .unwrap();
+    let spec = BindSpec {
+        port: 2456,
+        client_key: key(),
+        remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Native,
+    };
+    bind_app(
+        &config,
+        &bind_dir,
+        &spec,
+        Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    let b = read(&bind_dir, Some(&config), 2456, &Secret::new("f".repeat(64)));
+    assert_eq!((b.bound, b.mode, b.port), (true, Some("native"), Some(2456)));
+    assert_eq!((b.matches_daemon, b.key_matches), (true, None));
+    assert!(!read(&bind_dir, Some(&config), 3000, &key()).matches_daemon);
+
+    bind(&config, &bind_dir, 2456);
+    let b = read(&bind_dir, Some(&config), 2456, &key());
+    assert_eq!((b.mode, b.matches_daemon), (Some("provider"), true));
+    let json = serde_json::to_value(&b).unwrap();
+    assert_eq!(json["mode"], "provider");
 }

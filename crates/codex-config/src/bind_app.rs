@@ -10,10 +10,12 @@ use std::path::Path;
 use codex_router_core::Timestamp;
 use codex_router_store::lock_blocking;
 
-use crate::bind_plan::{BindPlan, Prior, plan};
+use crate::bind_plan::{BindPlan, Prior, mode_notes, plan};
+use crate::edit::Originals;
 use crate::error::BindError;
 use crate::fsio::{BindFs, Io, RealFs, ensure_dir, mode_of, read_optional, write_target};
-use crate::provider::BindSpec;
+use crate::login::check_native_login;
+use crate::provider::{BindMode, BindSpec};
 use crate::report::{BindReport, Note};
 use crate::state::encode;
 use crate::state_io::{BindPaths, Loaded, check_same_config, load};
@@ -41,6 +43,10 @@ pub fn bind_app_with(
     now: Timestamp,
 ) -> Result<BindReport, BindError> {
     spec.check()?;
+    if spec.mode == BindMode::Native {
+        // Before anything is written, `bind/` included: a refused bind leaves no trace.
+        check_native_login(config_path)?;
+    }
     let io = Io { fs };
     let paths = BindPaths::new(bind_dir);
     ensure_dir(bind_dir)?;
@@ -53,7 +59,7 @@ pub fn bind_app_with(
         paths: &paths,
         config_path,
         prior: prior.as_ref(),
-        hint: hint.as_deref(),
+        hint: &hint,
         spec,
         now,
     };
@@ -67,6 +73,7 @@ pub fn bind_app_with(
     Ok(BindReport {
         config_path: config_path.to_owned(),
         port: spec.port,
+        mode: spec.mode,
         changed,
         first_bind: prior.is_none(),
         notes,
@@ -79,7 +86,7 @@ struct Job<'a> {
     paths: &'a BindPaths,
     config_path: &'a Path,
     prior: Option<&'a Prior>,
-    hint: Option<&'a str>,
+    hint: &'a Originals,
     spec: &'a BindSpec,
     now: Timestamp,
 }
@@ -102,7 +109,7 @@ impl Job<'_> {
             )?
             .with_mode(mode, self.prior.is_none());
             if plan.unchanged(current.as_deref(), mode, self.prior) {
-                return Ok((false, vec![Note::DesktopAppLimits]));
+                return Ok((false, mode_notes(self.spec)));
             }
             if current.is_none()
                 && let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty())
@@ -117,7 +124,11 @@ impl Job<'_> {
                 continue;
             }
             self.io.write(&target, plan.bound.as_bytes(), 0o600)?;
-            return Ok((true, plan.notes(current.is_none(), mode, self.spec)));
+            let switched_from = self.prior.map(|p| p.state.mode);
+            return Ok((
+                true,
+                plan.notes(current.is_none(), mode, self.spec, switched_from),
+            ));
         }
         Err(BindError::ConfigKeptChanging {
             path: self.config_path.to_owned(),
@@ -127,33 +138,34 @@ impl Job<'_> {
 }
 
 /// The trusted state of an earlier bind, if any. Untrusted or stray files are moved aside
-/// (never deleted) and reported; the bind then starts afresh, with the original
-/// `model_provider` a damaged state still names as a hint.
+/// (never deleted) and reported; the bind then starts afresh, with the original keys a
+/// damaged state still names as a hint.
 fn take_prior(
     io: Io<'_>,
     paths: &BindPaths,
     config_path: &Path,
     now: Timestamp,
     notes: &mut Vec<Note>,
-) -> Result<(Option<Prior>, Option<String>), BindError> {
+) -> Result<(Option<Prior>, Originals), BindError> {
     match load(paths)? {
         Loaded::Valid { state, raw, .. } => {
             check_same_config(paths, &state, config_path)?;
-            Ok((Some(Prior { state, raw }), None))
+            Ok((Some(Prior { state, raw }), Originals::default()))
         }
         Loaded::Invalid(invalid) => {
             let kept = keep_aside_all(io, paths, now)?;
+            let hint = invalid.originals();
             notes.push(Note::InvalidState {
                 reason: invalid.reason,
                 kept,
             });
-            Ok((None, invalid.original_model_provider))
+            Ok((None, hint))
         }
         Loaded::Missing { stray_original } => {
             if stray_original && let Some(kept) = io.keep_aside(&paths.original, "stray", now.as_unix_ms())? {
                 notes.push(Note::StrayOriginalKeptAside { kept });
             }
-            Ok((None, None))
+            Ok((None, Originals::default()))
         }
     }
 }

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use codex_router_core::Timestamp;
 
-use crate::edit::{bind, strip};
+use crate::edit::{Originals, bind_over, strip};
 use crate::error::BindError;
 use crate::inspect::inspect;
-use crate::provider::BindSpec;
+use crate::provider::{BindMode, BindSpec};
 use crate::report::Note;
 use crate::state::{BindState, sha256_hex};
 
@@ -37,13 +37,14 @@ pub(crate) fn as_text<'a>(config_path: &Path, bytes: &'a [u8]) -> Result<&'a str
     })
 }
 
-/// `hint`: the original `model_provider` a damaged state still named, put back in the
-/// original if the file turns out to be bound already.
+/// `hint`: the original keys a damaged state still named, put back in the original if the
+/// file turns out to be bound already. With a `prior` state, its originals are put back
+/// instead where the other binding had taken a key over (a provider ↔ native switch).
 pub(crate) fn plan(
     config_path: &Path,
     current: Option<&[u8]>,
     prior: Option<&Prior>,
-    hint: Option<&str>,
+    hint: &Originals,
     spec: &BindSpec,
     now: Timestamp,
 ) -> Result<BindPlan, BindError> {
@@ -51,13 +52,13 @@ pub(crate) fn plan(
         .map(|b| as_text(config_path, b))
         .transpose()?
         .unwrap_or("");
-    let bound = bind(text, spec).map_err(|e| e.at(config_path))?;
-    let bound_sha256 = sha256_hex(bound.as_bytes());
     if let Some(prior) = prior {
+        let bound = bind_over(text, spec, &prior.state.originals()).map_err(|e| e.at(config_path))?;
         let state = BindState {
             port: spec.port,
-            bound_sha256,
+            bound_sha256: sha256_hex(bound.as_bytes()),
             bound_at: now,
+            mode: spec.mode,
             ..prior.state.clone()
         };
         return Ok(BindPlan {
@@ -67,6 +68,8 @@ pub(crate) fn plan(
             adopted: Vec::new(),
         });
     }
+    let bound = bind_over(text, spec, hint).map_err(|e| e.at(config_path))?;
+    let bound_sha256 = sha256_hex(bound.as_bytes());
     // First bind: the original is the file as it is, or, if it is already bound (a lost
     // state, the ancestor's proxy), the file minus that binding.
     let (original, adopted) = match current {
@@ -80,13 +83,13 @@ pub(crate) fn plan(
             }
         }
     };
-    let original_model_provider = match &original {
-        Some(bytes) => {
-            inspect(as_text(config_path, bytes)?)
-                .map_err(|e| e.at(config_path))?
-                .model_provider
-        }
+    let found = match &original {
+        Some(bytes) => Some(inspect(as_text(config_path, bytes)?).map_err(|e| e.at(config_path))?),
         None => None,
+    };
+    let (original_model_provider, original_openai_base_url) = match found {
+        Some(found) => (found.model_provider, found.openai_base_url),
+        None => (None, None),
     };
     let state = BindState {
         config_path: config_path.to_owned(),
@@ -97,6 +100,8 @@ pub(crate) fn plan(
         bound_sha256,
         port: spec.port,
         bound_at: now,
+        mode: spec.mode,
+        original_openai_base_url,
     };
     Ok(BindPlan {
         bound,
@@ -120,15 +125,26 @@ impl BindPlan {
         let Some(prior) = prior else { return false };
         current == Some(self.bound.as_bytes())
             && prior.state.port == self.state.port
+            && prior.state.mode == self.state.mode
             && prior.state.bound_sha256 == self.state.bound_sha256
             && mode.is_none_or(|m| m & 0o777 == 0o600)
     }
 
-    /// What to tell the user after writing.
-    pub(crate) fn notes(&self, created: bool, mode: Option<u32>, spec: &BindSpec) -> Vec<Note> {
+    /// What to tell the user after writing. `switched_from`: the mode of the binding this
+    /// bind replaced.
+    pub(crate) fn notes(
+        &self,
+        created: bool,
+        mode: Option<u32>,
+        spec: &BindSpec,
+        switched_from: Option<BindMode>,
+    ) -> Vec<Note> {
         let mut notes = Vec::new();
         if created {
             notes.push(Note::Created);
+        }
+        if let Some(from) = switched_from.filter(|from| *from != spec.mode) {
+            notes.push(Note::Switched { from, to: spec.mode });
         }
         if let Some(from) = mode.filter(|m| m & 0o777 != 0o600) {
             notes.push(Note::ModeTightened { from });
@@ -138,23 +154,26 @@ impl BindPlan {
                 providers: self.adopted.iter().map(|p| (*p).to_owned()).collect(),
             });
         }
-        if let Ok(binding) = inspect(&self.bound)
-            && !binding.has_profiles_overriding.is_empty()
-        {
-            let active = binding
-                .active_profile
-                .clone()
-                .filter(|_| binding.active_profile_bypasses());
-            notes.push(Note::ProfilesBypass {
-                profiles: binding.has_profiles_overriding,
-                active,
-            });
+        if let Ok(binding) = inspect(&self.bound) {
+            let profiles = binding.bypassing_profiles(spec.mode).to_vec();
+            if !profiles.is_empty() {
+                let active = binding.active_profile.clone().filter(|p| profiles.contains(p));
+                notes.push(Note::ProfilesBypass { profiles, active });
+            }
         }
-        if spec.remote_compaction {
-            notes.push(Note::RemoteCompactionCost);
-        }
-        notes.push(Note::DesktopAppLimits);
+        notes.extend(mode_notes(spec));
         notes.push(Note::RestartCodex);
         notes
+    }
+}
+
+/// What each binding keeps and costs, said on every bind (also when nothing changed).
+pub(crate) fn mode_notes(spec: &BindSpec) -> Vec<Note> {
+    match spec.mode {
+        BindMode::Provider if spec.remote_compaction => {
+            vec![Note::RemoteCompactionCost, Note::DesktopAppLimits]
+        }
+        BindMode::Provider => vec![Note::DesktopAppLimits],
+        BindMode::Native => vec![Note::NativeKeeps, Note::NativeRemoteCompaction],
     }
 }

@@ -11,6 +11,7 @@ fn spec() -> BindSpec {
         port: 2456,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: crate::provider::BindMode::Provider,
     }
 }
 

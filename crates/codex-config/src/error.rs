@@ -86,6 +86,19 @@ pub enum BindError {
     )]
     ConfigKeptChanging { path: PathBuf, attempts: u32 },
 
+    /// The native binding needs Codex's own ChatGPT login (SPEC §7). `keyring`: Codex's
+    /// `cli_auth_credentials_store` when it may keep the login in the OS keyring.
+    #[error(
+        "Codex is not signed in with ChatGPT ({why}; looked in {auth_path}): run `codex login` and sign \
+         in with ChatGPT, then bind again (config.toml was not changed){}",
+        keyring_hint(keyring.as_deref())
+    )]
+    NotSignedIn {
+        auth_path: PathBuf,
+        why: String,
+        keyring: Option<String>,
+    },
+
     /// The bind state describes another Codex config; acting on this one would mix them up.
     #[error(
         "the bind state in {bind_dir} belongs to {bound}, not {requested}; run `codexctl rotation \
@@ -96,6 +109,17 @@ pub enum BindError {
         bound: PathBuf,
         requested: PathBuf,
     },
+}
+
+fn keyring_hint(store: Option<&str>) -> String {
+    match store {
+        Some(store) => format!(
+            ". Codex's config sets `cli_auth_credentials_store = \"{store}\"`, so its login may live in \
+             the OS keyring, which the router does not read: set `cli_auth_credentials_store = \"file\"` in \
+             Codex's config.toml and run `codex login` again"
+        ),
+        None => String::new(),
+    }
 }
 
 impl BindError {

@@ -1,12 +1,18 @@
-//! Reading a Codex config for `codexctl rotation status`: is it bound, to which port, with
-//! which key, and would a Codex profile bypass the binding.
+//! Reading a Codex config for `codexctl rotation status` and `doctor`: is it bound, in which
+//! mode, to which port, with which key, and would a Codex profile bypass the binding.
 
 use codex_router_core::Secret;
 use subtle::ConstantTimeEq;
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use crate::error::BindError;
-use crate::provider::{ANCESTOR_PROVIDER_ID, MODEL_PROVIDER_KEY, MODEL_PROVIDERS_KEY, PROVIDER_ID};
+use crate::provider::{
+    ANCESTOR_PROVIDER_ID, BindMode, MODEL_PROVIDER_KEY, MODEL_PROVIDERS_KEY, OPENAI_BASE_URL_KEY,
+    PROVIDER_ID, router_url_port,
+};
+
+/// The id of Codex's built-in provider, the one the native binding redirects.
+const OPENAI_PROVIDER_ID: &str = "openai";
 use crate::text::{normalize, parse};
 
 /// What a Codex config says about the binding. `Debug` never shows the key.
@@ -32,6 +38,17 @@ pub struct Binding {
     /// Profiles (`[profiles.X]`) that set a `model_provider` of their own other than the
     /// router's: Codex run with `--profile X` bypasses the binding.
     pub has_profiles_overriding: Vec<String>,
+    /// The top-level `openai_base_url`, if it is a string.
+    pub openai_base_url: Option<String>,
+    /// The port of that URL when it is a router URL (`http://127.0.0.1:<port>/backend-api/codex`).
+    pub native_port: Option<u16>,
+    /// The top-level `chatgpt_base_url`: must stay the real backend (an HTTPS origin).
+    pub chatgpt_base_url: Option<String>,
+    /// The top-level `cli_auth_credentials_store` (`file`, `keyring`, `auto`, `ephemeral`).
+    pub auth_credentials_store: Option<String>,
+    /// Profiles that bypass a native binding: their own `openai_base_url` (not a router URL)
+    /// or a `model_provider` other than the built-in `openai`.
+    pub profiles_bypassing_native: Vec<String>,
     bearer: Option<Secret>,
 }
 
@@ -43,16 +60,51 @@ impl Binding {
             .is_some_and(|b| bool::from(b.expose().as_bytes().ct_eq(key.expose().as_bytes())))
     }
 
-    /// Any trace of a binding, ours or the ancestor's, complete or not.
+    /// Any trace of a binding, ours (either mode) or the ancestor's, complete or not.
     pub fn carries_binding(&self) -> bool {
-        self.provider_table || self.ancestor_binding || self.model_provider.as_deref() == Some(PROVIDER_ID)
+        self.provider_table
+            || self.ancestor_binding
+            || self.model_provider.as_deref() == Some(PROVIDER_ID)
+            || self.native_port.is_some()
     }
 
-    /// The active profile is one of those that bypass the binding.
+    /// The binding Codex will actually use for a session started without `--profile`/`-c`:
+    /// the provider binding when the root selects `codex-router`, the native one when the
+    /// built-in provider is selected (explicitly or by default) and `openai_base_url` is a
+    /// router URL; `None` otherwise.
+    pub fn mode(&self) -> Option<BindMode> {
+        if self.bound {
+            return Some(BindMode::Provider);
+        }
+        let builtin = self
+            .model_provider
+            .as_deref()
+            .is_none_or(|p| p == OPENAI_PROVIDER_ID);
+        (builtin && self.native_port.is_some()).then_some(BindMode::Native)
+    }
+
+    /// The port Codex sends its requests to, in the mode it uses.
+    pub fn effective_port(&self) -> Option<u16> {
+        match self.mode()? {
+            BindMode::Provider => self.port,
+            BindMode::Native => self.native_port,
+        }
+    }
+
+    /// The profiles that bypass a binding in `mode`.
+    pub fn bypassing_profiles(&self, mode: BindMode) -> &[String] {
+        match mode {
+            BindMode::Provider => &self.has_profiles_overriding,
+            BindMode::Native => &self.profiles_bypassing_native,
+        }
+    }
+
+    /// The active profile is one of those that bypass the binding in use.
     pub fn active_profile_bypasses(&self) -> bool {
+        let mode = self.mode().unwrap_or_default();
         self.active_profile
             .as_ref()
-            .is_some_and(|p| self.has_profiles_overriding.contains(p))
+            .is_some_and(|p| self.bypassing_profiles(mode).contains(p))
     }
 }
 
@@ -85,7 +137,14 @@ pub fn inspect(text: &str) -> Result<Binding, BindError> {
         .and_then(|t| t.get("experimental_bearer_token"))
         .and_then(Item::as_str)
         .map(Secret::new);
+    let root_str = |key: &str| doc.get(key).and_then(Item::as_str).map(str::to_owned);
+    let openai_base_url = root_str(OPENAI_BASE_URL_KEY);
     Ok(Binding {
+        native_port: openai_base_url.as_deref().and_then(router_url_port),
+        openai_base_url,
+        chatgpt_base_url: root_str("chatgpt_base_url"),
+        auth_credentials_store: root_str("cli_auth_credentials_store"),
+        profiles_bypassing_native: profiles_matching(&doc, bypasses_native),
         bound: ours.is_some() && model_provider.as_deref() == Some(PROVIDER_ID),
         provider_table: ours.is_some(),
         port: base_url.as_deref().and_then(port_of),
@@ -93,22 +152,37 @@ pub fn inspect(text: &str) -> Result<Binding, BindError> {
         remote_compaction,
         ancestor_binding,
         active_profile: doc.get("profile").and_then(Item::as_str).map(str::to_owned),
-        has_profiles_overriding: overriding_profiles(&doc),
+        has_profiles_overriding: profiles_matching(&doc, overrides_provider),
         model_provider,
         bearer,
     })
 }
 
-/// Profiles whose own `model_provider` is not the router's, in file order. A profile written
-/// as an array of tables (`[[profiles.x]]`) counts if any entry sets one.
-fn overriding_profiles(doc: &DocumentMut) -> Vec<String> {
+/// A profile's own `model_provider` is not the router's.
+fn overrides_provider(t: &dyn TableLike) -> bool {
+    t.get(MODEL_PROVIDER_KEY)
+        .and_then(Item::as_str)
+        .is_some_and(|p| p != PROVIDER_ID)
+}
+
+/// A profile leaves the built-in provider, or points it elsewhere than the router.
+fn bypasses_native(t: &dyn TableLike) -> bool {
+    let provider = t
+        .get(MODEL_PROVIDER_KEY)
+        .and_then(Item::as_str)
+        .is_some_and(|p| p != OPENAI_PROVIDER_ID);
+    let url = t
+        .get(OPENAI_BASE_URL_KEY)
+        .and_then(Item::as_str)
+        .is_some_and(|u| router_url_port(u).is_none());
+    provider || url
+}
+
+/// Profiles for which `overrides` holds, in file order. A profile written as an array of
+/// tables (`[[profiles.x]]`) counts if any entry does.
+fn profiles_matching(doc: &DocumentMut, overrides: fn(&dyn TableLike) -> bool) -> Vec<String> {
     let Some(profiles) = doc.get("profiles").and_then(Item::as_table_like) else {
         return Vec::new();
-    };
-    let overrides = |t: &dyn TableLike| {
-        t.get(MODEL_PROVIDER_KEY)
-            .and_then(Item::as_str)
-            .is_some_and(|p| p != PROVIDER_ID)
     };
     profiles
         .iter()

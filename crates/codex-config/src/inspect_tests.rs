@@ -9,6 +9,7 @@ fn bound(port: u16, key: &str) -> String {
         port,
         client_key: Secret::new(key),
         remote_compaction: false,
+        mode: crate::provider::BindMode::Provider,
     };
     bind("profile = \"dev\"\n", &spec).unwrap()
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::provider::BindMode;
+
 /// One thing worth telling about a bind or unbind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -19,7 +21,8 @@ pub enum Note {
     InvalidState { reason: String, kept: Vec<PathBuf> },
     /// A `config.toml.orig` without a state (a bind interrupted long ago) was moved aside.
     StrayOriginalKeptAside { kept: PathBuf },
-    /// These profiles set a provider of their own; Codex run with them bypasses the router.
+    /// These profiles set a provider (or, natively bound, a base URL) of their own; Codex run
+    /// with them bypasses the router.
     ProfilesBypass {
         profiles: Vec<String>,
         active: Option<String>,
@@ -30,6 +33,12 @@ pub enum Note {
     DesktopAppLimits,
     /// What `--remote-compaction` costs (SPEC §7, §4.3).
     RemoteCompactionCost,
+    /// What the native binding keeps (SPEC §7).
+    NativeKeeps,
+    /// The built-in provider compacts remotely, and no setting changes that (§4.3).
+    NativeRemoteCompaction,
+    /// The other binding was replaced: nothing of it is left.
+    Switched { from: BindMode, to: BindMode },
     /// Unbind: the file was unchanged since the bind; the original bytes are back.
     RestoredOriginal,
     /// Unbind: there was no `config.toml` before the bind and it was unchanged; it was deleted.
@@ -52,8 +61,8 @@ impl fmt::Display for Note {
             Note::Created => f.write_str("config.toml did not exist; created it with mode 0600"),
             Note::ModeTightened { from } => write!(
                 f,
-                "config.toml was mode {from:04o}; it now holds the router's client key, so it is 0600 \
-                 (unbind-app puts {from:04o} back)"
+                "config.toml was mode {from:04o}; a bound config.toml is kept 0600, as the provider \
+                 binding writes the router's client key into it (unbind-app puts {from:04o} back)"
             ),
             Note::AdoptedBinding { providers } => write!(
                 f,
@@ -77,7 +86,7 @@ impl fmt::Display for Note {
             Note::ProfilesBypass { profiles, active } => {
                 write!(
                     f,
-                    "Codex profiles with their own model_provider bypass the router: {}",
+                    "Codex profiles that choose their own model_provider or openai_base_url bypass the router: {}",
                     profiles.join(", ")
                 )?;
                 match active {
@@ -99,6 +108,19 @@ impl fmt::Display for Note {
             Note::RemoteCompactionCost => f.write_str(
                 "remote compaction is on: a compacted conversation is readable by the account that \
                  compacted it only, so moving it to another account loses its earlier history",
+            ),
+            Note::NativeKeeps => f.write_str(
+                "native binding: Codex keeps its built-in OpenAI provider, its own ChatGPT login, the desktop \
+                 app's model picker and account view, and WebSocket; only its model traffic goes to the router, \
+                 with Codex's own bearer (login, workspace discovery and usage still go to chatgpt.com)",
+            ),
+            Note::NativeRemoteCompaction => f.write_str(
+                "the built-in provider compacts remotely and no Codex setting turns that off: a conversation \
+                 compacted by one account stays with that account where it can",
+            ),
+            Note::Switched { from, to } => write!(
+                f,
+                "replaced the {from} binding with the {to} binding; nothing of the {from} binding is left"
             ),
             Note::RestoredOriginal => {
                 f.write_str("config.toml was unchanged since the bind; restored the original bytes")
@@ -128,6 +150,8 @@ impl fmt::Display for Note {
 pub struct BindReport {
     pub config_path: PathBuf,
     pub port: u16,
+    /// The binding written.
+    pub mode: BindMode,
     /// `config.toml` was written (false when it already held this exact binding).
     pub changed: bool,
     /// This bind saved the original (there was no valid bind state before).

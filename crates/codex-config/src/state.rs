@@ -13,7 +13,12 @@ use codex_router_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The bind state, exactly the fields SPEC §3 lists.
+use crate::edit::Originals;
+use crate::provider::BindMode;
+
+/// The bind state: the fields SPEC §3 lists, plus the binding's `mode` and the original
+/// `openai_base_url` (issue 14). Both new fields default when absent, so a state written
+/// before the native binding existed stays valid and reads as a provider binding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindState {
     /// The Codex `config.toml` this state is about, as given to the binder.
@@ -34,6 +39,23 @@ pub struct BindState {
     pub port: u16,
     /// When the last bind wrote `config.toml`.
     pub bound_at: Timestamp,
+    /// Which binding the last bind wrote.
+    #[serde(default)]
+    pub mode: BindMode,
+    /// The original top-level `openai_base_url`, put back by a surgical unbind of a native
+    /// binding.
+    #[serde(default)]
+    pub original_openai_base_url: Option<String>,
+}
+
+impl BindState {
+    /// The original keys a surgical unbind puts back.
+    pub fn originals(&self) -> Originals {
+        Originals {
+            model_provider: self.original_model_provider.clone(),
+            openai_base_url: self.original_openai_base_url.clone(),
+        }
+    }
 }
 
 /// A bind state that cannot be trusted, and why.
@@ -44,6 +66,18 @@ pub struct InvalidState {
     /// The `original_model_provider` it held if it parsed at all: still the best guess for a
     /// surgical unbind.
     pub original_model_provider: Option<String>,
+    /// The same for `original_openai_base_url`.
+    pub original_openai_base_url: Option<String>,
+}
+
+impl InvalidState {
+    /// The best guess at the original keys.
+    pub fn originals(&self) -> Originals {
+        Originals {
+            model_provider: self.original_model_provider.clone(),
+            openai_base_url: self.original_openai_base_url.clone(),
+        }
+    }
 }
 
 /// The same fields read loosely, so a port of 70000 or 0 is reported as such instead of as
@@ -58,6 +92,10 @@ struct RawState {
     bound_sha256: String,
     port: i64,
     bound_at: Timestamp,
+    #[serde(default)]
+    mode: BindMode,
+    #[serde(default)]
+    original_openai_base_url: Option<String>,
 }
 
 /// SHA-256 of `bytes`, lowercase hex.
@@ -76,10 +114,12 @@ pub fn validate(state_json: &[u8], original: Option<&[u8]>) -> Result<BindState,
             err.column()
         ),
         original_model_provider: None,
+        original_openai_base_url: None,
     })?;
     let invalid = |reason: String| InvalidState {
         reason,
         original_model_provider: raw.original_model_provider.clone(),
+        original_openai_base_url: raw.original_openai_base_url.clone(),
     };
     let port = u16::try_from(raw.port).ok().filter(|p| *p != 0).ok_or_else(|| {
         invalid(format!(
@@ -115,6 +155,8 @@ pub fn validate(state_json: &[u8], original: Option<&[u8]>) -> Result<BindState,
         bound_sha256: raw.bound_sha256,
         port,
         bound_at: raw.bound_at,
+        mode: raw.mode,
+        original_openai_base_url: raw.original_openai_base_url,
     })
 }
 

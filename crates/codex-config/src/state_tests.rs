@@ -14,6 +14,8 @@ fn state(original: Option<&[u8]>) -> BindState {
         bound_sha256: sha256_hex(b"bound"),
         port: 2456,
         bound_at: Timestamp::from_unix_secs(1_780_000_000),
+        mode: crate::provider::BindMode::Native,
+        original_openai_base_url: Some("https://proxy.example/v1".to_owned()),
     }
 }
 
@@ -24,7 +26,7 @@ fn with(state: &BindState, field: &str, value: serde_json::Value) -> Vec<u8> {
 }
 
 #[test]
-fn the_state_has_exactly_the_spec_fields() {
+fn the_state_has_the_spec_fields_plus_mode_and_original_openai_base_url() {
     let json: serde_json::Value = serde_json::from_slice(&encode(&state(Some(b"x"))).unwrap()).unwrap();
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -37,7 +39,9 @@ fn the_state_has_exactly_the_spec_fields() {
             "original_model_provider",
             "bound_sha256",
             "port",
-            "bound_at"
+            "bound_at",
+            "mode",
+            "original_openai_base_url"
         ]
     );
 }
@@ -85,4 +89,34 @@ fn garbage_is_rejected_without_quoting_it() {
     assert_eq!(err.original_model_provider, None);
     let s = state(None);
     assert!(validate(&with(&s, "bound_sha256", "nope".into()), None).is_err());
+}
+
+// Issue 14: a state written before the native binding existed stays valid.
+#[test]
+fn a_state_without_mode_reads_as_a_provider_binding() {
+    let s = state(None);
+    let mut json = serde_json::to_value(&s).unwrap();
+    let obj = json.as_object_mut().unwrap();
+    obj.remove("mode");
+    obj.remove("original_openai_base_url");
+    let old = validate(&serde_json::to_vec(&json).unwrap(), None).unwrap();
+    assert_eq!(old.mode, crate::provider::BindMode::Provider);
+    assert_eq!(old.original_openai_base_url, None);
+}
+
+#[test]
+fn the_mode_is_written_as_a_lowercase_word_and_an_unknown_one_is_not_trusted() {
+    let json: serde_json::Value = serde_json::from_slice(&encode(&state(None)).unwrap()).unwrap();
+    assert_eq!(json["mode"], "native");
+    let err = validate(&with(&state(None), "mode", "sideways".into()), None).unwrap_err();
+    assert!(err.reason.contains("unreadable"), "{}", err.reason);
+}
+
+#[test]
+fn an_invalid_state_still_offers_its_original_openai_base_url() {
+    let err = validate(&with(&state(None), "port", 0.into()), None).unwrap_err();
+    assert_eq!(
+        err.originals().openai_base_url.as_deref(),
+        Some("https://proxy.example/v1")
+    );
 }

@@ -8,10 +8,14 @@ use codex_router_core::Timestamp;
 use crate::error::BindError;
 use crate::fsio::read_optional;
 use crate::inspect::{Binding, inspect};
+use crate::provider::BindMode;
 use crate::state::sha256_hex;
 use crate::state_io::{BindPaths, Loaded, load};
 
 /// Codex's `config.toml` as found.
+// One value per `status` call: boxing `Binding` would buy nothing and change the API the
+// daemon and `codexctl` match on.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigStatus {
     Missing,
@@ -27,6 +31,8 @@ pub enum ConfigStatus {
 pub enum StateStatus {
     Missing,
     Valid {
+        /// The binding the last bind wrote.
+        mode: BindMode,
         config_path: PathBuf,
         port: u16,
         bound_at: Timestamp,
@@ -46,6 +52,10 @@ pub struct BindStatus {
     pub config_path: PathBuf,
     pub config: ConfigStatus,
     pub state: StateStatus,
+    /// The binding Codex will actually use, read from `config.toml` (not from the state):
+    /// `Native` when its top-level `openai_base_url` is a router URL and the built-in
+    /// provider is selected, `Provider` for the provider binding, `None` otherwise.
+    pub mode: Option<BindMode>,
 }
 
 pub fn status(config_path: &Path, bind_dir: &Path) -> Result<BindStatus, BindError> {
@@ -70,6 +80,7 @@ pub fn status(config_path: &Path, bind_dir: &Path) -> Result<BindStatus, BindErr
             reason: invalid.reason,
         },
         Loaded::Valid { state, .. } => StateStatus::Valid {
+            mode: state.mode,
             edited_since_bind: current.as_deref().map(sha256_hex).as_deref() != Some(&state.bound_sha256),
             config_path: state.config_path,
             port: state.port,
@@ -77,9 +88,14 @@ pub fn status(config_path: &Path, bind_dir: &Path) -> Result<BindStatus, BindErr
             original_existed: state.original_existed,
         },
     };
+    let mode = match &config {
+        ConfigStatus::Read(binding) => binding.mode(),
+        _ => None,
+    };
     Ok(BindStatus {
         config_path: config_path.to_owned(),
         config,
         state,
+        mode,
     })
 }

@@ -1,4 +1,5 @@
-//! The top-level `model_provider` key: read, set keeping its decor, remove keeping the
+//! The top-level keys a binding writes (`model_provider` for the provider binding,
+//! `openai_base_url` for the native one): read, set keeping its decor, remove keeping the
 //! comments above it.
 //!
 //! Only the document's root table is ever touched. Inserting into `toml_edit`'s root table
@@ -9,26 +10,25 @@ use toml_edit::{DocumentMut, Item, Value, value};
 
 use crate::error::BindError;
 use crate::layout::{prefix_of, relocate, with_next_header};
-use crate::provider::MODEL_PROVIDER_KEY;
 
-/// The top-level `model_provider`, if it is a string. Anything else there Codex would reject,
-/// and the binding refuses to guess what the user meant.
-pub(crate) fn get(doc: &DocumentMut) -> Result<Option<&str>, BindError> {
-    match doc.get(MODEL_PROVIDER_KEY) {
+/// The top-level `key`, if it is a string. Anything else there Codex would reject, and the
+/// binding refuses to guess what the user meant.
+pub(crate) fn get<'d>(doc: &'d DocumentMut, key: &'static str) -> Result<Option<&'d str>, BindError> {
+    match doc.get(key) {
         None => Ok(None),
         Some(item) => item.as_str().map(Some).ok_or(BindError::UnexpectedShape {
-            key: MODEL_PROVIDER_KEY,
+            key,
             expected: "a string",
         }),
     }
 }
 
-/// Set the top-level `model_provider` to `id`: an existing value is replaced in place with its
+/// Set the top-level `key` to `id`: an existing value is replaced in place with its
 /// spacing and end-of-line comment; a missing key is added after the other root keys. A key
 /// that is the root's only one gets a blank line between it and the first header, which
 /// [`remove`] takes away again.
-pub(crate) fn set(doc: &mut DocumentMut, id: &str) {
-    if let Some(current) = doc.get_mut(MODEL_PROVIDER_KEY).and_then(Item::as_value_mut) {
+pub(crate) fn set(doc: &mut DocumentMut, key: &str, id: &str) {
+    if let Some(current) = doc.get_mut(key).and_then(Item::as_value_mut) {
         let decor = current.decor().clone();
         *current = Value::from(id);
         *current.decor_mut() = decor;
@@ -40,23 +40,23 @@ pub(crate) fn set(doc: &mut DocumentMut, id: &str) {
             decor.set_prefix(prefix);
         });
     }
-    doc.insert(MODEL_PROVIDER_KEY, value(id));
+    doc.insert(key, value(id));
 }
 
-/// Remove the top-level `model_provider`. Comment lines above it move to the next root key,
+/// Remove the top-level `key`. Comment lines above it move to the next root key,
 /// or to the first header, or the end of the document: they may be the user's.
-pub(crate) fn remove(doc: &mut DocumentMut) {
+pub(crate) fn remove(doc: &mut DocumentMut, key: &str) {
     let root = doc.as_table();
-    let Some(prefix) = root.key(MODEL_PROVIDER_KEY).map(|k| prefix_of(k.leaf_decor())) else {
+    let Some(prefix) = root.key(key).map(|k| prefix_of(k.leaf_decor())) else {
         return;
     };
     let next_key = root
         .iter()
-        .skip_while(|(key, _)| *key != MODEL_PROVIDER_KEY)
+        .skip_while(|(name, _)| *name != key)
         .skip(1)
         .find(|(_, item)| item.is_value())
-        .map(|(key, _)| key.to_owned());
-    doc.remove(MODEL_PROVIDER_KEY);
+        .map(|(name, _)| name.to_owned());
+    doc.remove(key);
     if doc.as_table().get_values().is_empty() {
         with_next_header(doc, isize::MIN, |decor| {
             let prefix = prefix_of(decor);
@@ -68,9 +68,9 @@ pub(crate) fn remove(doc: &mut DocumentMut) {
     if !prefix.contains('#') {
         return;
     }
-    match next_key.and_then(|key| doc.key_mut(&key)) {
-        Some(mut key) => {
-            let decor = key.leaf_decor_mut();
+    match next_key.and_then(|name| doc.key_mut(&name)) {
+        Some(mut next) => {
+            let decor = next.leaf_decor_mut();
             let joined = format!("{prefix}{}", prefix_of(decor));
             decor.set_prefix(joined);
         }

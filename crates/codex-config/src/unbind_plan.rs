@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::bind_plan::as_text;
-use crate::edit::{strip_binding, unbind_surgical};
+use crate::edit::{strip_binding, unbind_surgical_to};
 use crate::error::BindError;
 use crate::report::{Note, UnbindOutcome};
 use crate::state::sha256_hex;
@@ -73,8 +73,7 @@ pub(crate) fn plan(
                 return Ok(restore(note));
             }
             let text = as_text(config_path, bytes)?;
-            let edited = unbind_surgical(text, state.original_model_provider.as_deref())
-                .map_err(|e| e.at(config_path))?;
+            let edited = unbind_surgical_to(text, &state.originals()).map_err(|e| e.at(config_path))?;
             let mut notes = vec![Note::KeptUserEdits];
             let action = if !state.original_existed && edited.trim().is_empty() {
                 Action::Delete
@@ -92,8 +91,7 @@ pub(crate) fn plan(
                 return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
             };
             let text = as_text(config_path, bytes)?;
-            let edited = unbind_surgical(text, invalid.original_model_provider.as_deref())
-                .map_err(|e| e.at(config_path))?;
+            let edited = unbind_surgical_to(text, &invalid.originals()).map_err(|e| e.at(config_path))?;
             let action = Action::Write {
                 bytes: edited.into_bytes(),
                 mode: keep_mode,

@@ -1,7 +1,9 @@
-//! Property tests (issue 6, acceptance 2): for generated TOML documents (root keys, tables,
-//! arrays of tables, comments and blank lines anywhere, LF or CRLF), binding gives a document
-//! that parses with `model_provider = "codex-router"` at the top level, binding again changes
-//! nothing, and unbinding gives back the original bytes.
+//! Property tests (issue 6, acceptance 2; issue 14, acceptance 5): for generated TOML
+//! documents (root keys, tables, arrays of tables, comments and blank lines anywhere, maybe a
+//! user `openai_base_url`, LF or CRLF), binding gives a document that parses with the
+//! binding's key at the top level (`model_provider = "codex-router"`, or natively
+//! `openai_base_url` = the router URL), binding again changes nothing, and unbinding gives
+//! back the original bytes, also after a provider → native switch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -9,7 +11,9 @@ mod common;
 
 use std::fs;
 
-use codex_router_codex_config::{bind, bind_app, inspect, unbind_app, unbind_surgical};
+use codex_router_codex_config::{
+    Originals, bind, bind_app, inspect, unbind_app, unbind_surgical, unbind_surgical_to,
+};
 use common::*;
 use proptest::prelude::*;
 use toml_edit::DocumentMut;
@@ -103,16 +107,21 @@ fn document(final_newline: bool) -> impl Strategy<Value = String> {
         key_values(4),
         prop::option::of((gap(), "[a-z]{1,8}")),
         prop::option::of(Just("tools.web_search = true".to_owned())),
+        prop::option::of((gap(), Just("openai_base_url = \"https://gw.example/v1\" # gw"))),
         sections(),
         gap(),
         any::<bool>(),
         any::<bool>(),
     )
         .prop_map(
-            move |(head, root, provider, dotted, sections, tail, crlf, newline)| {
+            move |(head, root, provider, dotted, own_url, sections, tail, crlf, newline)| {
                 let mut lines = head;
                 lines.extend(root);
                 lines.extend(dotted);
+                if let Some((gap, line)) = own_url {
+                    lines.extend(gap);
+                    lines.push(line.to_owned());
+                }
                 if let Some((gap, name)) = provider {
                     lines.extend(gap);
                     lines.push(format!("model_provider = \"{name}\" # the usual"));
@@ -133,12 +142,16 @@ fn document(final_newline: bool) -> impl Strategy<Value = String> {
         .prop_filter("must be valid TOML", |text| text.parse::<DocumentMut>().is_ok())
 }
 
-fn top_level_provider(text: &str) -> Option<String> {
+fn top_level(text: &str, key: &str) -> Option<String> {
     let doc: DocumentMut = text.parse().unwrap();
-    doc.get("model_provider")
-        .and_then(|i| i.as_str())
-        .map(str::to_owned)
+    doc.get(key).and_then(|i| i.as_str()).map(str::to_owned)
 }
+
+fn top_level_provider(text: &str) -> Option<String> {
+    top_level(text, "model_provider")
+}
+
+const ROUTER_URL: &str = "http://127.0.0.1:2456/backend-api/codex";
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
@@ -171,6 +184,58 @@ proptest! {
         bind_app(&homes.config, &homes.bind_dir, &spec(), now()).unwrap();
         let bound = fs::read_to_string(&homes.config).unwrap();
         prop_assert_eq!(top_level_provider(&bound), Some("codex-router".to_owned()));
+        unbind_app(&homes.config, &homes.bind_dir).unwrap();
+        prop_assert_eq!(fs::read(&homes.config).unwrap(), text.into_bytes());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn native_bind_then_surgical_unbind_is_the_identity(text in document(true)) {
+        let found = inspect(&text).unwrap();
+        let bound = bind(&text, &native_spec()).unwrap();
+
+        // Wherever the file starts, the key lands in the root table, and nothing else changes.
+        prop_assert_eq!(top_level(&bound, "openai_base_url"), Some(ROUTER_URL.to_owned()));
+        prop_assert_eq!(top_level_provider(&bound), found.model_provider.clone());
+        prop_assert!(!bound.contains("chatgpt_base_url") && !bound.contains(KEY));
+        prop_assert_eq!(bound.contains("\r\n"), text.contains("\r\n"));
+        prop_assert_eq!(bind(&bound, &native_spec()).unwrap(), bound.clone(), "re-bind must be idempotent");
+
+        let originals = Originals { model_provider: found.model_provider, openai_base_url: found.openai_base_url };
+        prop_assert_eq!(unbind_surgical_to(&bound, &originals).unwrap(), text);
+    }
+}
+
+proptest! {
+    // Files on disk: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn native_bind_app_then_unbind_app_restores_the_bytes(text in document(false)) {
+        let homes = signed_in_homes();
+        write_config(&homes, text.as_bytes(), 0o644);
+        bind_app(&homes.config, &homes.bind_dir, &native_spec(), now()).unwrap();
+        let bound = fs::read_to_string(&homes.config).unwrap();
+        prop_assert_eq!(top_level(&bound, "openai_base_url"), Some(ROUTER_URL.to_owned()));
+        unbind_app(&homes.config, &homes.bind_dir).unwrap();
+        prop_assert_eq!(fs::read(&homes.config).unwrap(), text.into_bytes());
+    }
+
+    #[test]
+    fn provider_then_native_then_unbind_app_restores_the_bytes(text in document(false)) {
+        let homes = signed_in_homes();
+        write_config(&homes, text.as_bytes(), 0o644);
+        bind_app(&homes.config, &homes.bind_dir, &spec(), now()).unwrap();
+        bind_app(&homes.config, &homes.bind_dir, &native_spec(), now()).unwrap();
+        let native = fs::read_to_string(&homes.config).unwrap();
+        // No trace of the provider binding (a file without a final line break gains one, the
+        // documented exception of the surgical removal).
+        prop_assert!(!native.contains(KEY) && !native.contains("codex-router"));
+        let at_once = bind(&text, &native_spec()).unwrap();
+        prop_assert_eq!(native.trim_end(), at_once.trim_end());
         unbind_app(&homes.config, &homes.bind_dir).unwrap();
         prop_assert_eq!(fs::read(&homes.config).unwrap(), text.into_bytes());
     }

@@ -17,6 +17,7 @@ pub fn spec() -> BindSpec {
         port: PORT,
         client_key: Secret::new(KEY),
         remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
     }
 }
 
@@ -160,4 +161,30 @@ impl codex_router_codex_config::BindFs for FlakyFs {
     fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
         codex_router_codex_config::RealFs.rename(from, to)
     }
+}
+
+pub fn native_spec() -> BindSpec {
+    BindSpec {
+        mode: codex_router_codex_config::BindMode::Native,
+        ..spec()
+    }
+}
+
+/// A ChatGPT `auth.json` as Codex writes it, next to the config (the native bind needs one).
+pub const ACCESS_TOKEN: &str = "at-0123456789";
+
+pub fn sign_in(homes: &Homes) {
+    let home = homes.config.parent().unwrap();
+    fs::create_dir_all(home).unwrap();
+    let auth = format!(
+        r#"{{"OPENAI_API_KEY":null,"tokens":{{"id_token":"i","access_token":"{ACCESS_TOKEN}","refresh_token":"r","account_id":"acc"}}}}"#
+    );
+    fs::write(home.join("auth.json"), auth).unwrap();
+}
+
+/// [`homes`], signed in with ChatGPT.
+pub fn signed_in_homes() -> Homes {
+    let homes = homes();
+    sign_in(&homes);
+    homes
 }

@@ -17,9 +17,10 @@ mod files;
 mod report;
 mod system;
 
-use crate::binding::View;
+use codex_router_codex_config::BindMode;
 use codex_router_core::Secret;
 
+use crate::binding::View;
 use crate::commands::rotation::problems::{Problem, Severity, problems};
 use crate::ctx::Ctx;
 use crate::exit::{FAILURE, Quiet};
@@ -69,8 +70,14 @@ fn binding_checks(ctx: &Ctx<'_>, facts: &facts::Facts) -> Vec<Check> {
         }
     }
     if found.is_empty() {
-        let detail = match (view.bound(), view.binding().and_then(|b| b.port)) {
-            (true, Some(port)) => format!("Codex is bound to port {port}, the daemon's, with its key"),
+        let port = view.binding().and_then(|b| b.effective_port());
+        let detail = match (view.mode(), port) {
+            (Some(BindMode::Provider), Some(port)) => {
+                format!("Codex is bound to port {port}, the daemon's, with its key")
+            }
+            (Some(BindMode::Native), Some(port)) => {
+                format!("Codex is bound natively to port {port}, the daemon's, signed in with ChatGPT")
+            }
             _ => "Codex is not bound to the router (`codexctl rotation enable` binds it)".to_owned(),
         };
         return vec![Check::ok("binding", detail)];

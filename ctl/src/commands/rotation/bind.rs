@@ -8,7 +8,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use anyhow::Context;
-use codex_router_codex_config::{BindReport, BindSpec, base_url, bind_app};
+use codex_router_codex_config::{BindMode, BindReport, BindSpec, base_url, bind_app};
 use codex_router_core::Secret;
 use codex_router_protocol::methods::{self, ProxyInfo};
 use codex_router_settings::ListenAddr;
@@ -20,7 +20,7 @@ use crate::ctx::Ctx;
 use crate::liveness::{Daemon, decode};
 use crate::{output, timefmt};
 
-pub async fn bind_app_cmd(ctx: &Ctx<'_>, remote_compaction: bool) -> anyhow::Result<()> {
+pub async fn bind_app_cmd(ctx: &Ctx<'_>, remote_compaction: bool, mode: BindMode) -> anyhow::Result<()> {
     let config = codex_config_path(ctx)?;
     let (mut daemon, how) = ensure_running(ctx)
         .await
@@ -28,20 +28,27 @@ pub async fn bind_app_cmd(ctx: &Ctx<'_>, remote_compaction: bool) -> anyhow::Res
     if how != Started::Already {
         say(ctx, &format!("started codex-routerd (pid {})", daemon.ping.pid));
     }
-    let report = bind(ctx, &mut daemon, remote_compaction).await?;
+    let report = bind(ctx, &mut daemon, remote_compaction, mode).await?;
     print_report(ctx, &report, remote_compaction, &config)
 }
 
 /// Ask `daemon` where it listens and bind Codex to that. Blocks on `bind/bind.lock` while
 /// another bind or unbind runs (two `rotation enable`s at once end with one binding, review #50).
-pub async fn bind(ctx: &Ctx<'_>, daemon: &mut Daemon, remote_compaction: bool) -> anyhow::Result<BindReport> {
+/// `mode`: the binding to write; the other one, if present, is replaced in the same edit.
+pub async fn bind(
+    ctx: &Ctx<'_>,
+    daemon: &mut Daemon,
+    remote_compaction: bool,
+    mode: BindMode,
+) -> anyhow::Result<BindReport> {
     let config = codex_config_path(ctx)?;
     let info: ProxyInfo = decode(daemon.call(methods::PROXY_INFO, json!({})).await?)?;
     let port = bind_port(&info.listen)?;
     let spec = BindSpec {
         port,
         client_key: Secret::new(info.client_key),
-        remote_compaction,
+        remote_compaction: remote_compaction && mode == BindMode::Provider,
+        mode,
     };
     let report = bind_app(&config, &ctx.paths.bind_dir, &spec, timefmt::now())?;
     Ok(report)
@@ -84,16 +91,19 @@ pub fn print_report(
         return output::json(&report_json(report, remote_compaction));
     }
     let url = base_url(report.port);
-    let head = if report.changed {
-        format!(
+    let head = match (report.mode, report.changed) {
+        (BindMode::Provider, true) => format!(
             "bound Codex to the router: {} now sends its requests to {url}",
             config.display()
-        )
-    } else {
-        format!(
-            "Codex is already bound to {url} ({}); nothing changed",
+        ),
+        (BindMode::Native, true) => format!(
+            "bound Codex natively: {} now sets openai_base_url = \"{url}\" and nothing else",
             config.display()
-        )
+        ),
+        (mode, false) => format!(
+            "Codex is already bound ({mode}) to {url} ({}); nothing changed",
+            config.display()
+        ),
     };
     output::line(&head)?;
     for note in &report.notes {
@@ -105,12 +115,13 @@ pub fn print_report(
 pub fn report_json(report: &BindReport, remote_compaction: bool) -> Value {
     json!({
         "bound": true,
+        "mode": report.mode.as_str(),
         "changed": report.changed,
         "first_bind": report.first_bind,
         "config_path": report.config_path,
         "port": report.port,
         "base_url": base_url(report.port),
-        "remote_compaction": remote_compaction,
+        "remote_compaction": remote_compaction && report.mode == BindMode::Provider,
         "notes": report.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
 }
@@ -140,6 +151,7 @@ mod tests {
         let report = BindReport {
             config_path: "/h/.codex/config.toml".into(),
             port: 2456,
+            mode: codex_router_codex_config::BindMode::Provider,
             changed: true,
             first_bind: true,
             notes: vec![
@@ -154,5 +166,50 @@ mod tests {
         assert!(notes[0].as_str().unwrap().contains("0644"));
         assert!(notes[1].as_str().unwrap().contains("model picker"));
         assert!(notes[2].as_str().unwrap().contains("restart"));
+    }
+}
+
+#[cfg(test)]
+mod native_tests {
+    use codex_router_codex_config::Note;
+
+    use super::*;
+
+    #[test]
+    fn a_native_bind_report_says_what_codex_keeps_and_to_restart() {
+        let report = BindReport {
+            config_path: "/h/.codex/config.toml".into(),
+            port: 2456,
+            mode: BindMode::Native,
+            changed: true,
+            first_bind: false,
+            notes: vec![
+                Note::Switched {
+                    from: BindMode::Provider,
+                    to: BindMode::Native,
+                },
+                Note::NativeKeeps,
+                Note::RestartCodex,
+            ],
+        };
+        let v = report_json(&report, true);
+        assert_eq!(v["mode"], "native");
+        assert_eq!(
+            v["remote_compaction"], false,
+            "the native binding has no such option"
+        );
+        let notes: Vec<&str> = v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
+        assert!(
+            notes[0].contains("nothing of the provider binding is left"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("own ChatGPT login") && notes[1].contains("model picker"));
+        assert!(notes[1].contains("WebSocket"));
+        assert!(notes[2].contains("restart running Codex sessions"));
     }
 }

@@ -7,6 +7,8 @@
 //! changes nothing, and two at once end with one backup and one binding because the bind runs
 //! under `bind/bind.lock` (review #50).
 
+use codex_router_codex_config::BindMode;
+use codex_router_codex_config::login::check_native_login;
 use codex_router_service::{Availability, ServiceManager};
 use serde_json::json;
 
@@ -47,12 +49,19 @@ pub fn plan(manager: &dyn ServiceManager, daemon_up: bool) -> Step {
     }
 }
 
-pub async fn enable(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+/// `mode` is the binding `enable` writes: `--native` or not, like `bind-app`, so switching is
+/// one command either way.
+pub async fn enable(ctx: &Ctx<'_>, mode: BindMode) -> anyhow::Result<()> {
     let config = codex_config_path(ctx)?;
     // A re-enable keeps an opt-in made with `bind-app --remote-compaction`.
     let remote_compaction = View::read(ctx)
         .binding()
         .is_some_and(|b| b.bound && b.remote_compaction);
+    // Refuse a native enable before installing or starting anything when Codex is signed out:
+    // the bind would refuse anyway, after the service was set up for nothing.
+    if mode == BindMode::Native {
+        check_native_login(&config)?;
+    }
     let manager = manager::open(ctx)?;
     let up = matches!(probe(&ctx.paths).await, Liveness::Up(_));
     let step = plan(&*manager, up);
@@ -61,7 +70,7 @@ pub async fn enable(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     if how != Started::Already {
         say(ctx, &format!("started codex-routerd (pid {})", daemon.ping.pid));
     }
-    let report = bind::bind(ctx, &mut daemon, remote_compaction).await?;
+    let report = bind::bind(ctx, &mut daemon, remote_compaction, mode).await?;
     if ctx.json {
         let mut doc = bind::report_json(&report, remote_compaction);
         doc["service"] = json!(service);

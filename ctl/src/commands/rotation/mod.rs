@@ -18,6 +18,7 @@ mod unbind;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use codex_router_codex_config::BindMode;
 
 use crate::cli::RotationCommand;
 use crate::ctx::Ctx;
@@ -25,11 +26,21 @@ use crate::output;
 
 pub async fn run(ctx: &Ctx<'_>, cmd: &RotationCommand) -> anyhow::Result<()> {
     match cmd {
-        RotationCommand::Enable => enable::enable(ctx).await,
+        RotationCommand::Enable(args) => enable::enable(ctx, mode_of(args.native)).await,
         RotationCommand::Disable(args) => enable::disable(ctx, args.stop).await,
         RotationCommand::Status => status::status(ctx).await,
-        RotationCommand::BindApp(args) => bind::bind_app_cmd(ctx, args.remote_compaction).await,
+        RotationCommand::BindApp(args) => {
+            bind::bind_app_cmd(ctx, args.remote_compaction, mode_of(args.native)).await
+        }
         RotationCommand::UnbindApp => unbind::unbind_app_cmd(ctx),
+    }
+}
+
+fn mode_of(native: bool) -> BindMode {
+    if native {
+        BindMode::Native
+    } else {
+        BindMode::Provider
     }
 }
 

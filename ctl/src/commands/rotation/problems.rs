@@ -1,7 +1,7 @@
 //! What is wrong with a binding, each with its one-line fix. `rotation status` lists these and
 //! `doctor` turns them into its binding check, so both say the same thing.
 
-use codex_router_codex_config::{BindStatus, ConfigStatus, StateStatus};
+use codex_router_codex_config::{BindMode, BindStatus, Binding, ConfigStatus, LoginState, StateStatus};
 use serde_json::{Value, json};
 
 use crate::binding::{DOWN_WARNING, DaemonSide, View};
@@ -75,7 +75,7 @@ pub fn problems(view: &View, daemon: &DaemonSide) -> Vec<Problem> {
         ConfigStatus::Read(binding) => Some(binding),
     };
     let mut out = Vec::new();
-    let Some(b) = binding.filter(|b| b.bound) else {
+    let Some((b, mode)) = binding.and_then(|b| Some((b, b.mode()?))) else {
         if binding.is_some_and(|b| b.ancestor_binding) {
             out.push(Problem::warn(
                 "config.toml carries the binding of codex-multi-auth (the TypeScript ancestor)",
@@ -84,7 +84,7 @@ pub fn problems(view: &View, daemon: &DaemonSide) -> Vec<Problem> {
         }
         if matches!(status.state, StateStatus::Valid { .. }) {
             out.push(Problem::warn(
-                "a bind state exists but config.toml no longer selects the router (edited by hand?)",
+                "a bind state exists but config.toml no longer sends Codex to the router (edited by hand?)",
                 "`codexctl rotation unbind-app` clears it, `codexctl rotation bind-app` binds again",
             ));
         }
@@ -96,16 +96,16 @@ pub fn problems(view: &View, daemon: &DaemonSide) -> Vec<Problem> {
             "run `codexctl daemon start`, or `codexctl rotation disable` to use OpenAI directly",
         )),
         DaemonSide::Up { port, key } => {
-            if b.port != Some(*port) {
+            if b.effective_port() != Some(*port) {
                 let written = b
-                    .port
+                    .effective_port()
                     .map_or_else(|| "no port".to_owned(), |p| format!("port {p}"));
                 out.push(Problem::fail(
                     format!("Codex is bound to {written}, but the daemon listens on port {port}"),
-                    REBIND,
+                    rebind(mode),
                 ));
             }
-            if !b.key_matches(key) {
+            if mode == BindMode::Provider && !b.key_matches(key) {
                 out.push(Problem::fail(
                     "the client key in config.toml is not the daemon's: the router refuses Codex's requests (401)",
                     REBIND,
@@ -113,27 +113,98 @@ pub fn problems(view: &View, daemon: &DaemonSide) -> Vec<Problem> {
             }
         }
     }
-    bypass_problems(b, &mut out);
-    state_problems(status, &mut out);
+    if mode == BindMode::Native {
+        native_problems(view, b, &mut out);
+    }
+    bypass_problems(b, mode, &mut out);
+    state_problems(status, mode, &mut out);
     out
 }
 
-fn bypass_problems(b: &codex_router_codex_config::Binding, out: &mut Vec<Problem>) {
-    let fix = |name: &str| {
-        format!(
+fn rebind(mode: BindMode) -> String {
+    match mode {
+        BindMode::Provider => REBIND.to_owned(),
+        BindMode::Native => "run `codexctl rotation bind-app --native`".to_owned(),
+    }
+}
+
+/// What the native binding needs beyond the config (SPEC §7): Codex signed in with ChatGPT,
+/// its token readable by the daemon, and `chatgpt_base_url` left at the real backend.
+fn native_problems(view: &View, b: &Binding, out: &mut Vec<Problem>) {
+    let keyring = b
+        .auth_credentials_store
+        .as_deref()
+        .filter(|s| matches!(*s, "keyring" | "auto"));
+    match &view.login {
+        LoginState::ChatGpt => {}
+        LoginState::Unreadable(reason) => out.push(Problem::fail(
+            format!("Codex's auth.json cannot be read ({reason}): the router refuses Codex's bearer (401)"),
+            "make $CODEX_HOME/auth.json readable by this user, or run `codex login` again",
+        )),
+        other => {
+            let fix = match keyring {
+                Some(store) => format!(
+                    "Codex's config sets `cli_auth_credentials_store = \"{store}\"`, so its login may be in the \
+                     OS keyring, which the router does not read: set it to \"file\", then run `codex login`"
+                ),
+                None => "run `codex login` and sign in with ChatGPT (or `codexctl rotation bind-app` for \
+                         the provider binding, which needs no login)"
+                    .to_owned(),
+            };
+            out.push(Problem::fail(
+                format!(
+                    "Codex is not signed in with ChatGPT ({}): natively bound, Codex cannot send a request",
+                    other.describe()
+                ),
+                fix,
+            ));
+        }
+    }
+    if let Some(url) = b.chatgpt_base_url.as_deref().filter(|u| points_at_loopback(u)) {
+        out.push(Problem::fail(
+            format!(
+                "chatgpt_base_url = \"{url}\" points at this machine: Codex ≥0.156 needs the real HTTPS backend \
+                 there for login and workspace discovery"
+            ),
+            "remove `chatgpt_base_url` from Codex's config.toml (the native binding needs only openai_base_url)",
+        ));
+    }
+}
+
+/// A URL whose host is a loopback name: the router, or some other local proxy.
+fn points_at_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1"
+}
+
+fn bypass_problems(b: &Binding, mode: BindMode, out: &mut Vec<Problem>) {
+    let fix = |name: &str| match mode {
+        BindMode::Provider => format!(
             "remove `model_provider` from [profiles.{name}] in Codex's config.toml, or do not use that profile"
-        )
+        ),
+        BindMode::Native => format!(
+            "remove `model_provider` and `openai_base_url` from [profiles.{name}] in Codex's config.toml, or do \
+             not use that profile"
+        ),
+    };
+    let what = match mode {
+        BindMode::Provider => "its own model_provider",
+        BindMode::Native => "its own model_provider or openai_base_url",
     };
     if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
         out.push(Problem::fail(
-            format!(
-                "the default profile \"{active}\" sets its own model_provider: Codex bypasses the router"
-            ),
+            format!("the default profile \"{active}\" sets {what}: Codex bypasses the router"),
             fix(active),
         ));
     }
     let others: Vec<&String> = b
-        .has_profiles_overriding
+        .bypassing_profiles(mode)
         .iter()
         .filter(|p| Some(*p) != b.active_profile.as_ref() || !b.active_profile_bypasses())
         .collect();
@@ -149,17 +220,25 @@ fn bypass_problems(b: &codex_router_codex_config::Binding, out: &mut Vec<Problem
     }
 }
 
-fn state_problems(status: &BindStatus, out: &mut Vec<Problem>) {
+fn state_problems(status: &BindStatus, mode: BindMode, out: &mut Vec<Problem>) {
     match &status.state {
         StateStatus::Invalid { reason } => out.push(Problem::warn(
             format!(
                 "the bind state is not trusted ({reason}): unbind-app will remove the binding surgically"
             ),
-            format!("{REBIND} to record a fresh state"),
+            format!("{} to record a fresh state", rebind(mode)),
         )),
         StateStatus::Missing => out.push(Problem::warn(
             "config.toml is bound but there is no bind state: unbind-app will remove the binding surgically",
-            format!("{REBIND} to record a state"),
+            format!("{} to record a state", rebind(mode)),
+        )),
+        // The daemon accepts Codex's own bearer only for a native bind state (SPEC §4).
+        StateStatus::Valid { mode: recorded, .. } if *recorded != mode => out.push(Problem::fail(
+            format!(
+                "config.toml holds the {mode} binding but the bind state records the {recorded} binding: the \
+                 router may refuse Codex's requests"
+            ),
+            format!("{} to record the binding in use", rebind(mode)),
         )),
         StateStatus::Valid { .. } => {}
     }

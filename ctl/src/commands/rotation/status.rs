@@ -66,9 +66,20 @@ fn render(doc: &Value, found: &[Problem]) -> String {
         out.push_str(&format!(" ({reason})"));
     }
     out.push('\n');
-    if doc["bound"] == true {
+    if doc["mode"] == "native" {
+        let native = &doc["native"];
+        out.push_str(&format!("mode      native: {}\n", text(&native["codex_will"])));
         out.push_str(&format!(
-            "provider  {} on port {}{}\n",
+            "login     {}\n",
+            if native["signed_in"] == true {
+                "Codex is signed in with ChatGPT (its own login; the router accepts its bearer)".to_owned()
+            } else {
+                format!("Codex is not signed in with ChatGPT ({})", text(&native["login"]))
+            }
+        ));
+    } else if doc["bound"] == true {
+        out.push_str(&format!(
+            "mode      provider: {} on port {}{}\n",
             text(&doc["provider"]),
             text(&doc["port"]),
             if doc["remote_compaction"] == true {
@@ -77,8 +88,15 @@ fn render(doc: &Value, found: &[Problem]) -> String {
                 ""
             },
         ));
+    }
+    if doc["bound"] == true {
+        let override_key = if doc["mode"] == "native" {
+            "`-c model_provider=...` or `-c openai_base_url=...`"
+        } else {
+            "`-c model_provider=...`"
+        };
         out.push_str(&format!(
-            "profiles  {}; a `-c model_provider=...` on Codex's command line bypasses it too\n",
+            "profiles  {}; a {override_key} on Codex's command line bypasses it too\n",
             match doc["bypassed_by"].as_array().filter(|a| !a.is_empty()) {
                 Some(by) => format!(
                     "bypassed by {}",
@@ -115,12 +133,14 @@ fn render(doc: &Value, found: &[Problem]) -> String {
 fn state_line(state: &Value) -> String {
     match state["state"].as_str() {
         Some("valid") if state["edited_since_bind"] == true => format!(
-            "bind/state.json (bound at {}); config.toml was edited since, so unbind-app removes only the \
-             binding",
+            "bind/state.json ({} binding, bound at {}); config.toml was edited since, so unbind-app removes \
+             only the binding",
+            state["mode"].as_str().unwrap_or("?"),
             state["bound_at"].as_str().unwrap_or("?")
         ),
         Some("valid") => format!(
-            "bind/state.json (bound at {}); unbind-app restores the original file exactly",
+            "bind/state.json ({} binding, bound at {}); unbind-app restores the original file exactly",
+            state["mode"].as_str().unwrap_or("?"),
             state["bound_at"].as_str().unwrap_or("?")
         ),
         Some("invalid") => format!(
@@ -129,5 +149,30 @@ fn state_line(state: &Value) -> String {
         ),
         Some("missing") => "no bind state".to_owned(),
         _ => "unknown".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_native_table_says_what_codex_will_do_and_whether_it_is_signed_in() {
+        let doc = json!({
+            "bound": true, "mode": "native", "port": 2456, "config_path": "/h/.codex/config.toml",
+            "config": {"state": "ok"}, "bypassed_by": [],
+            "native": {"signed_in": false, "login": "api_key", "codex_will": binding::native_summary(2456)},
+            "bind_state": {"state": "valid", "mode": "native", "bound_at": "2026-12-07T00:00:00Z"},
+            "daemon": {"running": true, "pid": 7, "listen": "127.0.0.1:2456"},
+        });
+        let out = render(&doc, &[]);
+        assert!(out.contains("bound natively"), "{out}");
+        assert!(
+            out.contains("mode      native: Codex keeps its built-in provider"),
+            "{out}"
+        );
+        assert!(out.contains("not signed in with ChatGPT (api_key)"), "{out}");
+        assert!(out.contains("`-c openai_base_url=...`"), "{out}");
+        assert!(out.contains("native binding, bound at"), "{out}");
     }
 }
