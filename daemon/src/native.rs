@@ -13,13 +13,7 @@ use serde::Serialize;
 
 /// Codex's home while `bind/state.json` says the native binding is active.
 fn native_home(bind_dir: &Path) -> Option<PathBuf> {
-    let bytes = std::fs::read(bind_dir.join("state.json")).ok()?;
-    let state: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    if state.get("mode").and_then(serde_json::Value::as_str) != Some("native") {
-        return None;
-    }
-    let config = PathBuf::from(state.get("config_path")?.as_str()?);
-    config.parent().map(Path::to_path_buf)
+    codex_router_codex_config::native_binding(bind_dir).map(|n| n.codex_home)
 }
 
 pub struct DaemonNative {

@@ -22,16 +22,18 @@ fn sign_in(d: &Daemon, account: &str) -> String {
 /// `codexctl rotation bind-app --native` as the bind state records it.
 fn bind_native(d: &Daemon) {
     let config = d.codex_home.join("config.toml");
-    let url = format!("http://127.0.0.1:{}/backend-api/codex", d.listen.port());
-    std::fs::write(&config, format!("openai_base_url = \"{url}\"\n")).unwrap();
-    codex_router_codex_config::bind_app(&codex_router_codex_config::BindSpec {
-        config_path: config,
-        bind_dir: d.paths.bind_dir.clone(),
+    let spec = codex_router_codex_config::BindSpec {
         port: d.listen.port(),
         client_key: codex_router_core::Secret::new(d.key.clone()),
         remote_compaction: false,
         mode: codex_router_codex_config::BindMode::Native,
-    })
+    };
+    codex_router_codex_config::bind_app(
+        &config,
+        &d.paths.bind_dir,
+        &spec,
+        codex_router_core::Timestamp::from_unix_secs(1_800_000_000),
+    )
     .unwrap();
 }
 
@@ -60,6 +62,8 @@ async fn codexs_own_bearer_is_accepted_only_while_natively_bound_and_never_forwa
         "no binding: Codex's bearer is refused"
     );
     bind_native(&d);
+    // The binding and Codex's login are re-read at most once a second (SPEC §4).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let reply = turn(&d, &token, "s1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.account(), Some("acct-b"), "the signed-in account is spared");
