@@ -97,10 +97,15 @@ pub(crate) fn changed_keys(a: &Settings, b: &Settings) -> Vec<&'static str> {
         ("proxy.hold_events", p.hold_events != q.hold_events),
         ("proxy.hold_timeout", p.hold_timeout != q.hold_timeout),
         ("proxy.drain_timeout", p.drain_timeout != q.drain_timeout),
+        (
+            "proxy.ws_context_max_bytes",
+            p.ws_context_max_bytes != q.ws_context_max_bytes,
+        ),
         ("upstream.base_url", u.base_url != v.base_url),
         ("upstream.connect_timeout", u.connect_timeout != v.connect_timeout),
         ("upstream.headers_timeout", u.headers_timeout != v.headers_timeout),
         ("upstream.idle_timeout", u.idle_timeout != v.idle_timeout),
+        ("upstream.websocket", u.websocket != v.websocket),
         ("oauth.issuer", a.oauth.issuer != b.oauth.issuer),
         ("oauth.client_id", a.oauth.client_id != b.oauth.client_id),
         ("rotation.strategy", r.strategy != s.strategy),
@@ -126,6 +131,10 @@ pub(crate) fn changed_keys(a: &Settings, b: &Settings) -> Vec<&'static str> {
         ("rotation.backoff_max", r.backoff_max != s.backoff_max),
         ("rotation.outage_accounts", r.outage_accounts != s.outage_accounts),
         ("rotation.outage_window", r.outage_window != s.outage_window),
+        (
+            "rotation.spare_codex_login",
+            r.spare_codex_login != s.spare_codex_login,
+        ),
         (
             "quota.poll_interval",
             a.quota.poll_interval != b.quota.poll_interval,
@@ -160,10 +169,12 @@ mod tests {
         all.proxy.hold_events += 1;
         all.proxy.hold_timeout *= 2;
         all.proxy.drain_timeout *= 2;
+        all.proxy.ws_context_max_bytes += 1;
         all.upstream.base_url.push('x');
         all.upstream.connect_timeout *= 2;
         all.upstream.headers_timeout *= 2;
         all.upstream.idle_timeout *= 2;
+        all.upstream.websocket = codex_router_settings::WebsocketMode::Off;
         all.oauth.issuer.push('x');
         all.oauth.client_id.push('x');
         all.rotation.strategy = codex_router_settings::Strategy::FillFirst;
@@ -177,6 +188,7 @@ mod tests {
         all.rotation.backoff_max *= 2;
         all.rotation.outage_accounts += 1;
         all.rotation.outage_window *= 2;
+        all.rotation.spare_codex_login = false;
         all.quota.poll_interval *= 2;
         all.log_filter = Some("debug".into());
         let changed = changed_keys(&Settings::default(), &all);
