@@ -5,10 +5,9 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use codex_router_core::body;
-use codex_router_core::record::StreamEnd;
 use codex_router_core::session::{SessionHash, session_key};
 use codex_router_core::ws_context::Lookup;
-use codex_router_core::wsframe::{self, ClientFrame, CreateFrame, event_info};
+use codex_router_core::wsframe::{self, ClientFrame, CreateFrame};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use http::HeaderMap;
@@ -20,17 +19,16 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::handshake::Opened;
-use super::request::{Delivered, WsReply, WsRequest, idle};
+use super::request::{Delivered, WsReply, WsRequest};
 use super::stats::Count;
 use super::upstream::UpstreamWs;
+use crate::ProxyState;
 use crate::attempts::{self, Ended};
 use crate::relay::StreamGuard;
-use crate::sse::SseSplitter;
-use crate::{ProxyConfig, ProxyState};
 
 type Client = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-type Tx = SplitSink<Client, Message>;
-type Rx = SplitStream<Client>;
+pub(crate) type Tx = SplitSink<Client, Message>;
+pub(crate) type Rx = SplitStream<Client>;
 
 /// The account's upstream connection and the responses it can be asked to continue.
 pub(crate) struct Upstream {
@@ -84,12 +82,12 @@ impl Conn {
     }
 }
 
-enum Flow {
+pub(crate) enum Flow {
     Continue,
     Close(Option<CloseFrame>),
 }
 
-fn close(code: CloseCode, reason: &str) -> Flow {
+pub(crate) fn close(code: CloseCode, reason: &str) -> Flow {
     Flow::Close(Some(CloseFrame {
         code,
         reason: reason.to_owned().into(),
@@ -237,7 +235,7 @@ async fn on_text(
     match attempts::run(state, &cfg, &mut ctx, &mut transport, true).await {
         Ended::Delivered { delivered, lease } => {
             let guard = StreamGuard::new(rt, lease, ctx.session.clone(), true);
-            let mut relay = Relay {
+            let mut relay = super::relay::Relay {
                 tx,
                 rx,
                 queue,
@@ -351,163 +349,4 @@ async fn prewarm_locally(
         conn.local_prewarms.insert(id);
     }
     Flow::Continue
-}
-
-/// The committed part of one response: frames relayed as they arrive, the output kept.
-struct Relay<'a> {
-    tx: &'a mut Tx,
-    rx: &'a mut Rx,
-    queue: &'a mut VecDeque<Message>,
-    guard: StreamGuard,
-    outputs: Vec<Box<RawValue>>,
-    response_id: Option<String>,
-    completed: bool,
-}
-
-enum Step {
-    More,
-    Done,
-    Broken,
-}
-
-impl Relay<'_> {
-    /// Forwards one upstream event to the client, noting what the context needs.
-    async fn event(&mut self, text: String) -> Result<Step, Flow> {
-        let mut step = Step::More;
-        if let Some(info) = event_info(&text) {
-            if self.response_id.is_none() {
-                self.response_id = info.response_id.clone();
-            }
-            if info.kind == "response.completed" {
-                self.completed = true;
-            }
-            if info.is_terminal() {
-                step = Step::Done;
-            }
-            if let Some(item) = info.output_item {
-                self.outputs.push(item);
-            }
-        }
-        match self.tx.send(Message::Text(text.into())).await {
-            Ok(()) => Ok(step),
-            Err(_) => {
-                self.guard.end(StreamEnd::ClientGone);
-                Err(Flow::Close(None))
-            }
-        }
-    }
-
-    /// A client frame while a response is in flight: kept for after it; a hang-up ends it.
-    fn client(&mut self, m: Option<Result<Message, WsError>>) -> Result<(), Flow> {
-        match m {
-            Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
-                self.queue.push_back(m);
-                Ok(())
-            }
-            Some(Ok(Message::Close(_)) | Err(_)) | None => {
-                self.guard.end(StreamEnd::ClientGone);
-                Err(Flow::Close(None))
-            }
-            Some(Ok(_)) => Ok(()),
-        }
-    }
-
-    fn finish(&mut self, step: Step) -> Flow {
-        match step {
-            Step::Done | Step::More => {
-                self.guard.end(StreamEnd::Completed);
-                Flow::Continue
-            }
-            Step::Broken => {
-                self.completed = false;
-                self.guard.end(StreamEnd::UpstreamBroken);
-                close(CloseCode::Error, "the upstream connection broke")
-            }
-        }
-    }
-
-    async fn frames(&mut self, conn: &mut Conn, cfg: &ProxyConfig, held: Vec<String>) -> Flow {
-        for text in held {
-            match self.event(text).await {
-                Ok(Step::Done) => return self.finish(Step::Done),
-                Ok(_) => {}
-                Err(flow) => return flow,
-            }
-        }
-        let Some(up) = conn.upstream.as_mut() else {
-            return self.finish(Step::Broken);
-        };
-        loop {
-            let step = tokio::select! {
-                m = tokio::time::timeout(idle(cfg), up.ws.next()) => match m {
-                    Ok(Some(Ok(Message::Text(t)))) => match self.event(t.as_str().to_owned()).await {
-                        Ok(step) => step,
-                        Err(flow) => return flow,
-                    },
-                    Ok(Some(Ok(Message::Close(_)) | Err(_))) | Ok(None) | Err(_) => Step::Broken,
-                    Ok(Some(Ok(_))) => Step::More,
-                },
-                m = self.rx.next() => match self.client(m) {
-                    Ok(()) => Step::More,
-                    Err(flow) => return flow,
-                },
-            };
-            match step {
-                Step::More => {}
-                Step::Broken => {
-                    conn.upstream = None;
-                    return self.finish(Step::Broken);
-                }
-                Step::Done => return self.finish(Step::Done),
-            }
-        }
-    }
-
-    /// The HTTP fallback's SSE stream, each event's data sent as a frame.
-    async fn sse(&mut self, cfg: &ProxyConfig, c: crate::forward::Committed) -> Flow {
-        let mut splitter = SseSplitter::default();
-        for chunk in c.held {
-            for ev in splitter.push(&chunk) {
-                if let Some(data) = ev.data {
-                    match self.event(data).await {
-                        Ok(Step::Done) => return self.finish(Step::Done),
-                        Ok(_) => {}
-                        Err(flow) => return flow,
-                    }
-                }
-            }
-        }
-        let Some(mut rest) = c.rest else {
-            return self.finish(Step::Done);
-        };
-        loop {
-            let step = tokio::select! {
-                m = tokio::time::timeout(idle(cfg), rest.next()) => match m {
-                    Ok(Some(Ok(chunk))) => {
-                        let mut step = Step::More;
-                        for ev in splitter.push(&chunk) {
-                            if let Some(data) = ev.data {
-                                match self.event(data).await {
-                                    Ok(Step::Done) => step = Step::Done,
-                                    Ok(_) => {}
-                                    Err(flow) => return flow,
-                                }
-                            }
-                        }
-                        step
-                    }
-                    Ok(None) => Step::Done,
-                    Ok(Some(Err(_))) | Err(_) => Step::Broken,
-                },
-                m = self.rx.next() => match self.client(m) {
-                    Ok(()) => Step::More,
-                    Err(flow) => return flow,
-                },
-            };
-            match step {
-                Step::More => {}
-                other => return self.finish(other),
-            }
-        }
-    }
 }

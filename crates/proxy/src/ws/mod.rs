@@ -13,13 +13,14 @@
 //! - `request.rs` — one `response.create`'s attempt: incremental on the account's connection,
 //!   or in full from the kept context after a move, or over HTTP when the upstream refuses
 //!   WebSocket.
-//! - `conn.rs` — the per-connection loop: frames both ways, the relay after the hold, kept
-//!   context, drain.
+//! - `conn.rs` — the per-connection loop: frames both ways, kept context, drain; `relay.rs` —
+//!   a committed response relayed after its hold.
 //! - `upstream.rs` — the WebSocket client to the backend, through `tunnel.rs` (an HTTP
 //!   `CONNECT` proxy from `HTTPS_PROXY`) where the environment asks; `stats.rs` — counters.
 
 mod conn;
 mod handshake;
+mod relay;
 mod request;
 mod stats;
 mod tunnel;
