@@ -50,13 +50,6 @@ pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String 
             "requests answered pool_exhausted",
         ),
     ];
-    for (name, value, help) in counters {
-        let _ = writeln!(
-            out,
-            "# HELP codex_router_{name}_total {help}\n# TYPE codex_router_{name}_total counter"
-        );
-        let _ = writeln!(out, "codex_router_{name}_total {value}");
-    }
     let ws_counters = [
         (
             "websocket_connections",
@@ -89,7 +82,7 @@ pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String 
             "client WebSockets served over HTTP upstream",
         ),
     ];
-    for (name, value, help) in ws_counters {
+    for (name, value, help) in counters.into_iter().chain(ws_counters) {
         let _ = writeln!(
             out,
             "# HELP codex_router_{name}_total {help}\n# TYPE codex_router_{name}_total counter"
