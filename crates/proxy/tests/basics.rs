@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{KEY, Router, Setup, user};
+use common::{KEY, Router, Setup, user, within};
 use serde_json::json;
 
 #[tokio::test]
@@ -265,4 +265,25 @@ async fn large_bodies_are_forwarded_intact_and_their_trailing_session_key_is_rea
         reqs[0].account, reqs[2].account,
         "a new session is spread to the other account"
     );
+}
+
+/// An idle keep-alive client connection is closed when the proxy shuts down: the drain waits for
+/// requests in flight, not for connections that merely stay open.
+#[tokio::test]
+async fn idle_keep_alive_client_connections_are_closed_on_shutdown() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let r = Router::start(Setup::new(1)).await;
+    let mut tcp = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // The connection stays open (keep-alive) until the shutdown.
+    r.begin_shutdown();
+    let n = within("the idle connection is closed", 5, tcp.read(&mut buf))
+        .await
+        .unwrap_or(0);
+    assert_eq!(n, 0, "EOF: the server closed the idle connection");
 }

@@ -204,3 +204,40 @@ fn stale_daemon_json_with_a_live_pid_is_not_a_daemon() {
     assert!(out.status.success(), "{}", show(&out));
     assert!(stdout(&out).contains("not running"), "{}", show(&out));
 }
+
+/// `daemon start` (and `restart`, `stop`) never touch Codex's `config.toml`: only the
+/// `rotation` commands bind (SPEC §7).
+#[test]
+fn daemon_start_restart_and_stop_leave_codexs_config_toml_untouched() {
+    let upstream = Upstream::start();
+    let home = Home::with_fake(&upstream);
+    home.write_accounts(&[account_record(&upstream.account("acc-1", "pro"))]);
+    let codex = home.root().join("codex");
+    std::fs::create_dir_all(&codex).unwrap();
+    let config = codex.join("config.toml");
+    let original = "# mine\nmodel = \"gpt-5\"\n\n[profiles.fast]\nmodel = \"o4-mini\"\n";
+    std::fs::write(&config, original).unwrap();
+    let modified = std::fs::metadata(&config).unwrap().modified().unwrap();
+    for args in [["daemon", "start"], ["daemon", "restart"], ["daemon", "stop"]] {
+        let out = home.run_ctl(&args);
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(
+            std::fs::read_to_string(&config).unwrap(),
+            original,
+            "after {args:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().modified().unwrap(),
+        modified,
+        "not even rewritten"
+    );
+    assert!(
+        !home
+            .root()
+            .join("router")
+            .join("bind")
+            .join("state.json")
+            .exists()
+    );
+}
