@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`bins`] — finds the two binaries, building them once per test process.
+//! - [`codex_versions`] — the Codex CLI versions the real-Codex tests run (`codex-versions.toml`).
 //! - [`home`] — [`Home`]: a router home plus the environment both binaries run with.
 //! - [`interactive`] — a `codexctl` the test talks to while it runs (prompts, pasted input).
 //! - [`process`] — running `codexctl` with a deadline, and [`DaemonProcess`], a daemon started
@@ -15,6 +16,7 @@
 //! output, or on a process exit, each with a deadline.
 
 pub mod bins;
+pub mod codex_versions;
 pub mod home;
 pub mod interactive;
 mod lines;

@@ -28,6 +28,7 @@ mod guard;
 mod handler;
 mod listener;
 mod peer;
+pub mod pipe_security;
 mod server;
 
 pub use codex_router_protocol as protocol;

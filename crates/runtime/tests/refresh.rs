@@ -202,7 +202,6 @@ fn write_auth_json(path: &std::path::Path, t: &IssuedTokens) {
 
 #[tokio::test]
 async fn refresh_writes_back_to_a_linked_codex_auth_json() {
-    use std::os::unix::fs::PermissionsExt;
     let (e, issued) = env(&[("acct-a", 3600)]).await;
     let auth = e.home.path().join("auth.json");
     write_auth_json(&auth, &issued[0]);
@@ -221,8 +220,10 @@ async fn refresh_writes_back_to_a_linked_codex_auth_json() {
     assert_eq!(doc["extra"], "kept");
     assert_eq!(doc["auth_mode"], "chatgpt");
     assert_ne!(doc["last_refresh"], "2026-01-01T00:00:00Z");
+    // Only Unix has mode bits; Windows keeps the file's inherited ACL.
+    #[cfg(unix)]
     assert_eq!(
-        std::fs::metadata(&auth).unwrap().permissions().mode() & 0o777,
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&auth).unwrap().permissions()) & 0o777,
         0o600
     );
 

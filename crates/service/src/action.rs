@@ -185,6 +185,8 @@ fn run(
 }
 
 fn create_dir(path: &std::path::Path, mode: u32) -> Result<(), ServiceError> {
+    // Only the Unix mode below needs `mut`.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
