@@ -7,8 +7,13 @@ use std::time::Duration;
 
 use codex_router_e2e::{Home, Upstream, run_bounded};
 
-/// Bump deliberately: `reference/codex-client.md` documents what this version sends.
-pub const CODEX_VERSION: &str = "0.169.0";
+/// The Codex version under test: `tests/codex-versions.toml`'s `pinned` (what
+/// `reference/codex-client.md` measured), or the one `CODEX_ROUTER_CODEX_VERSION` names. A
+/// typo there fails the run instead of quietly testing the default.
+pub fn codex_version() -> &'static str {
+    static V: OnceLock<String> = OnceLock::new();
+    V.get_or_init(|| codex_router_e2e::codex_versions::selected().unwrap_or_else(|e| panic!("{e}")))
+}
 
 static CODEX: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
@@ -25,12 +30,16 @@ fn install() -> Result<PathBuf, String> {
         .and_then(Path::parent)
         .and_then(Path::parent)
         .ok_or("no target directory")?;
-    let prefix = target.join("codex-cli").join(CODEX_VERSION);
-    let bin = prefix.join("node_modules").join(".bin").join("codex");
+    let prefix = target.join("codex-cli").join(codex_version());
+    let bin = prefix
+        .join("node_modules")
+        .join(".bin")
+        .join(if cfg!(windows) { "codex.cmd" } else { "codex" });
     if bin.is_file() {
         return Ok(bin);
     }
-    let npm = Command::new("npm")
+    let npm_exe = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let npm = Command::new(npm_exe)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -39,10 +48,10 @@ fn install() -> Result<PathBuf, String> {
         return Err("npm is not available".into());
     }
     std::fs::create_dir_all(&prefix).map_err(|e| format!("creating {}: {e}", prefix.display()))?;
-    let mut cmd = Command::new("npm");
+    let mut cmd = Command::new(npm_exe);
     cmd.args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
         .arg(&prefix)
-        .arg(format!("@openai/codex@{CODEX_VERSION}"));
+        .arg(format!("@openai/codex@{}", codex_version()));
     let out = codex_router_e2e::process::wait_bounded(
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -54,27 +63,39 @@ fn install() -> Result<PathBuf, String> {
         let err = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = err.lines().rev().take(5).collect();
         return Err(format!(
-            "npm install @openai/codex@{CODEX_VERSION} failed: {}",
+            "npm install @openai/codex@{} failed: {}",
+            codex_version(),
             tail.join(" | ")
         ));
     }
     Ok(bin)
 }
 
-/// Prints the reason and returns true when the real client cannot run here.
+/// The opt-out (SPEC §10): set it to run the suite where the real Codex CLI cannot be had
+/// (no npm, no registry); the skipped tests then say so by name on stderr.
+pub const OPT_OUT: &str = "CODEX_ROUTER_SKIP_REAL_CODEX";
+
+/// True when the real client cannot run here *and* the run opted out; without the opt-out a
+/// test that cannot run fails with its reason (SPEC §10: a test that cannot run does not pass).
 pub fn skip() -> bool {
     match codex() {
         Ok(_) => false,
-        Err(reason) => {
+        Err(reason) if std::env::var_os(OPT_OUT).is_some() => {
             // Straight to the process's stderr: the test harness captures `println!`, and a
             // skip must be visible in a plain `cargo test` run.
             use std::io::Write;
+            let name = std::thread::current().name().unwrap_or("?").to_owned();
             let _ = writeln!(
                 std::io::stderr(),
-                "SKIPPED: the real Codex CLI is unavailable ({reason})"
+                "SKIPPED {name}: the real Codex CLI is unavailable ({reason}); opted out with {OPT_OUT}"
             );
             true
         }
+        Err(reason) => panic!(
+            "the real Codex CLI is unavailable ({reason}); install npm (the tests fetch @openai/codex@{}) \
+             or set {OPT_OUT}=1 to skip these tests explicitly",
+            codex_version()
+        ),
     }
 }
 
