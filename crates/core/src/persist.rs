@@ -4,7 +4,7 @@
 //! secrets and no raw session keys (only their hashes). Unknown account ids are ignored on
 //! import, so a state file never resurrects a removed account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -97,11 +97,20 @@ impl Pool {
         }
         let max = self.config.max_sessions;
         let ttl = self.config.session_ttl;
-        for (k, e) in state.sessions {
-            let known = self.accounts.iter().any(|a| a.id == e.account_id);
-            if known && now.since(e.last_used) <= ttl {
-                self.sessions.bind(k, e, max);
-            }
+        // The file lists sessions by hash; binding them oldest first rebuilds the recency order
+        // (the least recently used session is the first one a full map evicts), and a file with
+        // more sessions than `max_sessions` keeps the newest. A stable sort keeps hash order
+        // among equal instants, so the same file always gives the same map.
+        let known: HashSet<&str> = self.accounts.iter().map(|a| a.id.as_str()).collect();
+        let mut sessions: Vec<(SessionHash, SessionEntry)> = state
+            .sessions
+            .into_iter()
+            .filter(|(_, e)| now.since(e.last_used) <= ttl)
+            .filter(|(_, e)| known.contains(e.account_id.as_str()))
+            .collect();
+        sessions.sort_by_key(|(_, e)| e.last_used);
+        for (k, e) in sessions {
+            self.sessions.bind(k, e, max, ttl);
         }
         self.outage.until = state.outage_until.filter(|u| *u > now);
     }

@@ -227,7 +227,8 @@ impl Pool {
                 compaction: ctx.compaction && !lease.drop_compaction,
                 foreign_history: lease.clean_body || ctx.cleaned.contains(&lease.account_id),
             };
-            self.sessions.bind(key.clone(), entry, self.config.max_sessions);
+            let (max, ttl) = (self.config.max_sessions, self.config.session_ttl);
+            self.sessions.bind(key.clone(), entry, max, ttl);
         }
     }
 

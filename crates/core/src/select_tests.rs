@@ -519,3 +519,57 @@ fn reset_aware_spends_the_window_that_resets_first() {
     p.set_quota("id1", usage(98.0, t(600), now));
     assert_eq!(serve(&mut p, None, now), "acct-0");
 }
+
+/// `state.json` lists sessions by hash (the file format is unchanged); a restart rebuilds the
+/// least-recently-used order from `last_used`, so the session a full map evicts first after a
+/// restart is the one that was idle longest before it, and a file holding more sessions than
+/// `max_sessions` keeps the newest.
+#[test]
+fn a_restart_restores_the_eviction_order_from_last_used() {
+    let mut p = pool(2, Strategy::Sticky);
+    // Served in an order unrelated to hash order: s3 at 0 s, s1 at 1 s, s4 at 2 s, s0 at 3 s...
+    let served = ["s3", "s1", "s4", "s0", "s2"];
+    for (i, s) in served.iter().enumerate() {
+        serve(&mut p, Some(s), t(i64::try_from(i).unwrap()));
+    }
+    let json = serde_json::to_string(&p.export_state(t(10))).unwrap();
+    let state: crate::persist::PoolState = serde_json::from_str(&json).unwrap();
+    let in_file: Vec<_> = state.sessions.keys().cloned().collect();
+    let mut sorted = in_file.clone();
+    sorted.sort();
+    assert_eq!(in_file, sorted, "the file lists sessions by hash, as before");
+
+    let mut fresh = Pool::new(PoolConfig {
+        max_sessions: 3,
+        ..PoolConfig::default()
+    });
+    fresh.sync_accounts(p.accounts().iter().map(meta_of).collect());
+    fresh.import_state(state, t(11));
+    let kept: Vec<_> = fresh.sessions.iter().map(|(k, _)| k.clone()).collect();
+    let newest: Vec<_> = served[2..].iter().map(|s| SessionHash::of(s)).collect();
+    assert_eq!(kept, newest, "the newest three, least recently used first");
+    // One more session evicts the one idle longest before the restart.
+    serve(&mut fresh, Some("new"), t(12));
+    assert!(
+        fresh
+            .begin(Some(SessionHash::of("s4")), false, t(12))
+            .session_account
+            .is_none()
+    );
+    assert!(
+        fresh
+            .begin(Some(SessionHash::of("s0")), false, t(12))
+            .session_account
+            .is_some()
+    );
+}
+
+fn meta_of(a: &crate::account::Account) -> AccountMeta {
+    AccountMeta {
+        id: a.id.clone(),
+        label: a.label.clone(),
+        plan_type: a.plan_type.clone(),
+        enabled: true,
+        status: AccountStatus::Ok,
+    }
+}
