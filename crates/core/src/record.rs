@@ -84,7 +84,10 @@ impl Pool {
         let cfg = self.config.clone();
         let outage_now =
             matches!(outcome, Outcome::ServerError) && self.note_server_error(&lease.account_id, now);
-        let other_plan_available = self.other_plan_available(ctx, lease, now);
+        // A walk over the pool, so only for the one outcome that asks (not on every success).
+        let other_plan_available = matches!(outcome, Outcome::ModelNotSupported)
+            && ctx.avoid_plan.is_none()
+            && self.other_plan_available(ctx, lease, now);
         let Some(a) = self.account_mut(&lease.account_id) else {
             return Recorded {
                 next: Next::TryNext,

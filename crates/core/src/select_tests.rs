@@ -573,3 +573,57 @@ fn meta_of(a: &crate::account::Account) -> AccountMeta {
         status: AccountStatus::Ok,
     }
 }
+
+/// Issue 17: what a request costs inside the pool lock must not grow with the pool. Counted as
+/// accounts looked at (selection scans and lookups by id), never timed: a turn of a bound
+/// session costs the same three lookups with 1 or 1 000 accounts (select, record, release), a
+/// new session one pass over the pool plus those lookups. Before, a new session walked the pool
+/// four times (candidates, usable ones, the strategy's pick, the "other plan" check on every
+/// success) and every lookup by id was a walk of its own.
+#[test]
+fn selection_cost_per_request_is_flat_for_bound_sessions_and_one_pass_for_new_ones() {
+    let now = t(0);
+    for n in [1, 10, 100, 1000] {
+        for strategy in [Strategy::Sticky, Strategy::RoundRobin, Strategy::LeastUsed] {
+            let mut p = pool(n, strategy);
+            let before = p.accounts_examined();
+            serve(&mut p, Some("conversation"), now);
+            let first = p.accounts_examined() - before;
+            assert!(
+                first <= n as u64 + 3,
+                "{strategy:?}, {n} accounts: new session examined {first}"
+            );
+            let before = p.accounts_examined();
+            for _ in 0..100 {
+                serve(&mut p, Some("conversation"), now);
+            }
+            let per_turn = (p.accounts_examined() - before) / 100;
+            assert!(
+                per_turn <= 3,
+                "{strategy:?}, {n} accounts: a bound turn examined {per_turn}"
+            );
+        }
+    }
+}
+
+/// The single pass picks what the strategies always picked: the first of equals in pool order.
+#[test]
+fn the_one_pass_pick_keeps_each_strategy_order() {
+    let now = t(0);
+    let mut p = pool(4, Strategy::Sticky);
+    p.set_quota("id2", usage(10.0, t(900), now));
+    p.set_quota("id0", usage(30.0, t(900), now));
+    // Sticky: no reading counts as 0 %; among equals, fewest in flight then least recently used.
+    assert_eq!(serve(&mut p, Some("a"), now), "acct-1");
+    assert_eq!(serve(&mut p, Some("b"), t(1)), "acct-3");
+    assert_eq!(serve(&mut p, Some("c"), t(2)), "acct-1");
+    // Round-robin wraps from the cursor and skips unusable accounts.
+    let mut p = pool(3, Strategy::RoundRobin);
+    p.set_quota("id1", usage(99.0, t(900), now));
+    let order: Vec<String> = (0..4).map(|_| serve(&mut p, None, now)).collect();
+    assert_eq!(order, ["acct-0", "acct-2", "acct-0", "acct-2"]);
+    // Every account past the preemptive threshold: the lowest reading is used anyway.
+    p.set_quota("id0", usage(99.5, t(900), now));
+    p.set_quota("id2", usage(98.0, t(900), now));
+    assert_eq!(serve(&mut p, None, now), "acct-2");
+}
