@@ -47,8 +47,46 @@ pub struct AccountState {
     pub last_used: Option<Timestamp>,
 }
 
+/// What a `state.json` write needs from the pool, copied under the pool's lock.
+///
+/// The daemon writes `state.json` at most once a second while requests flow, and the pool lock
+/// is what every request waits for. So the copy taken under the lock is flat: session keys are
+/// inline, account ids shared (no allocation per session), and nothing is sorted or encoded;
+/// [`StateDraft::into_state`] does that after the lock is released. With 100 000 sessions the
+/// old export built the sorted map (two string copies per session) inside the lock.
+#[derive(Clone, Debug)]
+pub struct StateDraft {
+    saved_at: Timestamp,
+    accounts: Vec<(String, AccountState)>,
+    sessions: Vec<(SessionHash, SessionEntry)>,
+    outage_until: Option<Timestamp>,
+}
+
+impl StateDraft {
+    /// Sessions in the draft (the live ones).
+    pub fn sessions(&self) -> &[(SessionHash, SessionEntry)] {
+        &self.sessions
+    }
+
+    /// The file's contents: sessions keyed by hash, in hash order as always.
+    pub fn into_state(self) -> PoolState {
+        PoolState {
+            version: STATE_VERSION,
+            saved_at: Some(self.saved_at),
+            accounts: self.accounts.into_iter().collect(),
+            sessions: self.sessions.into_iter().collect(),
+            outage_until: self.outage_until,
+        }
+    }
+}
+
 impl Pool {
     pub fn export_state(&self, now: Timestamp) -> PoolState {
+        self.draft_state(now).into_state()
+    }
+
+    /// The copy to take under the pool lock; see [`StateDraft`].
+    pub fn draft_state(&self, now: Timestamp) -> StateDraft {
         let accounts = self
             .accounts
             .iter()
@@ -72,9 +110,8 @@ impl Pool {
             .filter(|(_, e)| now.since(e.last_used) <= ttl)
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect();
-        PoolState {
-            version: STATE_VERSION,
-            saved_at: Some(now),
+        StateDraft {
+            saved_at: now,
             accounts,
             sessions,
             outage_until: self.outage_until(now),
@@ -106,7 +143,7 @@ impl Pool {
             .sessions
             .into_iter()
             .filter(|(_, e)| now.since(e.last_used) <= ttl)
-            .filter(|(_, e)| known.contains(e.account_id.as_str()))
+            .filter(|(_, e)| known.contains(&*e.account_id))
             .collect();
         sessions.sort_by_key(|(_, e)| e.last_used);
         for (k, e) in sessions {

@@ -6,6 +6,7 @@
 //! observe half of another request's "last account / last error".
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -143,7 +144,7 @@ pub struct Pool {
     /// Account id → position in `accounts`, rebuilt by `sync_accounts` (the only place the list
     /// changes): every request looks its lease's account up by id several times (record,
     /// release), which must not cost a walk over hundreds of accounts inside the lock.
-    pub(crate) index: HashMap<String, usize>,
+    pub(crate) index: HashMap<Arc<str>, usize>,
     /// Accounts looked at by selection and by-id lookups since the pool was made: the operation
     /// count that shows what a request costs as the pool grows (tests and benchmarks).
     pub(crate) examined: u64,
@@ -201,7 +202,7 @@ impl Pool {
         // A duplicate id in `metas` keeps its first position, as the linear search did.
         self.index.clear();
         for (i, a) in self.accounts.iter().enumerate() {
-            self.index.entry(a.id.clone()).or_insert(i);
+            self.index.entry(Arc::from(a.id.as_str())).or_insert(i);
         }
         for gone in old.into_keys() {
             self.sessions.forget_account(&gone);
@@ -211,6 +212,11 @@ impl Pool {
     pub(crate) fn position(&mut self, id: &str) -> Option<usize> {
         self.examined += 1;
         self.index.get(id).copied()
+    }
+
+    /// The pool's shared copy of an account id, for session entries.
+    pub(crate) fn shared_id(&self, id: &str) -> Option<Arc<str>> {
+        self.index.get_key_value(id).map(|(k, _)| Arc::clone(k))
     }
 
     pub fn account(&self, id: &str) -> Option<&Account> {

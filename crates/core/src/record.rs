@@ -224,8 +224,11 @@ impl Pool {
     fn bind_session(&mut self, ctx: &RequestCtx, lease: &Lease, now: Timestamp) {
         self.last_account = Some(lease.label.clone());
         if let Some(key) = &ctx.session {
+            let Some(account_id) = self.shared_id(&lease.account_id) else {
+                return;
+            };
             let entry = SessionEntry {
-                account_id: lease.account_id.clone(),
+                account_id,
                 last_used: now,
                 compaction: ctx.compaction && !lease.drop_compaction,
                 foreign_history: lease.clean_body || ctx.cleaned.contains(&lease.account_id),

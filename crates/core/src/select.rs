@@ -64,7 +64,7 @@ impl Pool {
         self.counters.total_requests += 1;
         let ttl = self.config.session_ttl;
         let entry = session.as_ref().and_then(|s| self.sessions.get(s, ttl, now));
-        let session_account = entry.map(|e| e.account_id.clone());
+        let session_account = entry.map(|e| e.account_id.to_string());
         let foreign_history = entry.is_some_and(|e| e.foreign_history);
         RequestCtx {
             session,

@@ -627,3 +627,35 @@ fn the_one_pass_pick_keeps_each_strategy_order() {
     p.set_quota("id2", usage(98.0, t(900), now));
     assert_eq!(serve(&mut p, None, now), "acct-2");
 }
+
+/// The copy a `state.json` write takes under the pool lock allocates nothing per session: keys
+/// are inline and every session of an account shares the pool's copy of its id. The file itself
+/// is unchanged: sessions keyed by their 32-hex-character hash.
+#[test]
+fn a_state_draft_shares_account_ids_and_keeps_the_file_format() {
+    let mut p = pool(2, Strategy::Sticky);
+    for i in 0..20 {
+        serve(&mut p, Some(&format!("s{i}")), t(0));
+    }
+    let draft = p.draft_state(t(1));
+    assert_eq!(draft.sessions().len(), 20);
+    for (k, e) in draft.sessions() {
+        let shared = p.shared_id(&e.account_id).unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&e.account_id, &shared),
+            "{k:?} copied its account id"
+        );
+    }
+    let json = serde_json::to_value(draft.into_state()).unwrap();
+    let sessions = json["sessions"].as_object().unwrap();
+    assert!(sessions.contains_key(SessionHash::of("s3").as_str()));
+    assert!(sessions.keys().all(|k| k.len() == 32));
+    let owner = sessions[SessionHash::of("s3").as_str()]["account_id"].as_str();
+    assert!(matches!(owner, Some("id0" | "id1")), "{owner:?}");
+
+    // A key this router did not write (a hand-edited file) loads instead of failing the file.
+    let mut edited = json.clone();
+    edited["sessions"]["not-a-hash"] = sessions[SessionHash::of("s3").as_str()].clone();
+    let state: crate::persist::PoolState = serde_json::from_value(edited).unwrap();
+    assert_eq!(state.sessions.len(), 21);
+}

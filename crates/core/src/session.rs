@@ -4,11 +4,12 @@
 //! bounded (the least recently used session is evicted, in O(1)) and its TTL slides with each
 //! delivered request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hashlink::LinkedHashMap;
 use http::HeaderMap;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
@@ -16,27 +17,64 @@ use crate::body::BodyPeek;
 
 const MAX_KEY_CHARS: usize = 256;
 
-/// A hashed session key: 32 hex characters of SHA-256.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SessionHash(String);
+/// A hashed session key: 32 lowercase hex characters of SHA-256, kept inline.
+///
+/// Inline, not a `String`: every request that carries a session key makes one, the request
+/// context and the stream guard carry it, and `state.json` snapshots copy every key of the map
+/// under the pool lock; none of that allocates. (Deliberately not `Copy`, so the callers'
+/// `.clone()`s stay lint-clean.) On disk it is the same 32-character string as always.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionHash([u8; 32]);
 
 impl SessionHash {
     pub fn of(key: &str) -> Self {
-        let truncated: String = key.chars().take(MAX_KEY_CHARS).collect();
-        let digest = Sha256::digest(truncated.as_bytes());
-        // One allocation per key: this runs on every request that carries a session key.
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(32);
-        for b in &digest[..16] {
-            hex.push(char::from(HEX[usize::from(b >> 4)]));
-            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+        let end = key
+            .char_indices()
+            .nth(MAX_KEY_CHARS)
+            .map_or(key.len(), |(i, _)| i);
+        let digest = Sha256::digest(key.get(..end).unwrap_or(key).as_bytes());
+        let mut hex = [0u8; 32];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(&digest[..16]) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0x0f)];
         }
         Self(hex)
     }
 
+    /// A hash as `state.json` spells it, if `s` is one (32 lowercase hex characters).
+    fn from_hex(s: &str) -> Option<Self> {
+        let bytes: [u8; 32] = s.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .then_some(Self(bytes))
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always ASCII: built from hex digits only (`of`, `from_hex`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for SessionHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SessionHash").field(&self.as_str()).finish()
+    }
+}
+
+impl Serialize for SessionHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionHash {
+    /// A key that is not a hash this router wrote (a hand-edited file) is hashed like a raw key
+    /// instead of failing the whole file: it simply never matches a request.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Self::from_hex(&s).unwrap_or_else(|| Self::of(&s)))
     }
 }
 
@@ -66,7 +104,9 @@ pub fn session_key(headers: &HeaderMap, peek: &BodyPeek) -> Option<SessionHash> 
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionEntry {
-    pub account_id: String,
+    /// Shared with the pool's index of account ids: the sessions of an account hold one copy of
+    /// its id between them, and copying an entry (a `state.json` snapshot) allocates nothing.
+    pub account_id: Arc<str>,
     pub last_used: Timestamp,
     /// The history holds a remote `compaction` item minted by this account.
     #[serde(default)]
@@ -151,7 +191,7 @@ impl SessionMap {
     /// number of sessions: it runs when the user removes an account, never per request.
     pub fn forget_account(&mut self, account_id: &str) {
         self.examined += self.entries.len() as u64;
-        self.entries.retain(|_, e| e.account_id != account_id);
+        self.entries.retain(|_, e| &*e.account_id != account_id);
     }
 
     /// Drops every expired session. Linear in the number of sessions, so never per request:
@@ -281,7 +321,7 @@ mod tests {
         );
         let order: Vec<&SessionHash> = m.iter().map(|(k, _)| k).collect();
         assert_eq!(order, [&key(0), &key(2), &key(4), &key(5)]);
-        assert_eq!(m.iter().nth(1).map(|(_, e)| e.account_id.as_str()), Some("B"));
+        assert_eq!(m.iter().nth(1).map(|(_, e)| &*e.account_id), Some("B"));
         // Re-binding an existing session never evicts another.
         m.bind(key(0), entry("C", 3), 4, TTL);
         assert_eq!(m.len(), 4);

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use codex_router_core::pool::{Pool, PoolConfig, Snapshot};
 use codex_router_core::{Secret, Timestamp};
@@ -55,6 +55,9 @@ pub(crate) struct Inner {
     pub(crate) oauth: Mutex<OAuthClient>,
     pub(crate) storage: Mutex<StorageInfo>,
     pub(crate) state_dirty: AtomicBool,
+    /// `state.json` writes so far: what a test counts to show writes follow the clock (at most
+    /// one a second), not the request rate.
+    pub(crate) state_writes: AtomicU64,
     pub(crate) state_notify: Notify,
     pub(crate) changed: tokio::sync::watch::Sender<u64>,
 }
@@ -122,6 +125,7 @@ impl Runtime {
                 oauth: Mutex::new(opts.oauth),
                 storage: Mutex::new(storage),
                 state_dirty: AtomicBool::new(false),
+                state_writes: AtomicU64::new(0),
                 state_notify: Notify::new(),
                 changed: changed_tx,
             }),
@@ -266,12 +270,20 @@ impl Runtime {
         self.inner.state_dirty.store(false, Ordering::Release);
         tokio::task::spawn_blocking(move || {
             let now = inner.clock.now();
-            let state = inner.pool.lock().export_state(now);
+            // Only a flat copy under the lock; sorting and encoding happen after it is released.
+            let draft = inner.pool.lock().draft_state(now);
+            let state = draft.into_state();
             codex_router_store::save_json(&inner.paths.state, &state, 0o600)
         })
         .await
         .map_err(|_| RuntimeError::TaskFailed)??;
+        self.inner.state_writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// How many times `state.json` has been written since the runtime was opened.
+    pub fn state_writes(&self) -> u64 {
+        self.inner.state_writes.load(Ordering::Relaxed)
     }
 
     pub(crate) fn oauth(&self) -> OAuthClient {
