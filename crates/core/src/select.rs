@@ -86,10 +86,10 @@ impl Pool {
 
     /// Picks the account for the next attempt, or says why there is none.
     ///
-    /// This runs inside the pool lock on every attempt, so it allocates nothing and looks at each
-    /// account at most once: a session bound to a usable account is served after one lookup by
-    /// id (the common case: every turn of a conversation after its first), and a new session
-    /// costs one pass over the pool that ranks the accounts as it goes.
+    /// This runs inside the pool lock on every attempt, so it builds no candidate lists and looks
+    /// at each account at most once: a session bound to a usable account is served after one
+    /// lookup by id (the common case: every turn of a conversation after its first), and a new
+    /// session costs one pass over the pool that ranks the accounts as it goes.
     pub fn select(&mut self, ctx: &mut RequestCtx, now: Timestamp) -> Selection {
         if ctx.tried.is_empty()
             && let Some(until) = self.outage_until(now)
