@@ -220,7 +220,7 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
                 break;
             }
         }
-        if spec.prefill_sessions > 0 && kept == 0 {
+        if spec.prefill_sessions > 0 && !report.notes.iter().any(|n| n.starts_with(PREFILL_NOTE)) {
             report.notes.push(prefill_note(&rig, spec.prefill_sessions));
         }
         let counter_checks = checks::counters(&mut rig, &spec.name, !spec.fake.expired).await;
@@ -276,6 +276,8 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
     derive(&mut report);
     Ok(report)
 }
+
+const PREFILL_NOTE: &str = "the daemon started with";
 
 /// What the daemon's own `state.json` (written by its coalesced writer during the runs) says about
 /// the sessions it held: evidence that the prefilled sessions were loaded, for the reader.

@@ -2,7 +2,8 @@
 //! lock is held to copy the state out, with 10 000 and 100 000 live sessions.
 //!
 //! `export_state` is the whole export (what the writer used to do under the lock); `draft_state`
-//! is the copy the writer now takes under the lock, `into_state` the sorting it does after.
+//! is the copy the writer now takes under the lock, `into_state` the sorting it does after, and
+//! "pretty JSON" the encoding `save_json` does before writing the file.
 //!
 //! `cargo bench -p codex-router-core --bench state`
 
@@ -66,9 +67,10 @@ fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
 fn main() {
     let now = Timestamp::from_unix_secs(1_800_000_000);
     println!(
-        "| live sessions | export_state (whole), µs | draft_state (under the lock), µs | into_state (after), µs |"
+        "| live sessions | export_state (whole), µs | draft_state (under the lock), µs | into_state (after), µs \
+         | pretty JSON (after), µs | bytes |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for sessions in [10_000, 100_000] {
         let p = filled(sessions, now);
         let whole = median_us(9, || {
@@ -80,6 +82,11 @@ fn main() {
         let after = median_us(9, || {
             black_box(p.draft_state(now).into_state());
         }) - draft;
-        println!("| {sessions} | {whole:.0} | {draft:.0} | {after:.0} |");
+        let state = p.export_state(now);
+        let mut bytes = 0;
+        let encode = median_us(5, || {
+            bytes = serde_json::to_vec_pretty(&state).map_or(0, |v| v.len());
+        });
+        println!("| {sessions} | {whole:.0} | {draft:.0} | {after:.0} | {encode:.0} | {bytes} |");
     }
 }
