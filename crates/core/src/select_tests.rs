@@ -646,6 +646,12 @@ fn a_state_draft_shares_account_ids_and_keeps_the_file_format() {
             "{k:?} copied its account id"
         );
     }
+    // What the writer encodes is exactly what the `PoolState` schema would have written.
+    let file = serde_json::to_string_pretty(&draft.clone().into_file()).unwrap();
+    assert_eq!(
+        file,
+        serde_json::to_string_pretty(&draft.clone().into_state()).unwrap()
+    );
     let json = serde_json::to_value(draft.into_state()).unwrap();
     let sessions = json["sessions"].as_object().unwrap();
     assert!(sessions.contains_key(SessionHash::of("s3").as_str()));

@@ -272,8 +272,7 @@ impl Runtime {
             let now = inner.clock.now();
             // Only a flat copy under the lock; sorting and encoding happen after it is released.
             let draft = inner.pool.lock().draft_state(now);
-            let state = draft.into_state();
-            codex_router_store::save_json(&inner.paths.state, &state, 0o600)
+            codex_router_store::save_json(&inner.paths.state, &draft.into_file(), 0o600)
         })
         .await
         .map_err(|_| RuntimeError::TaskFailed)??;
