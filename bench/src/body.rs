@@ -29,7 +29,16 @@ pub struct BodyTemplate {
 impl BodyTemplate {
     /// The Codex-shaped body: ~33 KB of tools, ~16 KB of instructions, a few KB of history.
     pub fn codex_like() -> Self {
-        let body = codex_body(PLACEHOLDER);
+        Self::of(&codex_body(PLACEHOLDER))
+    }
+
+    /// About 1 KB: the shape of a short sub-agent call or a first turn without tools (issue 17's
+    /// small-body cells, where the proxy's per-request work is not hidden behind moving 55 KB).
+    pub fn small() -> Self {
+        Self::of(&small_body(PLACEHOLDER))
+    }
+
+    fn of(body: &Value) -> Self {
         let bytes = body.to_string().into_bytes();
         let needle = PLACEHOLDER.as_bytes();
         let slots = bytes
@@ -137,6 +146,24 @@ fn codex_body(thread: &str) -> Value {
     })
 }
 
+fn small_body(thread: &str) -> Value {
+    json!({
+        "model": "gpt-5.1-codex",
+        "input": [
+            message("developer", &format!("<instructions>{}</instructions>", prose(1))),
+            message("user", "say pong"),
+        ],
+        "tool_choice": "auto",
+        "parallel_tool_calls": false,
+        "reasoning": {"effort": "low"},
+        "store": false,
+        "stream": true,
+        "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": thread,
+        "client_metadata": {"thread_id": thread, "session_id": thread},
+    })
+}
+
 fn message(role: &str, text: &str) -> Value {
     let kind = if role == "assistant" {
         "output_text"
@@ -179,5 +206,13 @@ mod tests {
         assert_eq!(v["prompt_cache_key"], thread_id(1));
         assert_eq!(v["client_metadata"]["thread_id"], thread_id(1));
         assert_eq!(thread_id(u64::MAX).len(), THREAD_LEN);
+    }
+
+    #[test]
+    fn small_body_is_about_a_kilobyte_and_renders_each_thread() {
+        let t = BodyTemplate::small();
+        assert!((700..1_500).contains(&t.len()), "body is {} bytes", t.len());
+        let v: Value = serde_json::from_slice(&t.render(&thread_id(7))).unwrap();
+        assert_eq!(v["prompt_cache_key"], thread_id(7));
     }
 }

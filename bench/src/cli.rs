@@ -45,8 +45,9 @@ pub struct HarnessArgs {
     /// Skip the nginx baseline even when nginx is installed.
     #[arg(long, conflicts_with = "nginx")]
     pub no_nginx: bool,
-    /// Run only these cells (comma separated names: c1, c16, c64, stream-20ms, failover-429, spread-rr,
-    /// refresh, slow-streams, control; smoke mode has c1, c4 instead of c1, c16, c64).
+    /// Run only these cells (comma separated names: c1, c16, c64, small-new-c16, small-new-c64,
+    /// sessions-0, sessions-10k, sessions-100k, stream-20ms, failover-429, spread-rr, refresh,
+    /// slow-streams, control; smoke mode has c1, c4, small-new-c4, sessions-1k instead).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Override the repetitions of the interleaved cells.

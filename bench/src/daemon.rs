@@ -49,6 +49,7 @@ impl Daemon {
         exe: &Path,
         hello: &Hello,
         config_toml: Option<&str>,
+        sessions: usize,
         extra_env: &[(String, String)],
         wrapper: &[String],
     ) -> anyhow::Result<Self> {
@@ -60,7 +61,10 @@ impl Daemon {
         paths.ensure_dirs().context("creating the router home")?;
         let codex_home = home.path().join("codex");
         std::fs::create_dir_all(&codex_home).context("creating a temporary Codex home")?;
-        write_accounts(&paths, hello)?;
+        write_accounts(&paths, hello, sessions > 0)?;
+        if sessions > 0 {
+            write_sessions(&paths, hello, sessions)?;
+        }
         if let Some(text) = config_toml {
             std::fs::write(&paths.config, text).context("writing config.toml")?;
         }
@@ -162,7 +166,37 @@ impl Daemon {
     }
 }
 
-fn write_accounts(paths: &RouterPaths, hello: &Hello) -> anyhow::Result<()> {
+/// A `state.json` holding `n` live sessions spread over the accounts (their ids are the fake's,
+/// see [`write_accounts`]), as if the daemon had served that many conversations a moment ago.
+fn write_sessions(paths: &RouterPaths, hello: &Hello, n: usize) -> anyhow::Result<()> {
+    use codex_router_core::persist::{PoolState, STATE_VERSION};
+    use codex_router_core::session::{SessionEntry, SessionHash};
+    let now = codex_router_core::Timestamp::now_from(std::time::SystemTime::now());
+    let ids: Vec<std::sync::Arc<str>> = hello.accounts.iter().map(|a| a.id.as_str().into()).collect();
+    anyhow::ensure!(!ids.is_empty(), "the fake has no accounts");
+    let sessions = (0..n)
+        .map(|i| {
+            let entry = SessionEntry {
+                account_id: ids[i % ids.len()].clone(),
+                last_used: now,
+                compaction: false,
+                foreign_history: false,
+            };
+            (SessionHash::of(&format!("bench-prefill-{i}")), entry)
+        })
+        .collect();
+    let state = PoolState {
+        version: STATE_VERSION,
+        saved_at: Some(now),
+        sessions,
+        ..PoolState::default()
+    };
+    codex_router_store::save_json(&paths.state, &state, 0o600).context("writing state.json")
+}
+
+/// `with_ids`: give every account its fake's id as its router id too, so a prefilled
+/// `state.json` can name them (other cells let the daemon derive ids, as a real pool does).
+fn write_accounts(paths: &RouterPaths, hello: &Hello, with_ids: bool) -> anyhow::Result<()> {
     let accounts = hello
         .accounts
         .iter()
@@ -174,6 +208,9 @@ fn write_accounts(paths: &RouterPaths, hello: &Hello) -> anyhow::Result<()> {
                 expires_at: None,
             });
             stored.label = Some(a.id.clone());
+            if with_ids {
+                stored.id = Some(a.id.clone());
+            }
             stored.source = Some("manual".to_owned());
             stored
         })

@@ -13,6 +13,10 @@ pub struct Plan {
     /// Discarded run before each measured one (connections, pools, allocator warm-up).
     pub warmup: Duration,
     pub levels: Vec<usize>,
+    /// Concurrency of the small-body, new-session cells (issue 17).
+    pub small_levels: Vec<usize>,
+    /// Live sessions of the session curve's cells (issue 17).
+    pub session_levels: Vec<usize>,
     pub deltas: usize,
     pub realistic: Realistic,
     pub failover_reps: usize,
@@ -45,6 +49,8 @@ impl Plan {
             duration: Duration::from_secs(2),
             warmup: Duration::from_millis(300),
             levels: vec![1, 16, 64],
+            small_levels: vec![16, 64],
+            session_levels: vec![0, 10_000, 100_000],
             deltas: 20,
             // ~350 requests per run and five runs: the first-output median must resolve a
             // tenth of a millisecond, and 3 s × 16 users (90 requests) left it ±0.4 ms.
@@ -75,6 +81,8 @@ impl Plan {
             duration: Duration::from_millis(300),
             warmup: Duration::from_millis(50),
             levels: vec![1, 4],
+            small_levels: vec![4],
+            session_levels: vec![1_000],
             deltas: 5,
             realistic: Realistic {
                 concurrency: 2,

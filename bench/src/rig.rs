@@ -94,12 +94,14 @@ impl Rig {
         fake: &FakeArgs,
         config_toml: Option<&str>,
         nginx: bool,
+        sessions: usize,
     ) -> anyhow::Result<Self> {
         let fake = FakeProc::spawn(&bins.me, fake).await?;
         let daemon = Daemon::start(
             &bins.routerd,
             &fake.hello,
             config_toml,
+            sessions,
             &bins.daemon_env,
             &bins.daemon_wrapper,
         )

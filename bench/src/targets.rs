@@ -27,6 +27,54 @@ fn added(v: f64) -> String {
     format!("{v:+.3} ms")
 }
 
+/// Issue 17's targets: the small-body, new-session cells against nginx and direct, and the
+/// session curve's slope (per-request CPU from 0 to 100 000 live sessions, added p99 at c=16).
+fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
+    for c in ["small-new-c16", "small-new-c64"] {
+        out.push(eval(
+            "17.1",
+            &format!("{c}: throughput ≥ 0.9× nginx"),
+            g(c, "router_vs_nginx_rps_ratio"),
+            ratio,
+            |v| v >= 0.9,
+        ));
+        out.push(eval(
+            "17.1",
+            &format!("{c}: throughput ≥ 0.65× direct"),
+            g(c, "router_rps_ratio"),
+            ratio,
+            |v| v >= 0.65,
+        ));
+    }
+    let cpu0 = g("sessions-0", "daemon_cpu_ms_per_request");
+    let cpu100k = g("sessions-100k", "daemon_cpu_ms_per_request");
+    out.push(eval(
+        "17.2",
+        "0 → 100 000 live sessions: daemon CPU per request grows ≤ 20 %",
+        cpu0.zip(cpu100k).map(|(a, b)| b / a),
+        |v| {
+            format!(
+                "{:+.0} % ({:.3} → {:.3} ms)",
+                (v - 1.0) * 100.0,
+                cpu0.unwrap_or(0.0),
+                cpu100k.unwrap_or(0.0)
+            )
+        },
+        |v| v <= 1.2,
+    ));
+    let p99 = ["sessions-0", "sessions-10k", "sessions-100k"]
+        .iter()
+        .filter_map(|c| g(c, "router_added_total_p99_ms"))
+        .reduce(f64::max);
+    out.push(eval(
+        "17.2",
+        "session curve at c=16: added total p99 < 1 ms (worst point)",
+        p99,
+        added,
+        |v| v < 1.0,
+    ));
+}
+
 pub fn evaluate(r: &Report) -> Vec<TargetEval> {
     let get = |cell: &str, key: &str| r.cell(cell).and_then(|c| c.get(key));
     let perf = r.mode != "smoke";
@@ -158,6 +206,7 @@ pub fn evaluate(r: &Report) -> Vec<TargetEval> {
         |v| format!("{v:.1} ms ({max:.1} ms)"),
         |v| v <= 300.0,
     ));
+    issue_17(&mut out, &g);
     let failed: Vec<String> = r
         .checks
         .iter()

@@ -54,6 +54,8 @@ fn smoke_mode_runs_every_cell_through_the_real_binaries() {
     for name in [
         "c1",
         "c4",
+        "small-new-c4",
+        "sessions-1k",
         "stream-20ms",
         "failover-429",
         "spread-rr",

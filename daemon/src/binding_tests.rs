@@ -105,3 +105,83 @@ fn a_native_binding_reports_mode_native_and_matches_by_port_alone() {
     let json = serde_json::to_value(&b).unwrap();
     assert_eq!(json["mode"], "provider");
 }
+
+/// Issue 17: `status --watch` asks for the binding ten times a second. The cache reads the files
+/// once while they stay the same, and every change to any of them shows in the next answer.
+#[test]
+fn the_cache_reads_files_only_when_they_change_and_reports_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("codex").join("config.toml");
+    let bind_dir = dir.path().join("bind");
+    let cache = BindingCache::default();
+    let same = |cache: &BindingCache| {
+        let b = cache.read(&bind_dir, Some(&config), 2456, &key());
+        assert_eq!(
+            b,
+            read(&bind_dir, Some(&config), 2456, &key()),
+            "the cache agrees with a fresh read"
+        );
+        b
+    };
+
+    for _ in 0..100 {
+        assert!(!same(&cache).bound);
+    }
+    assert_eq!(cache.reads(), 1, "unchanged files are not read again");
+
+    // Bound: config.toml and the bind state appear.
+    bind(&config, &bind_dir, 2456);
+    let b = same(&cache);
+    assert_eq!((b.bound, b.matches_daemon, b.state), (true, true, "valid"));
+    assert_eq!(cache.reads(), 2);
+    same(&cache);
+    assert_eq!(cache.reads(), 2);
+
+    // Codex's config edited in place, same length: another port.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("2456", "2457")).unwrap();
+    let b = same(&cache);
+    assert_eq!((b.bound, b.port, b.matches_daemon), (true, Some(2457), false));
+
+    // The bind state replaced (atomically, as every writer does) by an invalid one.
+    let tmp = bind_dir.join("state.json.tmp");
+    std::fs::write(&tmp, r#"{"port":0}"#).unwrap();
+    std::fs::rename(&tmp, bind_dir.join("state.json")).unwrap();
+    assert_eq!(same(&cache).state, "invalid");
+
+    // Everything removed.
+    std::fs::remove_dir_all(&bind_dir).unwrap();
+    std::fs::remove_file(&config).unwrap();
+    let b = same(&cache);
+    assert_eq!((b.bound, b.state), (false, "missing"));
+    let reads = cache.reads();
+    same(&cache);
+    assert_eq!(cache.reads(), reads);
+
+    // Another key or port is never answered from the cache of the first.
+    let other = cache.read(&bind_dir, Some(&config), 3000, &key());
+    assert_eq!(other, read(&bind_dir, Some(&config), 3000, &key()));
+    assert_eq!(cache.reads(), reads + 1);
+}
+
+/// A bind state naming another `config.toml` (Codex's home moved): the cache watches that file too.
+#[test]
+fn the_cache_watches_the_config_a_bind_state_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let bound_config = dir.path().join("old-home").join("config.toml");
+    let home_config = dir.path().join("new-home").join("config.toml");
+    let bind_dir = dir.path().join("bind");
+    bind(&bound_config, &bind_dir, 2456);
+    let cache = BindingCache::default();
+    let b = cache.read(&bind_dir, Some(&home_config), 2456, &key());
+    assert_eq!(b.config_path, Some(bound_config.display().to_string()));
+    assert!(b.matches_daemon);
+    cache.read(&bind_dir, Some(&home_config), 2456, &key());
+    assert_eq!(cache.reads(), 1);
+
+    let text = std::fs::read_to_string(&bound_config).unwrap();
+    std::fs::write(&bound_config, text.replace("2456", "2457")).unwrap();
+    let b = cache.read(&bind_dir, Some(&home_config), 2456, &key());
+    assert_eq!((b.port, b.matches_daemon), (Some(2457), false));
+    assert_eq!(b, read(&bind_dir, Some(&home_config), 2456, &key()));
+}

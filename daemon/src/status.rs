@@ -16,12 +16,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use codex_router_core::Timestamp;
 use codex_router_core::pool::{AccountView, Counters, LastError, Snapshot};
-use codex_router_core::{Secret, Timestamp};
 use codex_router_runtime::{Runtime, StorageInfo};
 use serde::Serialize;
 
-use crate::binding::{self, Binding};
+use crate::binding::Binding;
 use pace::Pace;
 pub use quota::{PoolView, QuotaContext, QuotaView, WindowView, pool_view, quota_view};
 
@@ -169,13 +169,13 @@ pub struct AccountRow {
     pub reset_early_at: Option<Timestamp>,
 }
 
-/// Reads everything the document needs: one clock reading, one pool lock. `client_key` is
-/// only compared with the key in Codex's config (in constant time), never shown. The snapshot
+/// Reads everything the document needs: one clock reading, one pool lock. `binding` was read
+/// beforehand, off the runtime worker (see `Control::binding`). The snapshot
 /// also feeds `pace`, so every document adds to the history `pool.lasts_s` comes from.
 pub fn document(
     facts: &DaemonFacts,
     runtime: &Runtime,
-    client_key: &Secret,
+    binding: Binding,
     pace: &Pace,
     poll_interval: Duration,
     websocket: WebsocketView,
@@ -186,12 +186,6 @@ pub fn document(
         runtime.with_pool_read(|p| (p.snapshot(now), p.config().preemptive_quota_percent));
     pace.observe(&snap, now);
     let quota_ctx = QuotaContext::new(poll_interval, pace.lasts(&snap, preemptive, now));
-    let binding = binding::read(
-        &facts.bind_dir,
-        facts.codex_config.as_deref(),
-        facts.listen.port(),
-        client_key,
-    );
     let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
     doc.websocket = websocket;
     doc.codex_login = codex_login;

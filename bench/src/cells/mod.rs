@@ -94,8 +94,22 @@ impl Ctx {
         config_toml: Option<&str>,
         nginx: bool,
     ) -> anyhow::Result<Rig> {
-        let rig = Rig::start(&self.bins, fake, config_toml, nginx).await?;
-        self.startups_ms.push(rig.daemon.startup.as_secs_f64() * 1000.0);
+        self.rig_with_sessions(fake, config_toml, nginx, 0).await
+    }
+
+    /// [`Ctx::rig`] with a daemon that starts with `sessions` live sessions in its `state.json`. Its
+    /// start-up time is left out of the run's start-up figure (it loads the sessions first).
+    pub async fn rig_with_sessions(
+        &mut self,
+        fake: &FakeArgs,
+        config_toml: Option<&str>,
+        nginx: bool,
+        sessions: usize,
+    ) -> anyhow::Result<Rig> {
+        let rig = Rig::start(&self.bins, fake, config_toml, nginx, sessions).await?;
+        if sessions == 0 {
+            self.startups_ms.push(rig.daemon.startup.as_secs_f64() * 1000.0);
+        }
         if let Some(rss) = procfs::rss_kib(rig.daemon.pid) {
             self.idle_rss_kib.push(rss);
         }
@@ -112,6 +126,18 @@ pub async fn run_all(ctx: &mut Ctx, only: &[String]) -> Vec<CellReport> {
         .iter()
         .map(|&c| throughput::Spec::zero_delay(&ctx.plan, c))
         .collect();
+    specs.extend(
+        ctx.plan
+            .small_levels
+            .iter()
+            .map(|&c| throughput::Spec::small_new_session(&ctx.plan, c)),
+    );
+    specs.extend(
+        ctx.plan
+            .session_levels
+            .iter()
+            .map(|&n| throughput::Spec::sessions(&ctx.plan, n)),
+    );
     specs.push(throughput::Spec::realistic(&ctx.plan));
     specs.push(throughput::Spec::failover(&ctx.plan));
     specs.push(throughput::Spec::round_robin(&ctx.plan));

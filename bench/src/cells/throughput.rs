@@ -3,8 +3,10 @@
 //! neither side always runs on a warmer machine.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::body::BodyTemplate;
 use crate::cells::Ctx;
 use crate::checks;
 use crate::cli::{FakeArgs, LimitKind};
@@ -40,6 +42,10 @@ pub struct Spec {
     pub split_failover: bool,
     /// Pause bound before each request ([`LoadSpec::jitter`]); only paced cells need one.
     pub jitter: Duration,
+    /// The request body; `None`: the run's Codex-sized one.
+    pub body: Option<Arc<BodyTemplate>>,
+    /// Sessions the daemon starts with (written into its `state.json`), for the session curve.
+    pub prefill_sessions: usize,
 }
 
 impl Spec {
@@ -61,6 +67,42 @@ impl Spec {
             spread: Spread::Sticky,
             split_failover: false,
             jitter: Duration::ZERO,
+            body: None,
+            prefill_sessions: 0,
+        }
+    }
+
+    /// Issue 17's small-body, new-session cell: ~1 KB bodies, a new conversation on every
+    /// request (many short sub-agent calls, a busy pool), so the strategy chooses and the session
+    /// map binds (and, once full, evicts) on every request.
+    pub fn small_new_session(plan: &Plan, concurrency: usize) -> Self {
+        Self {
+            name: format!("small-new-c{concurrency}"),
+            title: format!("concurrency {concurrency}, ~1 KB bodies, a new session on every request"),
+            sessions: Sessions::PerRequest,
+            spread: Spread::Unchecked,
+            body: Some(Arc::new(BodyTemplate::small())),
+            ..Self::zero_delay(plan, concurrency)
+        }
+    }
+
+    /// The session curve: the small-body, new-session cell at concurrency 16 with the daemon
+    /// already holding `live` sessions and `max_sessions` raised to match, so every request binds
+    /// a new session into a full map and evicts the least recently used one.
+    pub fn sessions(plan: &Plan, live: usize) -> Self {
+        let label = match live {
+            0 => "0".to_owned(),
+            n if n % 1000 == 0 => format!("{}k", n / 1000),
+            n => n.to_string(),
+        };
+        Self {
+            name: format!("sessions-{label}"),
+            title: format!(
+                "{live} live sessions (max_sessions = {live}), small bodies, new session per request, c=16"
+            ),
+            config_toml: (live > 0).then(|| format!("[rotation]\nmax_sessions = {live}\n")),
+            prefill_sessions: live,
+            ..Self::small_new_session(plan, 16)
         }
     }
 
@@ -150,7 +192,12 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
         attempts += 1;
         ctx.wait_for_quiet().await;
         let mut rig = ctx
-            .rig(&spec.fake, spec.config_toml.as_deref(), spec.nginx)
+            .rig_with_sessions(
+                &spec.fake,
+                spec.config_toml.as_deref(),
+                spec.nginx,
+                spec.prefill_sessions,
+            )
             .await?;
         report
             .daemon
@@ -172,6 +219,9 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
             if result.is_err() {
                 break;
             }
+        }
+        if spec.prefill_sessions > 0 && !report.notes.iter().any(|n| n.starts_with(PREFILL_NOTE)) {
+            report.notes.push(prefill_note(&rig, spec.prefill_sessions));
         }
         let counter_checks = checks::counters(&mut rig, &spec.name, !spec.fake.expired).await;
         ctx.checks.extend(counter_checks);
@@ -227,6 +277,25 @@ pub async fn run(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
     Ok(report)
 }
 
+const PREFILL_NOTE: &str = "the daemon started with";
+
+/// What the daemon's own `state.json` (written by its coalesced writer during the runs) says about
+/// the sessions it held: evidence that the prefilled sessions were loaded, for the reader.
+fn prefill_note(rig: &Rig, prefilled: usize) -> String {
+    let held = std::fs::read(&rig.daemon.paths.state)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["sessions"].as_object().map(|m| m.len()));
+    match held {
+        Some(n) => {
+            format!("started with {prefilled} sessions; its state.json held {n} after the first repetition")
+        }
+        None => format!(
+            "started with {prefilled} sessions; its state.json could not be read after the first repetition"
+        ),
+    }
+}
+
 /// A warm-up run, then the measured run of one target; router runs also sample the daemon.
 async fn measure(
     ctx: &mut Ctx,
@@ -238,6 +307,7 @@ async fn measure(
     errors: &mut BTreeMap<String, (u64, Vec<String>)>,
 ) -> anyhow::Result<()> {
     let target = rig.target(kind)?;
+    let body = spec.body.clone().unwrap_or_else(|| ctx.body.clone());
     let mut load = LoadSpec {
         concurrency: spec.concurrency,
         duration: ctx.plan.warmup,
@@ -246,7 +316,7 @@ async fn measure(
         seed: ctx.next_seed(),
         jitter: spec.jitter,
     };
-    let warm = load::run(target.clone(), ctx.body.clone(), &load).await;
+    let warm = load::run(target.clone(), body.clone(), &load).await;
     rig.tally.add(kind, &warm);
     load.duration = spec.duration;
     load.seed = ctx.next_seed();
@@ -254,7 +324,7 @@ async fn measure(
     let cpu0 = procfs::cpu_ticks(pid);
     let sampler = (kind == TargetKind::Router).then(|| RssSampler::start(pid, Duration::from_millis(50)));
     let meter = CpuMeter::start();
-    let run = load::run(target.clone(), ctx.body.clone(), &load).await;
+    let run = load::run(target.clone(), body, &load).await;
     let foreign = meter.foreign_share();
     rig.tally.add(kind, &run);
     let e = errors.entry(target.name.clone()).or_default();

@@ -130,11 +130,7 @@ impl Pool {
         reason_override: Option<FailureKind>,
         now: Timestamp,
     ) -> Exhausted {
-        let views: Vec<AccountView> = self
-            .accounts
-            .iter()
-            .map(|a| self.view(a, self.outage_until(now), now))
-            .collect();
+        let views: Vec<AccountView> = self.views(self.outage_until(now), now).collect();
         let accounts = views
             .iter()
             .map(|v| ExhaustedAccount {
@@ -225,15 +221,11 @@ impl Pool {
     pub(crate) fn exhausted_by_outage(&self, until: Timestamp, now: Timestamp) -> Exhausted {
         let wait = now.until(until);
         let accounts = self
-            .accounts
-            .iter()
-            .map(|a| {
-                let v = self.view(a, Some(until), now);
-                ExhaustedAccount {
-                    label: v.label,
-                    state: v.state.as_str(),
-                    until: v.until,
-                }
+            .views(Some(until), now)
+            .map(|v| ExhaustedAccount {
+                label: v.label,
+                state: v.state.as_str(),
+                until: v.until,
             })
             .collect();
         Exhausted {

@@ -5,7 +5,8 @@
 //! follows it are one critical section: parallel requests can never lose a counter update or
 //! observe half of another request's "last account / last error".
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -140,6 +141,13 @@ pub struct Snapshot {
 pub struct Pool {
     pub(crate) config: PoolConfig,
     pub(crate) accounts: Vec<Account>,
+    /// Account id → position in `accounts`, rebuilt by `sync_accounts` (the only place the list
+    /// changes): every request looks its lease's account up by id several times (record,
+    /// release), which must not cost a walk over hundreds of accounts inside the lock.
+    pub(crate) index: HashMap<Arc<str>, usize>,
+    /// Accounts looked at by selection and by-id lookups since the pool was made: the operation
+    /// count that shows what a request costs as the pool grows (tests and benchmarks).
+    pub(crate) examined: u64,
     pub(crate) sessions: SessionMap,
     pub(crate) counters: Counters,
     pub(crate) last_account: Option<String>,
@@ -156,6 +164,8 @@ impl Pool {
         Self {
             config,
             accounts: Vec::new(),
+            index: HashMap::new(),
+            examined: 0,
             sessions: SessionMap::default(),
             counters: Counters::default(),
             last_account: None,
@@ -189,10 +199,13 @@ impl Pool {
     /// Replaces the account list (pool order = `metas` order), keeping the soft state of ids
     /// that stay. Sessions of removed accounts are forgotten.
     pub fn sync_accounts(&mut self, metas: Vec<AccountMeta>) {
-        let mut old = std::mem::take(&mut self.accounts);
+        let mut old: HashMap<String, Account> = std::mem::take(&mut self.accounts)
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
         for meta in metas {
-            let mut acct = match old.iter().position(|a| a.id == meta.id) {
-                Some(i) => old.swap_remove(i),
+            let mut acct = match old.remove(&meta.id) {
+                Some(a) => a,
                 None => Account::new(meta.id.clone(), meta.label.clone()),
             };
             acct.label = meta.label;
@@ -201,8 +214,13 @@ impl Pool {
             acct.status = meta.status;
             self.accounts.push(acct);
         }
-        for gone in old {
-            self.sessions.forget_account(&gone.id);
+        // A duplicate id in `metas` keeps its first position, as the linear search did.
+        self.index.clear();
+        for (i, a) in self.accounts.iter().enumerate() {
+            self.index.entry(Arc::from(a.id.as_str())).or_insert(i);
+        }
+        for gone in old.into_keys() {
+            self.sessions.forget_account(&gone);
         }
     }
 
@@ -224,12 +242,33 @@ impl Pool {
         false
     }
 
+    pub(crate) fn position(&mut self, id: &str) -> Option<usize> {
+        self.examined += 1;
+        self.index.get(id).copied()
+    }
+
+    /// The pool's shared copy of an account id, for session entries.
+    pub(crate) fn shared_id(&self, id: &str) -> Option<Arc<str>> {
+        self.index.get_key_value(id).map(|(k, _)| Arc::clone(k))
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.id == id)
+        self.index.get(id).and_then(|&i| self.accounts.get(i))
     }
 
     pub fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
-        self.accounts.iter_mut().find(|a| a.id == id)
+        let i = self.position(id)?;
+        self.accounts.get_mut(i)
+    }
+
+    /// Accounts looked at (by selection scans and by-id lookups) since the pool was made.
+    pub fn accounts_examined(&self) -> u64 {
+        self.examined
+    }
+
+    /// The session map's own operation count (see [`SessionMap::entries_examined`]).
+    pub fn sessions_examined(&self) -> u64 {
+        self.sessions.entries_examined()
     }
 
     pub fn accounts(&self) -> &[Account] {
@@ -277,7 +316,7 @@ impl Pool {
 
     pub fn snapshot(&self, now: Timestamp) -> Snapshot {
         let outage = self.outage_until(now);
-        let accounts = self.accounts.iter().map(|a| self.view(a, outage, now)).collect();
+        let accounts = self.views(outage, now).collect();
         Snapshot {
             counters: self.counters.clone(),
             last_account: self.last_account.clone(),
@@ -288,7 +327,27 @@ impl Pool {
         }
     }
 
-    pub(crate) fn view(&self, a: &Account, outage: Option<Timestamp>, now: Timestamp) -> AccountView {
+    /// Every account's view, in pool order. The preemptive fallback is found once for the whole
+    /// list: asking for it per account made a snapshot (and every `pool_exhausted` answer,
+    /// built under the lock) quadratic in the size of the pool.
+    pub(crate) fn views(
+        &self,
+        outage: Option<Timestamp>,
+        now: Timestamp,
+    ) -> impl Iterator<Item = AccountView> {
+        let fallback = self.fallback_account(&[], now);
+        self.accounts
+            .iter()
+            .map(move |a| self.view(a, outage, fallback, now))
+    }
+
+    pub(crate) fn view(
+        &self,
+        a: &Account,
+        outage: Option<Timestamp>,
+        fallback: Option<&str>,
+        now: Timestamp,
+    ) -> AccountView {
         let pct = self.config.preemptive_quota_percent;
         let (mut state, mut reason, mut until) = a.view_state(pct, now);
         if state == State::Ready
@@ -296,7 +355,7 @@ impl Pool {
         {
             (state, reason, until) = (State::CoolingDown, Some("upstream_outage"), Some(o));
         }
-        if reason == Some("preemptive") && self.fallback_account(&[], now) == Some(a.id.as_str()) {
+        if reason == Some("preemptive") && fallback == Some(a.id.as_str()) {
             (state, reason, until) = (State::Ready, Some("preemptive_fallback"), None);
         }
         AccountView {

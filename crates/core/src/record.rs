@@ -84,7 +84,10 @@ impl Pool {
         let cfg = self.config.clone();
         let outage_now =
             matches!(outcome, Outcome::ServerError) && self.note_server_error(&lease.account_id, now);
-        let other_plan_available = self.other_plan_available(ctx, lease, now);
+        // A walk over the pool, so only for the one outcome that asks (not on every success).
+        let other_plan_available = matches!(outcome, Outcome::ModelNotSupported)
+            && ctx.avoid_plan.is_none()
+            && self.other_plan_available(ctx, lease, now);
         let Some(a) = self.account_mut(&lease.account_id) else {
             return Recorded {
                 next: Next::TryNext,
@@ -229,13 +232,17 @@ impl Pool {
     fn bind_session(&mut self, ctx: &RequestCtx, lease: &Lease, now: Timestamp) {
         self.last_account = Some(lease.label.clone());
         if let Some(key) = &ctx.session {
+            let Some(account_id) = self.shared_id(&lease.account_id) else {
+                return;
+            };
             let entry = SessionEntry {
-                account_id: lease.account_id.clone(),
+                account_id,
                 last_used: now,
                 compaction: ctx.compaction && !lease.drop_compaction,
                 foreign_history: lease.clean_body || ctx.cleaned.contains(&lease.account_id),
             };
-            self.sessions.bind(key.clone(), entry, self.config.max_sessions);
+            let (max, ttl) = (self.config.max_sessions, self.config.session_ttl);
+            self.sessions.bind(key.clone(), entry, max, ttl);
         }
     }
 

@@ -6,7 +6,7 @@
 //! [`Pool::release`] lowers it again.
 
 use crate::Timestamp;
-use crate::account::Availability;
+use crate::account::{Account, Availability};
 use crate::exhausted::{Exhausted, FailureKind};
 use crate::pool::{Pool, Strategy};
 use crate::session::SessionHash;
@@ -64,7 +64,7 @@ impl Pool {
         self.counters.total_requests += 1;
         let ttl = self.config.session_ttl;
         let entry = session.as_ref().and_then(|s| self.sessions.get(s, ttl, now));
-        let session_account = entry.map(|e| e.account_id.clone());
+        let session_account = entry.map(|e| e.account_id.to_string());
         let foreign_history = entry.is_some_and(|e| e.foreign_history);
         RequestCtx {
             session,
@@ -85,143 +85,113 @@ impl Pool {
     }
 
     /// Picks the account for the next attempt, or says why there is none.
+    ///
+    /// This runs inside the pool lock on every attempt, so it builds no candidate lists and looks
+    /// at each account at most once: a session bound to a usable account is served after one
+    /// lookup by id (the common case: every turn of a conversation after its first), and a new
+    /// session costs one pass over the pool that ranks the accounts as it goes.
     pub fn select(&mut self, ctx: &mut RequestCtx, now: Timestamp) -> Selection {
         if ctx.tried.is_empty()
             && let Some(until) = self.outage_until(now)
         {
             return Selection::Exhausted(self.exhausted_by_outage(until, now));
         }
-        let pct = self.config.preemptive_quota_percent;
-        let plan_ok = |plan: &Option<String>| ctx.avoid_plan.as_ref().is_none_or(|avoid| plan != avoid);
-        let candidates: Vec<usize> = (0..self.accounts.len())
-            .filter(|&i| {
-                let a = &self.accounts[i];
-                !ctx.tried.contains(&a.id)
-                    && plan_ok(&a.plan_type)
-                    && a.availability(pct, now) != Availability::Unusable
-            })
-            .collect();
-        if ctx.tried.len() >= self.budget(ctx) {
-            let reason = if candidates.is_empty() {
-                None
-            } else {
-                Some(FailureKind::Budget)
-            };
+        let within_budget = ctx.tried.len() < self.budget(ctx);
+        if within_budget && let Some(i) = self.bound_account(ctx, now) {
+            return Selection::Use(self.lease(ctx, i, now));
+        }
+        let scan = self.scan(ctx, now);
+        if !within_budget {
+            let reason = scan.any_candidate.then_some(FailureKind::Budget);
             return Selection::Exhausted(self.exhausted(ctx, reason, now));
         }
-        if candidates.is_empty() {
+        let Some(idx) = scan.chosen else {
             return Selection::Exhausted(self.exhausted(ctx, None, now));
+        };
+        if scan.strict && self.config.strategy == Strategy::RoundRobin {
+            self.rr_cursor = idx + 1;
         }
-        let idx = self.pick(ctx, &candidates, now);
         Selection::Use(self.lease(ctx, idx, now))
     }
 
-    fn pick(&mut self, ctx: &RequestCtx, candidates: &[usize], now: Timestamp) -> usize {
+    /// The session's account, when it can take this attempt: sessions stay where they are while
+    /// their account is usable, and a compaction-bound session ignores the preemptive rule, since
+    /// moving it costs its whole history.
+    fn bound_account(&mut self, ctx: &RequestCtx, now: Timestamp) -> Option<usize> {
         let pct = self.config.preemptive_quota_percent;
-        // Sessions stay where they are while their account is usable; a compaction-bound
-        // session ignores the preemptive rule, since moving it costs its whole history.
-        if let Some(bound) = &ctx.session_account
-            && let Some(&i) = candidates.iter().find(|&&i| &self.accounts[i].id == bound)
-        {
-            let avail = self.accounts[i].availability(pct, now);
-            // A session on the spared account moves as soon as another can serve (unless it
-            // is compaction-bound: moving would cost its whole history).
-            let spare_it = !ctx.compaction && self.is_spared(i) && candidates.len() > 1;
-            if (avail == Availability::Usable || ctx.compaction) && !spare_it {
-                return i;
+        let i = self.position(ctx.session_account.as_deref()?)?;
+        let a = self.accounts.get(i)?;
+        if ctx.tried.contains(&a.id) || !plan_ok(ctx, &a.plan_type) {
+            return None;
+        }
+        // A session on the spared account (Codex's own login, SPEC §7) goes through the scan,
+        // which takes any other account first; a compaction-bound one stays (moving it would
+        // cost its whole history).
+        if !ctx.compaction && self.is_spared(&a.id) {
+            return None;
+        }
+        match a.availability(pct, now) {
+            Availability::Usable => Some(i),
+            Availability::Preemptive { .. } if ctx.compaction => Some(i),
+            _ => None,
+        }
+    }
+
+    fn is_spared(&self, id: &str) -> bool {
+        self.spared.as_deref() == Some(id)
+    }
+
+    /// One pass over the pool: whether any account may take the attempt, and which one the
+    /// strategy picks among the fully usable ones (the first of equals, in pool order), else the
+    /// preemptively skipped one with the lowest reading ("quota left is quota to use").
+    fn scan(&mut self, ctx: &RequestCtx, now: Timestamp) -> Scan {
+        let pct = self.config.preemptive_quota_percent;
+        let strategy = self.config.strategy;
+        let n = self.accounts.len();
+        let start = self.rr_cursor % n.max(1);
+        self.examined += n as u64;
+        let mut any_candidate = false;
+        let mut best: Option<(usize, Rank)> = None;
+        let mut fallback: Option<(usize, f64)> = None;
+        // The spared account serves only when no other account can, not even preemptively.
+        let mut spared: Option<(usize, bool)> = None;
+        for (i, a) in self.accounts.iter().enumerate() {
+            if ctx.tried.contains(&a.id) || !plan_ok(ctx, &a.plan_type) {
+                continue;
+            }
+            if self.spared.as_deref() == Some(a.id.as_str()) {
+                let avail = a.availability(pct, now);
+                if avail != Availability::Unusable {
+                    any_candidate = true;
+                    spared = Some((i, avail == Availability::Usable));
+                }
+                continue;
+            }
+            match a.availability(pct, now) {
+                Availability::Unusable => {}
+                Availability::Preemptive { used, .. } => {
+                    any_candidate = true;
+                    if fallback.is_none_or(|(_, b)| used.total_cmp(&b).is_lt()) {
+                        fallback = Some((i, used));
+                    }
+                }
+                Availability::Usable => {
+                    any_candidate = true;
+                    let rank = Rank::of(strategy, a, i, n, start, now);
+                    if best.as_ref().is_none_or(|(_, b)| rank.cmp(b).is_lt()) {
+                        best = Some((i, rank));
+                    }
+                }
             }
         }
-        let mut strict: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| self.accounts[i].availability(pct, now) == Availability::Usable)
-            .collect();
-        if strict.len() > 1 || (strict.len() == 1 && candidates.len() > 1) {
-            strict.retain(|&i| !self.is_spared(i));
+        Scan {
+            any_candidate,
+            strict: best.is_some(),
+            chosen: best
+                .map(|(i, _)| i)
+                .or(fallback.map(|(i, _)| i))
+                .or(spared.map(|(i, _)| i)),
         }
-        if strict.is_empty() {
-            // Only preemptively skipped accounts remain (or the spared one): the lowest
-            // reading is used anyway, the spared account last.
-            let others: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&i| !self.is_spared(i))
-                .collect();
-            let pool = if others.is_empty() { candidates } else { &others };
-            return pool
-                .iter()
-                .copied()
-                .min_by(|&a, &b| {
-                    self.accounts[a]
-                        .tightest_used(now)
-                        .total_cmp(&self.accounts[b].tightest_used(now))
-                })
-                .unwrap_or(candidates[0]);
-        }
-        match self.config.strategy {
-            Strategy::Sticky => self.pick_most_remaining(&strict, now),
-            Strategy::FillFirst => strict[0],
-            Strategy::RoundRobin => {
-                let n = self.accounts.len();
-                let start = self.rr_cursor % n.max(1);
-                let chosen = (0..n)
-                    .map(|k| (start + k) % n)
-                    .find(|i| strict.contains(i))
-                    .unwrap_or(strict[0]);
-                self.rr_cursor = chosen + 1;
-                chosen
-            }
-            Strategy::LeastUsed => strict
-                .iter()
-                .copied()
-                .min_by_key(|&i| self.accounts[i].recent.count(now))
-                .unwrap_or(strict[0]),
-            Strategy::ResetAware => self.pick_soonest_reset(&strict, now),
-        }
-    }
-
-    fn is_spared(&self, i: usize) -> bool {
-        self.spared.as_deref() == Some(self.accounts[i].id.as_str())
-    }
-
-    /// Lowest used percent of the tightest window, then fewest in flight, then least recently used.
-    fn pick_most_remaining(&self, strict: &[usize], now: Timestamp) -> usize {
-        strict
-            .iter()
-            .copied()
-            .min_by(|&x, &y| {
-                let (a, b) = (&self.accounts[x], &self.accounts[y]);
-                a.tightest_used(now)
-                    .total_cmp(&b.tightest_used(now))
-                    .then(a.in_flight.cmp(&b.in_flight))
-                    .then(a.last_used.cmp(&b.last_used))
-            })
-            .unwrap_or(strict[0])
-    }
-
-    /// The account whose earliest live window resets soonest (quota about to be replenished is
-    /// quota to spend now); accounts without a reading come last; ties go to most remaining.
-    fn pick_soonest_reset(&self, strict: &[usize], now: Timestamp) -> usize {
-        let reset = |i: usize| {
-            let q = self.accounts[i].quota.as_ref();
-            q.into_iter()
-                .flat_map(|q| q.primary.iter().chain(q.secondary.iter()))
-                .filter(|w| w.is_live(now))
-                .filter_map(|w| w.resets_at)
-                .min()
-                .map_or(i64::MAX, |t| t.as_unix_ms())
-        };
-        strict
-            .iter()
-            .copied()
-            .min_by(|&x, &y| {
-                reset(x).cmp(&reset(y)).then(
-                    self.accounts[x]
-                        .tightest_used(now)
-                        .total_cmp(&self.accounts[y].tightest_used(now)),
-                )
-            })
-            .unwrap_or(strict[0])
     }
 
     fn lease(&mut self, ctx: &mut RequestCtx, idx: usize, now: Timestamp) -> Lease {
@@ -256,6 +226,64 @@ impl Pool {
         if let Some(a) = self.account_mut(&lease.account_id) {
             a.in_flight = a.in_flight.saturating_sub(1);
         }
+    }
+}
+
+/// A request that hit a model its plan lacks avoids that plan on its next attempts.
+fn plan_ok(ctx: &RequestCtx, plan: &Option<String>) -> bool {
+    ctx.avoid_plan.as_ref().is_none_or(|avoid| plan != avoid)
+}
+
+/// What one pass over the pool found.
+struct Scan {
+    any_candidate: bool,
+    /// `chosen` is fully usable (not the preemptive fallback).
+    strict: bool,
+    chosen: Option<usize>,
+}
+
+/// An account's place in the strategy's order, lowest first; the first of equals wins.
+///
+/// - `sticky`: lowest used percent of the tightest window, then fewest in flight, then least
+///   recently used (never used first);
+/// - `fill-first`: pool order; `round-robin`: pool order from the cursor on, wrapping;
+/// - `least-used`: fewest requests in the last 5 minutes;
+/// - `reset-aware`: the earliest reset of a live window (none: last), then most remaining.
+struct Rank(i64, f64, i64, i64);
+
+impl Rank {
+    fn of(strategy: Strategy, a: &Account, i: usize, n: usize, start: usize, now: Timestamp) -> Rank {
+        let pos = |k: usize| i64::try_from(k).unwrap_or(i64::MAX);
+        match strategy {
+            Strategy::Sticky => Rank(
+                0,
+                a.tightest_used(now),
+                i64::from(a.in_flight),
+                a.last_used.map_or(i64::MIN, Timestamp::as_unix_ms),
+            ),
+            Strategy::FillFirst => Rank(0, 0.0, 0, 0),
+            Strategy::RoundRobin => Rank(pos((i + n - start) % n.max(1)), 0.0, 0, 0),
+            Strategy::LeastUsed => Rank(i64::from(a.recent.count(now)), 0.0, 0, 0),
+            Strategy::ResetAware => {
+                let reset = a
+                    .quota
+                    .iter()
+                    .flat_map(|q| q.primary.iter().chain(q.secondary.iter()))
+                    .filter(|w| w.is_live(now))
+                    .filter_map(|w| w.resets_at)
+                    .min()
+                    .map_or(i64::MAX, Timestamp::as_unix_ms);
+                Rank(reset, a.tightest_used(now), 0, 0)
+            }
+        }
+    }
+
+    fn cmp(&self, other: &Rank) -> std::cmp::Ordering {
+        self.0
+            .cmp(&other.0)
+            .then(self.1.total_cmp(&other.1))
+            .then(self.2.cmp(&other.2))
+            .then(self.3.cmp(&other.3))
     }
 }
 

@@ -620,3 +620,149 @@ fn a_preemptively_skipped_account_is_preferred_to_the_spared_one() {
     p.set_spared(None);
     assert_eq!(serve(&mut p, None, now), "acct-1");
 }
+
+/// `state.json` lists sessions by hash (the file format is unchanged); a restart rebuilds the
+/// least-recently-used order from `last_used`, so the session a full map evicts first after a
+/// restart is the one that was idle longest before it, and a file holding more sessions than
+/// `max_sessions` keeps the newest.
+#[test]
+fn a_restart_restores_the_eviction_order_from_last_used() {
+    let mut p = pool(2, Strategy::Sticky);
+    // Served in an order unrelated to hash order: s3 at 0 s, s1 at 1 s, s4 at 2 s, s0 at 3 s...
+    let served = ["s3", "s1", "s4", "s0", "s2"];
+    for (i, s) in served.iter().enumerate() {
+        serve(&mut p, Some(s), t(i64::try_from(i).unwrap()));
+    }
+    let json = serde_json::to_string(&p.export_state(t(10))).unwrap();
+    let state: crate::persist::PoolState = serde_json::from_str(&json).unwrap();
+    let in_file: Vec<_> = state.sessions.keys().cloned().collect();
+    let mut sorted = in_file.clone();
+    sorted.sort();
+    assert_eq!(in_file, sorted, "the file lists sessions by hash, as before");
+
+    let mut fresh = Pool::new(PoolConfig {
+        max_sessions: 3,
+        ..PoolConfig::default()
+    });
+    fresh.sync_accounts(p.accounts().iter().map(meta_of).collect());
+    fresh.import_state(state, t(11));
+    let kept: Vec<_> = fresh.sessions.iter().map(|(k, _)| k.clone()).collect();
+    let newest: Vec<_> = served[2..].iter().map(|s| SessionHash::of(s)).collect();
+    assert_eq!(kept, newest, "the newest three, least recently used first");
+    // One more session evicts the one idle longest before the restart.
+    serve(&mut fresh, Some("new"), t(12));
+    assert!(
+        fresh
+            .begin(Some(SessionHash::of("s4")), false, t(12))
+            .session_account
+            .is_none()
+    );
+    assert!(
+        fresh
+            .begin(Some(SessionHash::of("s0")), false, t(12))
+            .session_account
+            .is_some()
+    );
+}
+
+fn meta_of(a: &crate::account::Account) -> AccountMeta {
+    AccountMeta {
+        id: a.id.clone(),
+        label: a.label.clone(),
+        plan_type: a.plan_type.clone(),
+        enabled: true,
+        status: AccountStatus::Ok,
+    }
+}
+
+/// Issue 17: what a request costs inside the pool lock must not grow with the pool. Counted as
+/// accounts looked at (selection scans and lookups by id), never timed: a turn of a bound
+/// session costs the same three lookups with 1 or 1 000 accounts (select, record, release), a
+/// new session one pass over the pool plus those lookups. Before, a new session walked the pool
+/// four times (candidates, usable ones, the strategy's pick, the "other plan" check on every
+/// success) and every lookup by id was a walk of its own.
+#[test]
+fn selection_cost_per_request_is_flat_for_bound_sessions_and_one_pass_for_new_ones() {
+    let now = t(0);
+    for n in [1, 10, 100, 1000] {
+        for strategy in [Strategy::Sticky, Strategy::RoundRobin, Strategy::LeastUsed] {
+            let mut p = pool(n, strategy);
+            let before = p.accounts_examined();
+            serve(&mut p, Some("conversation"), now);
+            let first = p.accounts_examined() - before;
+            assert!(
+                first <= n as u64 + 3,
+                "{strategy:?}, {n} accounts: new session examined {first}"
+            );
+            let before = p.accounts_examined();
+            for _ in 0..100 {
+                serve(&mut p, Some("conversation"), now);
+            }
+            let per_turn = (p.accounts_examined() - before) / 100;
+            assert!(
+                per_turn <= 3,
+                "{strategy:?}, {n} accounts: a bound turn examined {per_turn}"
+            );
+        }
+    }
+}
+
+/// The single pass picks what the strategies always picked: the first of equals in pool order.
+#[test]
+fn the_one_pass_pick_keeps_each_strategy_order() {
+    let now = t(0);
+    let mut p = pool(4, Strategy::Sticky);
+    p.set_quota("id2", usage(10.0, t(900), now));
+    p.set_quota("id0", usage(30.0, t(900), now));
+    // Sticky: no reading counts as 0 %; among equals, fewest in flight then least recently used.
+    assert_eq!(serve(&mut p, Some("a"), now), "acct-1");
+    assert_eq!(serve(&mut p, Some("b"), t(1)), "acct-3");
+    assert_eq!(serve(&mut p, Some("c"), t(2)), "acct-1");
+    // Round-robin wraps from the cursor and skips unusable accounts.
+    let mut p = pool(3, Strategy::RoundRobin);
+    p.set_quota("id1", usage(99.0, t(900), now));
+    let order: Vec<String> = (0..4).map(|_| serve(&mut p, None, now)).collect();
+    assert_eq!(order, ["acct-0", "acct-2", "acct-0", "acct-2"]);
+    // Every account past the preemptive threshold: the lowest reading is used anyway.
+    p.set_quota("id0", usage(99.5, t(900), now));
+    p.set_quota("id2", usage(98.0, t(900), now));
+    assert_eq!(serve(&mut p, None, now), "acct-2");
+}
+
+/// The copy a `state.json` write takes under the pool lock allocates nothing per session: keys
+/// are inline and every session of an account shares the pool's copy of its id. The file itself
+/// is unchanged: sessions keyed by their 32-hex-character hash.
+#[test]
+fn a_state_draft_shares_account_ids_and_keeps_the_file_format() {
+    let mut p = pool(2, Strategy::Sticky);
+    for i in 0..20 {
+        serve(&mut p, Some(&format!("s{i}")), t(0));
+    }
+    let draft = p.draft_state(t(1));
+    assert_eq!(draft.sessions().len(), 20);
+    for (k, e) in draft.sessions() {
+        let shared = p.shared_id(&e.account_id).unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&e.account_id, &shared),
+            "{k:?} copied its account id"
+        );
+    }
+    // What the writer encodes is exactly what the `PoolState` schema would have written.
+    let file = serde_json::to_string_pretty(&draft.clone().into_file()).unwrap();
+    assert_eq!(
+        file,
+        serde_json::to_string_pretty(&draft.clone().into_state()).unwrap()
+    );
+    let json = serde_json::to_value(draft.into_state()).unwrap();
+    let sessions = json["sessions"].as_object().unwrap();
+    assert!(sessions.contains_key(SessionHash::of("s3").as_str()));
+    assert!(sessions.keys().all(|k| k.len() == 32));
+    let owner = sessions[SessionHash::of("s3").as_str()]["account_id"].as_str();
+    assert!(matches!(owner, Some("id0" | "id1")), "{owner:?}");
+
+    // A key this router did not write (a hand-edited file) loads instead of failing the file.
+    let mut edited = json.clone();
+    edited["sessions"]["not-a-hash"] = sessions[SessionHash::of("s3").as_str()].clone();
+    let state: crate::persist::PoolState = serde_json::from_value(edited).unwrap();
+    assert_eq!(state.sessions.len(), 21);
+}

@@ -17,6 +17,16 @@ pub const PROACTIVE_WINDOW: Duration = Duration::from_secs(300);
 pub const INLINE_WINDOW: Duration = Duration::from_secs(30);
 /// At most one `state.json` write per this interval (SPEC §3).
 const STATE_COALESCE: Duration = Duration::from_secs(1);
+/// ...and at least this many times the last write's duration apart, so the writer's share of the
+/// machine stays under 1/20 however large the state grows (with 100 000 live sessions one write
+/// encodes ~18 MB of JSON).
+const STATE_WRITE_SHARE: u32 = 20;
+
+/// How long the writer waits after a change before writing again, given how long the last write
+/// took.
+pub(crate) fn state_gap(last_write: Duration) -> Duration {
+    STATE_COALESCE.max(last_write.saturating_mul(STATE_WRITE_SHARE))
+}
 const REFRESH_SCAN: Duration = Duration::from_secs(30);
 /// Gap between proactive refreshes of different accounts, so they do not all hit the issuer at once.
 const STAGGER: Duration = Duration::from_secs(2);
@@ -35,9 +45,11 @@ impl Runtime {
         self.credentials(id).ok_or(RefreshFailure::UnknownAccount)
     }
 
-    /// Writes `state.json` at most once per second while the pool changes, and once more on
+    /// Writes `state.json` at most once per second while the pool changes (less often when one
+    /// write takes more than a twentieth of that, see [`STATE_WRITE_SHARE`]), and once more on
     /// shutdown.
     pub async fn run_state_flusher(self, shutdown: CancellationToken) {
+        let mut gap = STATE_COALESCE;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -48,11 +60,13 @@ impl Runtime {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(STATE_COALESCE) => {}
+                _ = tokio::time::sleep(gap) => {}
             }
+            let started = std::time::Instant::now();
             if let Err(e) = self.flush_state().await {
                 tracing::warn!(error = %e, "could not write state.json");
             }
+            gap = state_gap(started.elapsed());
         }
         if let Err(e) = self.flush_state().await {
             tracing::warn!(error = %e, "could not write state.json at shutdown");
@@ -125,5 +139,25 @@ impl Runtime {
     /// Reads the pool without signalling a change.
     pub fn with_pool_read<R>(&self, f: impl FnOnce(&codex_router_core::pool::Pool) -> R) -> R {
         f(&self.inner.pool.lock())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_writer_spaces_slow_writes_to_bound_its_share() {
+        assert_eq!(state_gap(Duration::ZERO), STATE_COALESCE);
+        assert_eq!(
+            state_gap(Duration::from_millis(7)),
+            STATE_COALESCE,
+            "10 000 sessions"
+        );
+        assert_eq!(
+            state_gap(Duration::from_millis(150)),
+            Duration::from_secs(3),
+            "100 000 sessions"
+        );
     }
 }

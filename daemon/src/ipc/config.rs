@@ -17,8 +17,13 @@ use serde_json::{Value, json};
 use super::{Control, to_json};
 use crate::config::{pool_config, proxy_config};
 
-pub(super) fn show(ctl: &Control) -> Result<Value, RpcError> {
-    let text = codex_router_settings::read_file(&ctl.paths.config).map_err(settings_error)?;
+pub(super) async fn show(ctl: &Control) -> Result<Value, RpcError> {
+    // File IO goes to the blocking pool: the daemon's one runtime worker also serves the proxy.
+    let path = ctl.paths.config.clone();
+    let text = tokio::task::spawn_blocking(move || codex_router_settings::read_file(&path))
+        .await
+        .map_err(|_| RpcError::internal("reading config.toml failed"))?
+        .map_err(settings_error)?;
     let (file, entries) = codex_router_settings::load_with_sources(text.as_deref(), &|k| ctl.env.get(k))
         .map_err(settings_error)?;
     let running = ctl.settings.lock().clone();

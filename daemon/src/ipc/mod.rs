@@ -34,6 +34,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::binding::{self, Binding, BindingCache};
 use crate::env::DaemonEnv;
 use crate::status::pace::Pace;
 use crate::status::{self, DaemonFacts};
@@ -60,6 +61,8 @@ pub struct Control {
     pub pace: Arc<Pace>,
     /// The native binding: Codex's own bearer for the proxy, its login spared in the pool.
     pub native: Arc<crate::native::DaemonNative>,
+    /// The last `binding` object and the files it was read from.
+    binding_cache: BindingCache,
 }
 
 impl Control {
@@ -92,19 +95,27 @@ impl Control {
             reload_gate: tokio::sync::Mutex::new(()),
             shutdown,
             pace: Arc::new(Pace::default()),
+            binding_cache: BindingCache::default(),
         }
     }
 
     /// The `status` document as JSON.
-    pub fn status_value(&self) -> Result<Value, RpcError> {
+    pub async fn status_value(self: &Arc<Self>) -> Result<Value, RpcError> {
+        let binding = self.binding().await;
+        // Reads Codex's auth.json (at most once a second): file IO, so off the worker too.
+        let native = Arc::clone(&self.native);
+        let codex_login = tokio::task::spawn_blocking(move || native.status())
+            .await
+            .ok()
+            .flatten();
         to_json(&status::document(
             &self.facts,
             &self.runtime,
-            &self.client_key,
+            binding,
             &self.pace,
             self.poll_interval(),
             self.websocket_view(),
-            self.native.status(),
+            codex_login,
         ))
     }
 
@@ -120,6 +131,24 @@ impl Control {
             http_fallbacks: c.http_fallbacks,
             context_bytes: u64::try_from(self.proxy.ws.context_bytes()).unwrap_or(u64::MAX),
         }
+    }
+
+    /// The `binding` object. Reading Codex's `config.toml` and the bind state (and hashing
+    /// them) is file IO, up to ten times a second per `status --watch`: it runs on the blocking
+    /// pool, never on the runtime worker that also serves the proxy, and the cache re-reads the
+    /// files only when one of them changed.
+    async fn binding(self: &Arc<Self>) -> Binding {
+        let ctl = self.clone();
+        tokio::task::spawn_blocking(move || {
+            ctl.binding_cache.read(
+                &ctl.facts.bind_dir,
+                ctl.facts.codex_config.as_deref(),
+                ctl.facts.listen.port(),
+                &ctl.client_key,
+            )
+        })
+        .await
+        .unwrap_or_else(|_| binding::unknown(None, "reading the binding failed".to_owned()))
     }
 
     /// `[quota] poll_interval` as configured now; a reading older than two is stale.
@@ -142,7 +171,7 @@ impl Control {
             }
             Method::Status => {
                 no_params(&method, params)?;
-                self.status_value()
+                self.status_value().await
             }
             Method::StatusSubscribe => Err(RpcError::internal("status.subscribe is a subscription")),
             Method::AccountsList => {
@@ -158,7 +187,7 @@ impl Control {
             Method::AccountsCheck => check::check(&self, decode(&method, params)?).await,
             Method::ConfigShow => {
                 no_params(&method, params)?;
-                config::show(&self)
+                config::show(&self).await
             }
             Method::ConfigReload => {
                 no_params(&method, params)?;

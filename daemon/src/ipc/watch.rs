@@ -28,7 +28,7 @@ pub(super) fn status_events(ctl: Arc<Control>) -> BoxStream<'static, Value> {
             tokio::time::sleep_until(last + MIN_GAP).await;
             changes.borrow_and_update();
         }
-        let doc = match ctl.status_value() {
+        let doc = match ctl.status_value().await {
             Ok(doc) => doc,
             Err(e) => {
                 tracing::error!(error = %e.message, "could not build a status event; ending the subscription");

@@ -187,3 +187,51 @@ async fn status_subscribe_sends_a_snapshot_at_once_then_changes() {
     assert!(d.call("ping", json!({})).await.is_ok());
     d.stop().await.unwrap();
 }
+
+/// Issue 17: the binding is read off the runtime worker and cached between documents; every
+/// change to Codex's `config.toml` still shows in the next `status`, through IPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_follows_every_change_of_the_codex_config() {
+    use codex_router_codex_config::{BindSpec, bind_app};
+    let d = Daemon::start(Setup::default()).await;
+    let config = d.codex_home.join("config.toml");
+    let binding = |doc: &Value| {
+        (
+            doc["binding"]["bound"].as_bool().unwrap(),
+            doc["binding"]["port"].as_u64(),
+            doc["binding"]["matches_daemon"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(binding(&d.status().await), (false, None, false));
+    assert_eq!(binding(&d.status().await), (false, None, false));
+
+    let spec = BindSpec {
+        port: d.listen.port(),
+        client_key: codex_router_core::Secret::new(d.key.clone()),
+        remote_compaction: false,
+        mode: codex_router_codex_config::BindMode::Provider,
+    };
+    bind_app(
+        &config,
+        &d.paths.bind_dir,
+        &spec,
+        codex_router_core::Timestamp::from_unix_secs(1_789_000_000),
+    )
+    .unwrap();
+    let port = u64::from(d.listen.port());
+    let doc = d.status().await;
+    assert_valid(&doc);
+    assert_eq!(binding(&doc), (true, Some(port), true));
+    assert_eq!(doc["binding"]["state"], "valid");
+
+    // Edited by hand to another port: no longer this daemon.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited = text.replace(&format!(":{port}"), ":1");
+    assert_ne!(edited, text);
+    std::fs::write(&config, edited).unwrap();
+    assert_eq!(binding(&d.status().await), (true, Some(1), false));
+
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!(binding(&d.status().await), (false, None, false));
+    d.stop().await.unwrap();
+}

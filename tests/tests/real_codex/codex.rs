@@ -31,10 +31,11 @@ fn install() -> Result<PathBuf, String> {
         .and_then(Path::parent)
         .ok_or("no target directory")?;
     let prefix = target.join("codex-cli").join(codex_version());
-    let bin = prefix
-        .join("node_modules")
-        .join(".bin")
-        .join(if cfg!(windows) { "codex.cmd" } else { "codex" });
+    let bin =
+        prefix
+            .join("node_modules")
+            .join(".bin")
+            .join(if cfg!(windows) { "codex.cmd" } else { "codex" });
     if bin.is_file() {
         return Ok(bin);
     }
