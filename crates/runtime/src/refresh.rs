@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use codex_router_core::Secret;
-use codex_router_core::account::NeedsLoginReason;
+use codex_router_core::account::{AccountStatus, NeedsLoginReason};
 use codex_router_oauth::RefreshError;
 
 use crate::linked;
@@ -122,6 +122,10 @@ impl Runtime {
         crash_suspect: bool,
     ) -> Result<(), RefreshFailure> {
         let now = self.now();
+        // The one re-presentation a crash allows (SPEC §6): a second crash before its answer is
+        // saved must not lead to a third presentation, so the outcome it would end in is on
+        // disk first and undone only by an answer that proves otherwise.
+        let before = crash_suspect.then(|| self.mark_presumed_spent(id));
         self.edit_account(id, |a| a.refresh_in_flight_since = Some(now));
         self.persist_accounts()
             .await
@@ -130,6 +134,9 @@ impl Runtime {
         match answer {
             Ok(set) => {
                 let now = self.now();
+                if let Some(prev) = before {
+                    self.set_status_everywhere(id, prev);
+                }
                 self.edit_account(id, |a| {
                     a.tokens.access_token = set.access_token.clone();
                     if let Some(rt) = &set.refresh_token {
@@ -154,8 +161,45 @@ impl Runtime {
                 tracing::info!(account = %self.label_of(id), "token refreshed");
                 Ok(())
             }
-            Err(err) => self.refresh_failed(id, &err, crash_suspect).await,
+            Err(err) => {
+                // Not spent by this attempt: a refusal to connect sent nothing, and an issuer that
+                // answered (a 5xx) did not consume it. Only then does the earlier status return.
+                let not_spent_now = matches!(
+                    &err,
+                    RefreshError::ConnectFailed { .. } | RefreshError::Transient { status: Some(_), .. }
+                );
+                if let Some(prev) = before
+                    && not_spent_now
+                {
+                    self.set_status_everywhere(id, prev);
+                    let _ = self.persist_accounts().await;
+                }
+                self.refresh_failed(id, &err, crash_suspect).await
+            }
         }
+    }
+
+    /// Records `needs_login` (`refresh_interrupted_by_crash`) for an account whose token is
+    /// about to be re-presented after a crash; returns the status it had.
+    fn mark_presumed_spent(&self, id: &str) -> AccountStatus {
+        let prev = self
+            .with_pool_read(|p| p.account(id).map(|a| a.status))
+            .unwrap_or(AccountStatus::Ok);
+        self.set_status_everywhere(
+            id,
+            AccountStatus::NeedsLogin(NeedsLoginReason::RefreshInterruptedByCrash),
+        );
+        prev
+    }
+
+    /// The pool's status and the document's, together (the next `accounts.json` write saves it).
+    fn set_status_everywhere(&self, id: &str, status: AccountStatus) {
+        self.with_pool(|p| {
+            if let Some(a) = p.account_mut(id) {
+                a.status = status;
+            }
+        });
+        self.edit_account(id, |a| normalize::set_status(a, status));
     }
 
     async fn refresh_failed(

@@ -542,3 +542,72 @@ async fn a_hundred_state_changes_within_a_second_cost_at_most_two_state_json_wri
     assert_eq!(rt.state_writes() - before, during + 1, "plus one at shutdown");
     assert!(e.paths.state.exists());
 }
+
+/// SPEC §6 allows one re-presentation after a crash. A second crash while that re-presentation is
+/// in flight must not lead to a third: the outcome it would end in (`needs_login`,
+/// `refresh_interrupted_by_crash`) is on disk before the token leaves the process.
+#[tokio::test]
+async fn a_second_crash_during_the_one_re_presentation_never_leads_to_a_third() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    e.fake.script_refresh(RefreshBehavior::RotateThenDrop);
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    assert!(rt.refresh(&id, None).await.is_err());
+    drop(rt);
+    // Restart: the crash suspect's token is re-presented, and the process dies meanwhile.
+    let rt = open(&e);
+    e.fake.set_refresh_delay(Duration::from_secs(3600));
+    let mut changes = rt.subscribe_changes();
+    let task = tokio::spawn({
+        let rt = rt.clone();
+        let id = id.clone();
+        async move { rt.refresh(&id, None).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while file_accounts(&e)[0].status_reason.as_deref() != Some("refresh_interrupted_by_crash") {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the presumed outcome is written before the token is presented");
+    task.abort();
+    drop(rt);
+    let calls = e.fake.refresh_calls();
+    let rt = open(&e);
+    assert_eq!(rt.refresh(&id, None).await, Err(RefreshFailure::Permanent));
+    assert_eq!(
+        rt.snapshot().accounts[0].state_reason,
+        Some("refresh_interrupted_by_crash")
+    );
+    assert_eq!(e.fake.refresh_calls(), calls, "never presented a third time");
+    assert!(e.fake.refresh_reuse_count() <= 1);
+}
+
+/// The re-presentation after a crash that succeeds (the crash had hit before the token left)
+/// leaves the account as it was, with the new tokens.
+#[tokio::test]
+async fn a_re_presentation_the_issuer_accepts_restores_the_account() {
+    let (e, _) = env(&[("acct-a", 3600)]).await;
+    let rt = open(&e);
+    let id = rt.accounts()[0].id.clone().unwrap();
+    let now = rt.now();
+    drop(rt);
+    // A crash left the mark, but the token never reached the issuer.
+    let mut file = AccountsFile {
+        accounts: file_accounts(&e),
+        ..AccountsFile::default()
+    };
+    file.accounts[0].refresh_in_flight_since = Some(now);
+    codex_router_store::save_accounts(&e.paths.accounts, &file).unwrap();
+    let rt = open(&e);
+    assert_eq!(rt.crash_suspects(), vec![id.clone()]);
+    rt.refresh(&id, None).await.unwrap();
+    assert_eq!(
+        rt.snapshot().accounts[0].state,
+        codex_router_core::account::State::Ready
+    );
+    let stored = &file_accounts(&e)[0];
+    assert_eq!(stored.status_reason, None);
+    assert!(stored.refresh_in_flight_since.is_none());
+    assert_eq!(e.fake.refresh_reuse_count(), 0);
+}
