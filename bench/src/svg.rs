@@ -84,7 +84,7 @@ fn panel(
         let v = max * f64::from(i) / 4.0;
         let _ = writeln!(
             s,
-            r##"<text x="{}" y="{}" text-anchor="end" fill="#555">{}</text>"##,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#555">{}</text>"##,
             left - 4.0,
             py(v) + 4.0,
             if max < 10.0 {

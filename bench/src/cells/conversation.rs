@@ -27,6 +27,7 @@ use crate::checks::Check;
 use crate::cli::FakeArgs;
 use crate::client::Target;
 use crate::conv::{Conversation, Step, Transport, tool_output};
+use crate::procfs::CpuMeter;
 use crate::report::{CellReport, StepStat};
 use crate::rig::{Rig, TargetKind};
 use crate::stats::{Dist, median, ms};
@@ -181,6 +182,7 @@ async fn run_paths(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
         ..FakeArgs::default()
     };
     let mut runs: BTreeMap<&'static str, PathRuns> = BTreeMap::new();
+    let mut busy = Vec::new();
     for rep in 0..spec.reps {
         ctx.wait_for_quiet().await;
         let mut rig = ctx.rig(&fake, None, false).await?;
@@ -192,6 +194,7 @@ async fn run_paths(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
         if rep % 2 == 1 {
             paths.reverse();
         }
+        let meter = CpuMeter::start();
         let mut result = Ok(());
         for path in paths {
             match run_path(ctx, &mut rig, spec, path).await {
@@ -206,8 +209,21 @@ async fn run_paths(ctx: &mut Ctx, spec: &Spec) -> anyhow::Result<CellReport> {
                 }
             }
         }
+        // These cells are short (a few seconds), so a busy repetition is reported rather than re-run:
+        // the reader sees how much of the machine other work took while they ran.
+        if let Some(foreign) = meter.foreign_share() {
+            busy.push(foreign);
+        }
         rig.stop().await;
         result?;
+    }
+    if !ctx.plan.smoke && busy.iter().any(|&b| b > super::throughput::FOREIGN_LIMIT) {
+        let shares: Vec<String> = busy.iter().map(|b| format!("{:.0}%", b * 100.0)).collect();
+        report.notes.push(format!(
+            "other processes used {} of the machine during the repetitions (not re-run): treat the \
+             milliseconds with care; the bytes are exact",
+            shares.join(", ")
+        ));
     }
     summarise(&mut report, &runs, spec.steps);
     checks_for(ctx, spec, &runs);
