@@ -46,8 +46,10 @@ pub struct HarnessArgs {
     #[arg(long, conflicts_with = "nginx")]
     pub no_nginx: bool,
     /// Run only these cells (comma separated names: c1, c16, c64, small-new-c16, small-new-c64,
-    /// sessions-0, sessions-10k, sessions-100k, stream-20ms, failover-429, spread-rr, refresh,
-    /// slow-streams, control; smoke mode has c1, c4, small-new-c4, sessions-1k instead).
+    /// sessions-0, sessions-10k, sessions-100k, stream-20ms, failover-429, spread-rr,
+    /// ws-conversation, ws-conversation-c4, ws-failover, conversation-grows, refresh,
+    /// slow-streams, control; smoke mode has c1, c4, small-new-c4, sessions-1k instead of the
+    /// c*, small-new-* and sessions-* cells).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Override the repetitions of the interleaved cells.
@@ -106,7 +108,8 @@ impl std::fmt::Display for LimitKind {
 }
 
 /// The fake upstream's shape. It prints one JSON line (addresses and every account's tokens) once it
-/// listens, then answers `counts` lines on stdin with one JSON line each; `quit` or EOF ends it.
+/// listens, then answers `counts` and `limit-once <index>` lines on stdin with one JSON line each
+/// (`wire.rs` documents the protocol); `quit` or EOF ends it.
 #[derive(Debug, Clone, Args)]
 pub struct FakeArgs {
     /// Number of accounts (ids `bench-a0`, `bench-a1`, ...).

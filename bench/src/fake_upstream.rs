@@ -10,7 +10,7 @@ use codex_router_test_support::{Behavior, FakeAccount, FakeBackend, StreamConfig
 use tokio::io::AsyncBufReadExt as _;
 
 use crate::cli::{FakeArgs, LimitKind};
-use crate::wire::{CMD_COUNTS, CMD_QUIT, Counts, Hello, HelloAccount};
+use crate::wire::{Ack, CMD_COUNTS, CMD_LIMIT_ONCE, CMD_QUIT, Counts, Hello, HelloAccount};
 
 /// Account ids are also router labels, so they must stay within `[A-Za-z0-9._-]`.
 pub fn account_id(i: usize) -> String {
@@ -82,10 +82,40 @@ async fn serve(args: &FakeArgs) -> anyhow::Result<()> {
             }
             CMD_QUIT => break,
             "" => {}
-            other => anyhow::bail!("unknown command {other:?} (expected `{CMD_COUNTS}` or `{CMD_QUIT}`)"),
+            other => match other.strip_prefix(CMD_LIMIT_ONCE) {
+                Some(arg) => {
+                    let ack = limit_once(&fake, &hello.accounts, arg.trim());
+                    print_line(&serde_json::to_string(&ack).context("encoding the ack")?)?;
+                }
+                None => anyhow::bail!(
+                    "unknown command {other:?} (expected `{CMD_COUNTS}`, `{CMD_LIMIT_ONCE} <index>` or `{CMD_QUIT}`)"
+                ),
+            },
         }
     }
     Ok(())
+}
+
+/// `limit-once <index>`: the account's next request answers a usage limit (an hour away), once. A
+/// WebSocket `response.create` gets it as the wrapped 429 error event, which is what makes the router
+/// move a live conversation to another account.
+fn limit_once(fake: &FakeBackend, accounts: &[HelloAccount], arg: &str) -> Ack {
+    match arg.parse::<usize>().ok().and_then(|i| accounts.get(i)) {
+        Some(a) => {
+            fake.script(&a.id, Behavior::usage_limit_in(3600));
+            Ack {
+                ok: true,
+                error: None,
+            }
+        }
+        None => Ack {
+            ok: false,
+            error: Some(format!(
+                "no account at index {arg:?} (there are {})",
+                accounts.len()
+            )),
+        },
+    }
 }
 
 fn limit_behavior(kind: &LimitKind) -> Behavior {
@@ -103,6 +133,7 @@ fn limit_behavior(kind: &LimitKind) -> Behavior {
 }
 
 fn counts(fake: &FakeBackend, accounts: &[HelloAccount]) -> Counts {
+    let frames = fake.ws_frames();
     let mut refresh_by_account = std::collections::BTreeMap::new();
     for r in fake.issuer_requests().iter().filter(|r| r.path == "/oauth/token") {
         let who = r.account.clone().unwrap_or_else(|| "unknown".to_owned());
@@ -121,6 +152,15 @@ fn counts(fake: &FakeBackend, accounts: &[HelloAccount]) -> Counts {
             .map(|a| (a.id.clone(), fake.usage_calls(&a.id)))
             .collect(),
         active: fake.active_responses(),
+        http_body_bytes: fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/codex/responses"))
+            .map(|r| r.body.len() as u64)
+            .sum(),
+        ws_frame_bytes: frames.iter().map(|f| f.len as u64).sum(),
+        ws_frames: frames.len(),
+        ws_incremental: frames.iter().filter(|f| f.incremental).count(),
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::cli::FakeArgs;
-use crate::wire::{CMD_COUNTS, CMD_QUIT, Counts, Hello};
+use crate::wire::{Ack, CMD_COUNTS, CMD_LIMIT_ONCE, CMD_QUIT, Counts, Hello};
 
 /// How long the child may take to listen, or to answer one command.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -59,6 +59,23 @@ impl FakeProc {
         self.stdin.flush().await.context("asking for counts")?;
         let line = next_line(&mut self.lines).await.context("reading counts")?;
         serde_json::from_str(&line).context("parsing counts")
+    }
+
+    /// Scripts one usage-limit answer for the account at `index`; returns once the child has it in place.
+    pub async fn limit_once(&mut self, index: usize) -> anyhow::Result<()> {
+        self.stdin
+            .write_all(format!("{CMD_LIMIT_ONCE} {index}\n").as_bytes())
+            .await
+            .context("sending limit-once")?;
+        self.stdin.flush().await.context("sending limit-once")?;
+        let line = next_line(&mut self.lines)
+            .await
+            .context("reading the limit-once ack")?;
+        let ack: Ack = serde_json::from_str(&line).context("parsing the limit-once ack")?;
+        if !ack.ok {
+            bail!("limit-once {index} refused: {}", ack.error.unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// Asks the child to quit, and kills it if it does not within a second.

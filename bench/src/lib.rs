@@ -9,10 +9,11 @@
 //! - [`daemon`] — starting the real daemon and waiting for readiness; [`status`] its counters;
 //!   [`nginx`] the baseline; [`rig`] one repetition's set of processes.
 //! - [`body`] — Codex-shaped 55 KB bodies and headers; [`client`] one connection and the timing of one
-//!   request; [`sse_scan`] event boundaries; [`load`] the closed-loop generator.
+//!   request; [`sse_scan`] event boundaries; [`load`] the closed-loop generator; [`conv`] one
+//!   multi-step conversation over WebSocket or HTTP (issue 13).
 //! - [`cells`] — the measurements; [`plan`] their sizes (full and smoke); [`checks`] correctness;
-//!   [`stats`] percentiles and medians; [`targets`] issue 7's verdicts; [`report`], [`markdown`],
-//!   [`machine`] the output.
+//!   [`stats`] percentiles and medians; [`targets`] issue 7's and 13's verdicts; [`report`],
+//!   [`markdown`], [`svg`], [`machine`] the output.
 //!
 //! Nothing here builds anything: the binaries come from the directory of this executable (so
 //! `cargo build --release -p codex-routerd -p codexctl -p codex-router-bench` first) or `--bin-dir`.
@@ -22,6 +23,7 @@ pub mod cells;
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod conv;
 pub mod daemon;
 pub mod fake_upstream;
 pub mod fakeproc;
@@ -36,6 +38,7 @@ pub mod rig;
 pub mod sse_scan;
 pub mod stats;
 pub mod status;
+pub mod svg;
 pub mod targets;
 pub mod wire;
 
@@ -137,6 +140,13 @@ fn write_outputs(args: &HarnessArgs, report: &Report) -> anyhow::Result<()> {
     if let Some(path) = markdown {
         markdown::write_into(&path, &markdown::render(report))?;
         eprintln!("codex-router-bench: markdown written to {}", path.display());
+        if let (false, Some(cell)) = (args.smoke, report.cell(cells::conversation::GROW))
+            && let Some(chart) = svg::render(cell)
+        {
+            let file = path.with_file_name(svg::FILE_NAME);
+            std::fs::write(&file, chart).with_context(|| format!("writing {}", file.display()))?;
+            eprintln!("codex-router-bench: chart written to {}", file.display());
+        }
     }
     Ok(())
 }

@@ -90,13 +90,14 @@ pub fn render(r: &Report) -> String {
     targets(&mut s, r);
     latency(&mut s, r);
     overhead(&mut s, r);
+    conversations(&mut s, r);
     resources(&mut s, r);
     checks(&mut s, r);
     s
 }
 
 fn targets(s: &mut String, r: &Report) {
-    s.push_str("### Issue 7 targets\n\n| # | target | measured | met |\n|---|---|---|---|\n");
+    s.push_str("### Targets (issues 7 and 13)\n\n| # | target | measured | met |\n|---|---|---|---|\n");
     for t in &r.targets {
         let met = match t.met {
             Some(true) => "yes",
@@ -183,6 +184,103 @@ fn overhead(s: &mut String, r: &Report) {
             f(c.get("failover_samples").unwrap_or(f64::NAN), 0),
             f(c.get("failover_added_total_p50_ms").unwrap_or(f64::NAN), 3),
             f(c.get("failover_added_first_byte_p50_ms").unwrap_or(f64::NAN), 3)
+        );
+    }
+    s.push('\n');
+}
+
+/// Issue 13's cells: per-step tables, the failover step, and the conversation-length curve.
+fn conversations(s: &mut String, r: &Report) {
+    use crate::cells::conversation::{CONV, CONV_C4, FAILOVER, GROW};
+    let cells: Vec<&CellReport> = [CONV, CONV_C4].iter().filter_map(|n| r.cell(n)).collect();
+    if cells.is_empty() && r.cell(FAILOVER).is_none() && r.cell(GROW).is_none() {
+        return;
+    }
+    s.push_str(
+        "### WebSocket conversations (issue 13; times in ms, p50 over every conversation and repetition)\n\n",
+    );
+    for c in cells {
+        let _ = writeln!(s, "`{}`: {}.\n", c.name, c.title);
+        step_table(s, c, |_| true);
+        let g = |k: &str| c.get(k).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            s,
+            "Bytes per conversation, sent by the client / received upstream: ws-direct {} / {}, ws-router {} / {}, \
+             http-router {} / {} (WebSocket/HTTP upstream: {}). ws-router against ws-direct (paired repetitions): \
+             step 1 {} ms, steps 2… {} ms.\n",
+            kb(g("ws_direct_client_bytes_per_conversation")),
+            kb(g("ws_direct_upstream_bytes_per_conversation")),
+            kb(g("ws_router_client_bytes_per_conversation")),
+            kb(g("ws_router_upstream_bytes_per_conversation")),
+            kb(g("http_router_client_bytes_per_conversation")),
+            kb(g("http_router_upstream_bytes_per_conversation")),
+            f(g("ws_vs_http_upstream_bytes_ratio"), 3),
+            f(g("ws_router_added_step1_p50_ms"), 3),
+            f(g("ws_router_added_incremental_p50_ms"), 3),
+        );
+    }
+    if let Some(c) = r.cell(FAILOVER) {
+        let g = |k: &str| c.get(k).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            s,
+            "Failover step (`{FAILOVER}`): {} conversations through the router whose account answered one step with \
+             `usage_limit_reached`; that step, moved to another account and re-sent in full, took {} ms (p50; max {} ms) \
+             against {} ms (p50; p99 {} ms) for the conversations' normal steps: {} ms added (median over conversations \
+             of the failover step minus that conversation's normal median).\n",
+            f(g("failover_samples"), 0),
+            f(g("failover_step_p50_ms"), 3),
+            f(g("failover_step_max_ms"), 3),
+            f(g("normal_step_p50_ms"), 3),
+            f(g("normal_step_p99_ms"), 3),
+            f(g("failover_added_p50_ms"), 3),
+        );
+    }
+    if let Some(c) = r.cell(GROW) {
+        let _ = writeln!(s, "#### Conversation grows (`{GROW}`): {}\n", c.title);
+        let last = c.steps.iter().map(|st| st.step).max().unwrap_or(0);
+        step_table(s, c, |n| n <= 5 || n % 5 == 0 || n == last);
+        if r.mode != "smoke" {
+            let _ = writeln!(
+                s,
+                "![time and bytes per step, HTTP against WebSocket]({})\n",
+                crate::svg::FILE_NAME
+            );
+        }
+    }
+}
+
+fn kb(v: f64) -> String {
+    if v.is_finite() {
+        format!("{:.1} KB", v / 1000.0)
+    } else {
+        "–".to_owned()
+    }
+}
+
+/// One row per step: each path's time (p50 / p99) and the bytes the client sent.
+fn step_table(s: &mut String, c: &CellReport, keep: impl Fn(usize) -> bool) {
+    use crate::cells::conversation::Path;
+    s.push_str(
+        "| step | ws-direct | ws-router | http-router | ws-router − ws-direct (p50) | bytes sent over WebSocket | \
+         bytes sent over HTTP |\n|---|---|---|---|---|---|---|\n",
+    );
+    let last = c.steps.iter().map(|st| st.step).max().unwrap_or(0);
+    for n in (1..=last).filter(|&n| keep(n)) {
+        let t = |p: Path| c.step(p.name(), n);
+        let time = |p: Path| t(p).map_or_else(|| "–".to_owned(), |st| pair([st.time_p50_ms, st.time_p99_ms]));
+        let diff = match (t(Path::WsDirect), t(Path::WsRouter)) {
+            (Some(a), Some(b)) => format!("{:+.3}", b.time_p50_ms - a.time_p50_ms),
+            _ => "–".to_owned(),
+        };
+        let bytes = |p: Path| t(p).map_or_else(|| "–".to_owned(), |st| f(st.sent_bytes, 0));
+        let _ = writeln!(
+            s,
+            "| {n} | {} | {} | {} | {diff} | {} | {} |",
+            time(Path::WsDirect),
+            time(Path::WsRouter),
+            time(Path::HttpRouter),
+            bytes(Path::WsRouter),
+            bytes(Path::HttpRouter)
         );
     }
     s.push('\n');

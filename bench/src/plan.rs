@@ -29,6 +29,29 @@ pub struct Plan {
     pub settle_limit: Duration,
     pub status_calls: usize,
     pub spread_concurrency: usize,
+    pub ws: WsPlan,
+}
+
+/// Issue 13's conversation cells.
+#[derive(Debug, Clone)]
+pub struct WsPlan {
+    /// Steps of the measured conversation (step 1: the 55 KB input; then one small item each).
+    pub steps: usize,
+    pub reps: usize,
+    /// Conversations per target per repetition, one after another (concurrency 1).
+    pub conversations: usize,
+    /// The concurrent variant: this many conversations at once, each worker running `per_worker`.
+    pub concurrency: usize,
+    pub per_worker: usize,
+    /// Conversations per repetition in the failover cell (one account is limited in each, so the fake
+    /// has one more account than this), and the step that fails over.
+    pub failover_conversations: usize,
+    pub failover_reps: usize,
+    pub failover_step: usize,
+    /// The "conversation grows" curve: steps, conversations per target per repetition, repetitions.
+    pub grow_steps: usize,
+    pub grow_conversations: usize,
+    pub grow_reps: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +93,22 @@ impl Plan {
             settle_limit: Duration::from_secs(60),
             status_calls: 200,
             spread_concurrency: 4,
+            // A conversation step takes well under a millisecond at concurrency 1, so 16 conversations
+            // × 5 repetitions (800 steps per target) cost a couple of seconds and give per-step medians
+            // that resolve a few hundredths of a millisecond.
+            ws: WsPlan {
+                steps: 10,
+                reps: 5,
+                conversations: 16,
+                concurrency: 4,
+                per_worker: 4,
+                failover_conversations: 8,
+                failover_reps: 3,
+                failover_step: 5,
+                grow_steps: 50,
+                grow_conversations: 4,
+                grow_reps: 3,
+            },
         }
     }
 
@@ -100,6 +139,19 @@ impl Plan {
             settle_limit: Duration::from_secs(1),
             status_calls: 5,
             spread_concurrency: 3,
+            ws: WsPlan {
+                steps: 3,
+                reps: 1,
+                conversations: 1,
+                concurrency: 2,
+                per_worker: 1,
+                failover_conversations: 1,
+                failover_reps: 1,
+                failover_step: 2,
+                grow_steps: 4,
+                grow_conversations: 1,
+                grow_reps: 1,
+            },
         }
     }
 }

@@ -52,6 +52,23 @@ pub struct CellReport {
     pub daemon: DaemonStats,
     pub skipped: Option<String>,
     pub notes: Vec<String>,
+    /// Per-step figures of the conversation cells (issue 13), one row per (target, step).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepStat>,
+}
+
+/// One step of a conversation over one target, pooled over its conversations and repetitions.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepStat {
+    pub target: String,
+    /// 1-based.
+    pub step: usize,
+    pub n: usize,
+    /// Request written → `response.completed` read.
+    pub time_p50_ms: f64,
+    pub time_p99_ms: f64,
+    /// Median bytes the client sent for this step (frame or body).
+    pub sent_bytes: f64,
 }
 
 impl CellReport {
@@ -76,6 +93,10 @@ impl CellReport {
 
     pub fn target(&self, name: &str) -> Option<&TargetReport> {
         self.targets.iter().find(|t| t.name == name)
+    }
+
+    pub fn step(&self, target: &str, step: usize) -> Option<&StepStat> {
+        self.steps.iter().find(|s| s.target == target && s.step == step)
     }
 
     pub fn get(&self, key: &str) -> Option<f64> {

@@ -1,4 +1,4 @@
-//! Issue 7's targets, evaluated from one run's cells. Each is a ratio or a difference against direct (or
+//! Issue 7's (and issue 13's WebSocket) targets, evaluated from one run's cells. Each is a ratio or a difference against direct (or
 //! an absolute resource figure), so the verdict does not depend on how fast the machine is. In smoke mode
 //! only target 7 (correctness) is judged: tiny cells on debug binaries measure nothing.
 
@@ -225,5 +225,49 @@ pub fn evaluate(r: &Report) -> Vec<TargetEval> {
         },
         met: Some(failed.is_empty()),
     });
+    ws_targets(r, perf, &mut out);
     out
+}
+
+/// Issue 13's targets, from the conversation cells (`cells::conversation`).
+fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
+    let g = |cell: &str, key: &str| {
+        if perf {
+            r.cell(cell).and_then(|c| c.get(key))
+        } else {
+            None
+        }
+    };
+    let conv = crate::cells::conversation::CONV;
+    let step1 = g(conv, "ws_router_added_step1_p50_ms");
+    let inc = g(conv, "ws_router_added_incremental_p50_ms");
+    out.push(TargetEval {
+        id: "13".to_owned(),
+        target: "WebSocket through the router within 0.1 ms (p50) of WebSocket direct per step (step 1 and \
+                 the incremental steps, each)"
+            .to_owned(),
+        measured: match (step1, inc) {
+            (Some(a), Some(b)) => format!("step 1 {a:+.3} ms; steps 2… {b:+.3} ms"),
+            _ => "not measured".to_owned(),
+        },
+        met: step1.zip(inc).map(|(a, b)| a <= 0.1 && b <= 0.1),
+    });
+    let ratio = g(conv, "ws_vs_http_upstream_bytes_ratio");
+    let ws = g(conv, "ws_router_upstream_bytes_per_conversation").unwrap_or(f64::NAN);
+    let http = g(conv, "http_router_upstream_bytes_per_conversation").unwrap_or(f64::NAN);
+    out.push(eval(
+        "13",
+        "bytes sent upstream per conversation over WebSocket ≤ 1/5 of the HTTP path's",
+        ratio,
+        |v| format!("{v:.3} ({:.0} KB against {:.0} KB)", ws / 1000.0, http / 1000.0),
+        |v| v <= 0.2,
+    ));
+    let normal = g(crate::cells::conversation::FAILOVER, "normal_step_p50_ms").unwrap_or(f64::NAN);
+    out.push(eval(
+        "13",
+        "a failover step adds ≤ 5 ms over a normal step (p50)",
+        g(crate::cells::conversation::FAILOVER, "failover_added_p50_ms"),
+        |v| format!("{v:+.3} ms (normal step {normal:.3} ms)"),
+        |v| v <= 5.0,
+    ));
 }

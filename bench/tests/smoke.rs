@@ -1,7 +1,8 @@
 //! Runs the harness's smoke mode (tiny cells, a few seconds) through the real binaries, so the benchmark
 //! keeps working as the daemon changes. The benchmark itself is not part of `cargo test`: its numbers
 //! are for `docs/benchmarks.md`, not for a pass/fail on a busy CI machine. What this asserts is that
-//! every cell ran and every correctness check passed (no errors, counters match, spread, refreshes).
+//! every cell ran and every correctness check passed (no errors, counters match, spread, refreshes;
+//! for the WebSocket cells: every step completed, the router's WebSocket path really incremental).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -62,6 +63,10 @@ fn smoke_mode_runs_every_cell_through_the_real_binaries() {
         "refresh",
         "slow-streams",
         "control",
+        "ws-conversation",
+        "ws-conversation-c4",
+        "ws-failover",
+        "conversation-grows",
     ] {
         let cell = cells
             .iter()
@@ -81,6 +86,10 @@ fn smoke_mode_runs_every_cell_through_the_real_binaries() {
         "one refresh per account",
         "spread (round-robin)",
         "spread (sticky)",
+        "every step completed",
+        "incremental (ws-router)",
+        "full history (http-router)",
+        "failover step moved in full",
     ] {
         assert!(
             checks.iter().any(|c| c["name"] == name),
@@ -99,6 +108,21 @@ fn smoke_mode_runs_every_cell_through_the_real_binaries() {
         "{targets:?}"
     );
 
+    // Issue 13: the router's WebSocket path was really incremental: after step 1, every step the client
+    // sent was one small item (the check above also compared the fake's upstream frame counts).
+    let conv = cells.iter().find(|c| c["name"] == "ws-conversation").unwrap();
+    let steps = conv["steps"].as_array().unwrap();
+    let ws_router: Vec<&Value> = steps.iter().filter(|s| s["target"] == "ws-router").collect();
+    assert!(ws_router.len() >= 2, "{steps:?}");
+    for s in &ws_router {
+        let bytes = s["sent_bytes"].as_f64().unwrap();
+        if s["step"] == 1 {
+            assert!(bytes > 50_000.0, "step 1 carries the full input: {s}");
+        } else {
+            assert!(bytes < 1_000.0, "an incremental step sent {bytes} bytes: {s}");
+        }
+    }
+
     let text = std::fs::read_to_string(&markdown).unwrap();
-    assert!(text.contains("### Issue 7 targets") && text.contains("<!-- bench:results:end -->"));
+    assert!(text.contains("### Targets (issues 7 and 13)") && text.contains("<!-- bench:results:end -->"));
 }

@@ -3,6 +3,7 @@
 //! never passes quietly.
 
 mod control;
+pub mod conversation;
 mod refresh;
 mod slow;
 mod throughput;
@@ -146,6 +147,35 @@ pub async fn run_all(ctx: &mut Ctx, only: &[String]) -> Vec<CellReport> {
         announce(&spec.name, &spec.title);
         let res = throughput::run(ctx, spec).await;
         out.push(finish(ctx, &spec.name, &spec.title, res));
+    }
+    for concurrent in [false, true] {
+        let name = if concurrent {
+            conversation::CONV_C4
+        } else {
+            conversation::CONV
+        };
+        if selected(name) {
+            let title = conversation::conversation_title(ctx, concurrent);
+            announce(name, &title);
+            let res = conversation::run_conversation(ctx, concurrent).await;
+            out.push(finish(ctx, name, &title, res));
+        }
+    }
+    if selected(conversation::FAILOVER) {
+        announce(conversation::FAILOVER, conversation::FAILOVER_TITLE);
+        let res = conversation::run_failover(ctx).await;
+        out.push(finish(
+            ctx,
+            conversation::FAILOVER,
+            conversation::FAILOVER_TITLE,
+            res,
+        ));
+    }
+    if selected(conversation::GROW) {
+        let title = conversation::grow_title(ctx);
+        announce(conversation::GROW, &title);
+        let res = conversation::run_grow(ctx).await;
+        out.push(finish(ctx, conversation::GROW, &title, res));
     }
     if selected(refresh::NAME) {
         announce(refresh::NAME, refresh::TITLE);
