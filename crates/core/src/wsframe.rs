@@ -126,8 +126,39 @@ struct ResponseRef {
     id: Option<String>,
 }
 
-/// Reads a server frame; `None` when it is not a JSON object.
+/// Kinds whose frames the router must read in full: they start, end or fail a response, or
+/// carry an output item the kept context needs. Every other frame (the many deltas) is only
+/// relayed, so its kind is enough.
+const READ_IN_FULL: &[&str] = &[
+    "response.created",
+    "response.in_progress",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+    "response.output_item.done",
+    "codex.rate_limits",
+    "error",
+];
+
+/// The `type` of a frame that begins with it (the backend writes it first), read without
+/// parsing the frame; `None` when the frame begins otherwise.
+fn leading_type(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("{\"type\":\"")?;
+    let kind = &rest[..rest.find('"')?];
+    (!kind.contains('\\')).then_some(kind)
+}
+
+/// Reads a server frame; `None` when it is not a JSON object. A delta costs a prefix check,
+/// not a parse: a response is mostly deltas, and each is relayed as it arrives.
 pub fn event_info(text: &str) -> Option<EventInfo> {
+    if let Some(kind) = leading_type(text)
+        && !READ_IN_FULL.contains(&kind)
+    {
+        return Some(EventInfo {
+            kind: kind.to_owned(),
+            ..EventInfo::default()
+        });
+    }
     let raw: RawEvent = serde_json::from_str(text).ok()?;
     let kind = raw.kind.unwrap_or_default();
     let output_item = (kind == "response.output_item.done")

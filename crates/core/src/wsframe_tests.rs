@@ -106,3 +106,32 @@ fn the_wrapped_error_the_router_sends_carries_status_error_and_headers() {
     assert_eq!(v["error"]["resets_at"], 5);
     assert_eq!(v["headers"]["retry-after"], "90");
 }
+
+#[test]
+fn a_delta_is_read_from_its_prefix_and_agrees_with_a_full_parse() {
+    let frames = [
+        r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"delta":"po"}"#,
+        r#"{"type":"response.reasoning_summary_text.delta","delta":"x\"y"}"#,
+        r#"{ "type": "response.output_text.delta", "delta": "spaced" }"#,
+        r#"{"delta":"d","type":"response.output_text.delta"}"#,
+    ];
+    for f in frames {
+        let fast = event_info(f).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(f).unwrap();
+        assert_eq!(fast.kind, parsed["type"].as_str().unwrap(), "{f}");
+        assert!(fast.response_id.is_none() && fast.output_item.is_none() && fast.status.is_none());
+        assert!(!fast.is_terminal());
+    }
+    // Frames the router needs are still read in full.
+    let done = r#"{"type":"response.output_item.done","item":{"type":"message"}}"#;
+    assert!(event_info(done).unwrap().output_item.is_some());
+    let completed = r#"{"type":"response.completed","response":{"id":"resp_1"}}"#;
+    assert_eq!(
+        event_info(completed).unwrap().response_id.as_deref(),
+        Some("resp_1")
+    );
+    assert!(
+        event_info(r#"{"type":"error"#).is_none(),
+        "a torn frame is not an event"
+    );
+}

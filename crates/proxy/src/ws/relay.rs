@@ -6,13 +6,14 @@ use std::collections::VecDeque;
 
 use codex_router_core::record::StreamEnd;
 use codex_router_core::wsframe::event_info;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::value::RawValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::conn::{Conn, Flow, Rx, Tx, close};
 use super::request::idle;
+use super::upstream::UpstreamWs;
 use crate::ProxyConfig;
 use crate::relay::StreamGuard;
 use crate::sse::SseSplitter;
@@ -35,10 +36,11 @@ enum Step {
 }
 
 impl Relay<'_> {
-    /// Forwards one upstream event to the client, noting what the context needs.
-    async fn event(&mut self, text: String) -> Result<Step, Flow> {
+    /// Queues one upstream event for the client (sent at the next flush), noting what the
+    /// context needs. The frame's bytes are passed on, never copied.
+    async fn event(&mut self, text: Utf8Bytes) -> Result<Step, Flow> {
         let mut step = Step::More;
-        if let Some(info) = event_info(&text) {
+        if let Some(info) = event_info(text.as_str()) {
             if self.response_id.is_none() {
                 self.response_id = info.response_id.clone();
             }
@@ -52,11 +54,37 @@ impl Relay<'_> {
                 self.outputs.push(item);
             }
         }
-        match self.tx.send(Message::Text(text.into())).await {
+        match self.tx.feed(Message::Text(text)).await {
             Ok(()) => Ok(step),
-            Err(_) => {
-                self.guard.end(StreamEnd::ClientGone);
-                Err(Flow::Close(None))
+            Err(_) => Err(self.client_gone()),
+        }
+    }
+
+    /// Writes what was queued: one write for the frames that arrived together.
+    async fn flush(&mut self) -> Result<(), Flow> {
+        match self.tx.flush().await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.client_gone()),
+        }
+    }
+
+    fn client_gone(&mut self) -> Flow {
+        self.guard.end(StreamEnd::ClientGone);
+        Flow::Close(None)
+    }
+
+    /// Takes the upstream frames that have already arrived (never waits for one that has
+    /// not), so a burst of events becomes one write to the client instead of one per event.
+    async fn drain_ready(&mut self, ws: &mut UpstreamWs) -> Result<Step, Flow> {
+        loop {
+            match ws.next().now_or_never() {
+                None => return Ok(Step::More),
+                Some(Some(Ok(Message::Text(t)))) => match self.event(t).await? {
+                    Step::More => {}
+                    other => return Ok(other),
+                },
+                Some(Some(Ok(Message::Close(_)) | Err(_)) | None) => return Ok(Step::Broken),
+                Some(Some(Ok(_))) => {}
             }
         }
     }
@@ -76,7 +104,10 @@ impl Relay<'_> {
         }
     }
 
-    fn finish(&mut self, step: Step) -> Flow {
+    async fn finish(&mut self, step: Step) -> Flow {
+        if let Err(flow) = self.flush().await {
+            return flow;
+        }
         match step {
             Step::Done | Step::More => {
                 self.guard.end(StreamEnd::Completed);
@@ -92,22 +123,48 @@ impl Relay<'_> {
 
     pub(crate) async fn frames(&mut self, conn: &mut Conn, cfg: &ProxyConfig, held: Vec<String>) -> Flow {
         for text in held {
-            match self.event(text).await {
-                Ok(Step::Done) => return self.finish(Step::Done),
+            match self.event(text.into()).await {
+                Ok(Step::Done) => return self.finish(Step::Done).await,
                 Ok(_) => {}
                 Err(flow) => return flow,
             }
         }
         let Some(up) = conn.upstream.as_mut() else {
-            return self.finish(Step::Broken);
+            return self.finish(Step::Broken).await;
         };
+        let drained = match self.drain_ready(&mut up.ws).await {
+            Ok(step) => step,
+            Err(flow) => return flow,
+        };
+        match drained {
+            Step::More => {
+                if let Err(flow) = self.flush().await {
+                    return flow;
+                }
+            }
+            Step::Broken => {
+                conn.upstream = None;
+                return self.finish(Step::Broken).await;
+            }
+            Step::Done => return self.finish(Step::Done).await,
+        }
         loop {
             let step = tokio::select! {
                 m = tokio::time::timeout(idle(cfg), up.ws.next()) => match m {
-                    Ok(Some(Ok(Message::Text(t)))) => match self.event(t.as_str().to_owned()).await {
-                        Ok(step) => step,
-                        Err(flow) => return flow,
-                    },
+                    Ok(Some(Ok(Message::Text(t)))) => {
+                        let step = match self.event(t).await {
+                            Ok(Step::More) => self.drain_ready(&mut up.ws).await,
+                            other => other,
+                        };
+                        match step {
+                            Ok(Step::More) => match self.flush().await {
+                                Ok(()) => Step::More,
+                                Err(flow) => return flow,
+                            },
+                            Ok(step) => step,
+                            Err(flow) => return flow,
+                        }
+                    }
                     Ok(Some(Ok(Message::Close(_)) | Err(_))) | Ok(None) | Err(_) => Step::Broken,
                     Ok(Some(Ok(_))) => Step::More,
                 },
@@ -120,9 +177,9 @@ impl Relay<'_> {
                 Step::More => {}
                 Step::Broken => {
                     conn.upstream = None;
-                    return self.finish(Step::Broken);
+                    return self.finish(Step::Broken).await;
                 }
-                Step::Done => return self.finish(Step::Done),
+                Step::Done => return self.finish(Step::Done).await,
             }
         }
     }
@@ -133,8 +190,8 @@ impl Relay<'_> {
         for chunk in c.held {
             for ev in splitter.push(&chunk) {
                 if let Some(data) = ev.data {
-                    match self.event(data).await {
-                        Ok(Step::Done) => return self.finish(Step::Done),
+                    match self.event(data.into()).await {
+                        Ok(Step::Done) => return self.finish(Step::Done).await,
                         Ok(_) => {}
                         Err(flow) => return flow,
                     }
@@ -142,7 +199,7 @@ impl Relay<'_> {
             }
         }
         let Some(mut rest) = c.rest else {
-            return self.finish(Step::Done);
+            return self.finish(Step::Done).await;
         };
         loop {
             let step = tokio::select! {
@@ -151,12 +208,15 @@ impl Relay<'_> {
                         let mut step = Step::More;
                         for ev in splitter.push(&chunk) {
                             if let Some(data) = ev.data {
-                                match self.event(data).await {
+                                match self.event(data.into()).await {
                                     Ok(Step::Done) => step = Step::Done,
                                     Ok(_) => {}
                                     Err(flow) => return flow,
                                 }
                             }
+                        }
+                        if let Err(flow) = self.flush().await {
+                            return flow;
                         }
                         step
                     }
@@ -170,7 +230,7 @@ impl Relay<'_> {
             };
             match step {
                 Step::More => {}
-                other => return self.finish(other),
+                other => return self.finish(other).await,
             }
         }
     }
