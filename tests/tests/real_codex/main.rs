@@ -12,6 +12,7 @@
 mod codex;
 mod compaction;
 mod exec;
+mod native;
 mod websocket;
 
 pub use codex_router_e2e::show;
