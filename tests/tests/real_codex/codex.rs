@@ -223,6 +223,43 @@ pub struct Native {
     pub codex_token: String,
     /// The router's client key (`client.key`), which must never travel upstream either.
     pub client_key: String,
+    /// What Codex tried to reach beyond loopback (see [`OutsideTrap`]).
+    pub outside: OutsideTrap,
+}
+
+/// A stand-in for the internet: Codex's `HTTPS_PROXY`/`HTTP_PROXY` point here (loopback is
+/// exempt through `NO_PROXY`), so any call Codex makes to a real host arrives as a proxy request
+/// whose first line (`CONNECT host:443 HTTP/1.1`) is recorded, and then fails. Tests never touch
+/// the internet, and this makes an attempt visible instead of a silent DNS failure.
+#[derive(Clone)]
+pub struct OutsideTrap {
+    pub addr: std::net::SocketAddr,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl OutsideTrap {
+    fn start() -> OutsideTrap {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        // Detached: it blocks in accept for the rest of the test process, which is harmless.
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = BufReader::new(&conn).read_line(&mut line);
+                record.lock().unwrap().push(line.trim_end().to_owned());
+            }
+        });
+        OutsideTrap { addr, seen }
+    }
+
+    /// The first line of every proxy request, in arrival order.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
 }
 
 /// Codex signed in with ChatGPT to `signed_in` (a fresh token set from the fake, in
@@ -252,6 +289,10 @@ pub fn setup_native(pool: &[&str], signed_in: &str) -> Native {
     let ca = home.root().join("chatgpt-ca.pem");
     chatgpt.write_ca_pem(&ca).unwrap();
     home.set_env("CODEX_CA_CERTIFICATE", ca.to_str().unwrap());
+    let outside = OutsideTrap::start();
+    for var in ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] {
+        home.set_env(var, &format!("http://{}", outside.addr));
+    }
     // Should Codex try to refresh its token, the fake issuer answers, not auth.openai.com.
     home.set_env(
         "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
@@ -260,9 +301,14 @@ pub fn setup_native(pool: &[&str], signed_in: &str) -> Native {
 
     let codex_home = home.root().join("codex");
     std::fs::create_dir_all(&codex_home).unwrap();
+    // `model`: Codex's default model for a ChatGPT login offers the shell only inside its
+    // JavaScript `exec` custom tool; gpt-5.1-codex offers the `exec_command` function.
     std::fs::write(
         codex_home.join("config.toml"),
-        format!("chatgpt_base_url = \"{}\"\n", chatgpt.base_url()),
+        format!(
+            "model = \"gpt-5.1-codex\"\nchatgpt_base_url = \"{}\"\n",
+            chatgpt.base_url()
+        ),
     )
     .unwrap();
     let t = upstream.fake.issue_tokens(signed_in);
@@ -288,6 +334,7 @@ pub fn setup_native(pool: &[&str], signed_in: &str) -> Native {
         home,
         codex_token: t.access_token,
         client_key,
+        outside,
     }
 }
 
