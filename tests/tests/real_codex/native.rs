@@ -181,3 +181,30 @@ fn natively_bound_codex_signed_in_outside_the_pool_runs_a_tool_turn_on_the_pool(
         "{v}"
     );
 }
+
+#[test]
+fn natively_bound_codex_is_served_by_its_own_account_when_no_other_can() {
+    if skip() {
+        return;
+    }
+    let n = setup_native(&["acct-a", "acct-b", "acct-l"], "acct-l");
+    for a in OTHERS {
+        n.upstream.fake.script_always(a, Behavior::usage_limit_in(3600));
+    }
+    let out = exec(&n.home, &["say pong"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let served: Vec<String> = sent(&n.upstream).into_iter().map(|s| s.account).collect();
+    assert_eq!(
+        served.last().map(String::as_str),
+        Some("acct-l"),
+        "only Codex's own account was left: {served:?}"
+    );
+    // Its pool credentials, never Codex's own token.
+    assert!(
+        n.upstream
+            .fake
+            .requests()
+            .iter()
+            .all(|r| !r.header("authorization").unwrap_or("").contains(&n.codex_token))
+    );
+}
