@@ -72,6 +72,11 @@ impl FakeBackend {
         })
     }
 
+    /// The shared state itself, for a companion fake that must not keep this server alive.
+    pub(crate) fn shared_arc(&self) -> Arc<Shared> {
+        Arc::clone(&self.inner.shared)
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.inner.shared
     }

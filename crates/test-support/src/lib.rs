@@ -19,6 +19,8 @@
 //!     [`FakeBackend::ws_frames`] ([`WsFrame`]) and the `ws_connections_*` counters show what arrived;
 //!   - the OAuth issuer at the root (`issuer/`): `POST /oauth/token` (rotating single-use refresh tokens,
 //!     PKCE code grant), `GET /oauth/authorize`, and the device-code flow under `/api/accounts/deviceauth`.
+//! - [`FakeChatgpt`] (`chatgpt.rs`): `chatgpt_base_url` over HTTPS with a test CA made at start-up, for the
+//!   native binding's real-Codex tests: workspace discovery, the start-up calls, every request captured.
 //! - [`Behavior`] / [`RefreshBehavior`] (`behavior.rs`): per-account scripts for failure modes (usage limits,
 //!   in-band failures, stalls, dropped connections, ...), one-shot or persistent.
 //! - Authentication is real: access tokens are fake JWTs ([`make_jwt`]) the fake issued and tracks; unknown,
@@ -45,6 +47,7 @@ mod backend;
 mod behavior;
 pub mod bodies;
 mod capture;
+mod chatgpt;
 mod clock;
 mod encrypted;
 mod handle;
@@ -60,6 +63,7 @@ mod usage;
 pub use account::{FakeAccount, IssuedTokens};
 pub use behavior::{Behavior, Gate, RefreshBehavior, StreamConfig};
 pub use capture::{AuthorizeRequest, CapturedRequest, WsFrame};
+pub use chatgpt::{FakeChatgpt, FakeChatgptError};
 pub use encrypted::{encrypted_content_owner, mint_encrypted_content};
 pub use handle::FakeBackend;
 pub use jwt::{decode_jwt_claims, make_jwt};

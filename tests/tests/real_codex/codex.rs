@@ -234,3 +234,155 @@ pub fn sent(upstream: &Upstream) -> Vec<Sent> {
 pub fn served_by(upstream: &Upstream) -> Vec<String> {
     sent(upstream).into_iter().map(|s| s.account).collect()
 }
+
+/// A natively bound router home (SPEC §7) and what stands in for `chatgpt.com` around it.
+pub struct Native {
+    /// Declared first: its server stops before the upstream's runtime goes.
+    pub chatgpt: codex_router_test_support::FakeChatgpt,
+    pub upstream: Upstream,
+    pub home: Home,
+    /// The access token in Codex's `auth.json`: Codex's own bearer.
+    pub codex_token: String,
+    /// The router's client key (`client.key`), which must never travel upstream either.
+    pub client_key: String,
+    /// What Codex tried to reach beyond loopback (see [`OutsideTrap`]).
+    pub outside: OutsideTrap,
+}
+
+/// A stand-in for the internet: Codex's `HTTPS_PROXY`/`HTTP_PROXY` point here (loopback is
+/// exempt through `NO_PROXY`), so any call Codex makes to a real host arrives as a proxy request
+/// whose first line (`CONNECT host:443 HTTP/1.1`) is recorded, and then fails. Tests never touch
+/// the internet, and this makes an attempt visible instead of a silent DNS failure.
+#[derive(Clone)]
+pub struct OutsideTrap {
+    pub addr: std::net::SocketAddr,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl OutsideTrap {
+    fn start() -> OutsideTrap {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        // Detached: it blocks in accept for the rest of the test process, which is harmless.
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = BufReader::new(&conn).read_line(&mut line);
+                record.lock().unwrap().push(line.trim_end().to_owned());
+            }
+        });
+        OutsideTrap { addr, seen }
+    }
+
+    /// The first line of every proxy request, in arrival order.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Codex signed in with ChatGPT to `signed_in` (a fresh token set from the fake, in
+/// `$CODEX_HOME/auth.json` the way Codex writes it), `pool` registered with the router (the
+/// signed-in account among them or not), the daemon started, Codex's `chatgpt_base_url`
+/// pointed at a [`FakeChatgpt`] whose test CA Codex trusts through `CODEX_CA_CERTIFICATE`,
+/// then `codexctl rotation bind-app --native`.
+pub fn setup_native(pool: &[&str], signed_in: &str) -> Native {
+    use codex_router_test_support::{FakeAccount, FakeChatgpt};
+
+    let upstream = Upstream::start();
+    let mut home = Home::with_fake(&upstream);
+    let records: Vec<_> = pool
+        .iter()
+        .map(|id| codex_router_e2e::home::account_record(&upstream.account(id, "pro")))
+        .collect();
+    home.write_accounts(&records);
+    if !pool.contains(&signed_in) {
+        upstream.fake.add_account(FakeAccount::new(signed_in, "plus"));
+    }
+    let out = home.run_ctl(&["daemon", "start"]);
+    assert!(out.status.success(), "{}", crate::show(&out));
+
+    let chatgpt = upstream
+        .rt
+        .block_on(FakeChatgpt::start_linked(&upstream.fake, signed_in));
+    let ca = home.root().join("chatgpt-ca.pem");
+    chatgpt.write_ca_pem(&ca).unwrap();
+    home.set_env("CODEX_CA_CERTIFICATE", ca.to_str().unwrap());
+    let outside = OutsideTrap::start();
+    for var in ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] {
+        home.set_env(var, &format!("http://{}", outside.addr));
+    }
+    // Should Codex try to refresh its token, the fake issuer answers, not auth.openai.com.
+    home.set_env(
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
+        &format!("{}/oauth/token", upstream.fake.issuer_url()),
+    );
+
+    let codex_home = home.root().join("codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    // `model`: Codex's default model for a ChatGPT login offers the shell only inside its
+    // JavaScript `exec` custom tool; gpt-5.1-codex offers the `exec_command` function.
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model = \"gpt-5.1-codex\"\nchatgpt_base_url = \"{}\"\n",
+            chatgpt.base_url()
+        ),
+    )
+    .unwrap();
+    let t = upstream.fake.issue_tokens(signed_in);
+    let now = time_now_rfc3339();
+    let auth = serde_json::json!({"auth_mode": "chatgpt", "OPENAI_API_KEY": null,
+        "tokens": {"id_token": t.id_token, "access_token": t.access_token,
+            "refresh_token": t.refresh_token, "account_id": signed_in},
+        "last_refresh": now});
+    std::fs::write(codex_home.join("auth.json"), auth.to_string()).unwrap();
+
+    let out = home.run_ctl(&["rotation", "bind-app", "--native"]);
+    assert!(out.status.success(), "{}", crate::show(&out));
+    // The daemon re-reads the binding and Codex's login at most once a second (SPEC §4); Codex's
+    // first request comes well within a second of this, so wait that window out.
+    std::thread::sleep(Duration::from_millis(1100));
+    let client_key = std::fs::read_to_string(&home.paths.client_key)
+        .unwrap()
+        .trim()
+        .to_owned();
+    Native {
+        chatgpt,
+        upstream,
+        home,
+        codex_token: t.access_token,
+        client_key,
+        outside,
+    }
+}
+
+/// Now as RFC 3339 UTC (`auth.json`'s `last_refresh`): recent, so Codex sees no reason to
+/// refresh.
+fn time_now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

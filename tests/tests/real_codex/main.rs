@@ -1,4 +1,5 @@
-//! The real Codex CLI through the router (issue 6 acceptance 6).
+//! The real Codex CLI through the router (issue 6 acceptance 6; natively bound, issue 14
+//! acceptances 1 and 2 in `native.rs`).
 //!
 //! `@openai/codex` is installed from npm at the pinned version (the one
 //! `reference/codex-client.md` measured) into the target directory, once, and reused. Where npm or
@@ -12,6 +13,7 @@
 mod codex;
 mod compaction;
 mod exec;
+mod native;
 mod websocket;
 
 pub use codex_router_e2e::show;

@@ -84,7 +84,7 @@ fn capture(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     status
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -155,7 +155,7 @@ fn model(slug: &str, description: &str, priority: u32) -> serde_json::Value {
     })
 }
 
-fn usage(shared: &Shared, account: &str) -> Response {
+pub(crate) fn usage(shared: &Shared, account: &str) -> Response {
     let body = {
         let state = shared.state.lock();
         let usage = state.usage.get(account).cloned().unwrap_or_default();
