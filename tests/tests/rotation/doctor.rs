@@ -59,6 +59,7 @@ fn doctor_passes_on_a_healthy_bound_setup() {
         "accounts_file",
         "accounts",
         "binding",
+        "websocket",
         "clock",
         "proxy_env",
     ] {

@@ -9,6 +9,7 @@
 //! - `files` — router home, `run/`, socket, `client.key`, `logs/`.
 //! - `accounts` — `accounts.json` and the accounts' health.
 //! - `system` — clock, service and lingering, proxy environment.
+//! - `websocket` — one WebSocket handshake through the daemon, end to end.
 //! - `report` — [`Check`] and its rendering.
 
 mod accounts;
@@ -16,6 +17,7 @@ mod facts;
 mod files;
 mod report;
 mod system;
+mod websocket;
 
 use codex_router_codex_config::BindMode;
 use codex_router_core::Secret;
@@ -34,6 +36,13 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     checks.extend(files::checks(ctx, &facts));
     checks.extend(accounts::checks(ctx, &facts));
     checks.extend(binding_checks(ctx, &facts));
+    // Codex asks for a WebSocket first (the built-in provider always does): prove the route
+    // once Codex is bound and the daemon is up.
+    if let crate::binding::DaemonSide::Up { port, key } = &facts.side
+        && View::read(ctx).mode().is_some()
+    {
+        checks.push(websocket::check(&websocket::probe(*port, key).await));
+    }
     checks.push(system::clock(ctx, &facts));
     checks.extend(system::service(&facts));
     checks.push(system::proxy_env(ctx));
