@@ -23,7 +23,7 @@ pub struct DaemonNative {
 }
 
 /// The `codex_login` object of `status --json` (only while natively bound).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CodexLogin {
     /// `$CODEX_HOME/auth.json` holds a ChatGPT login.
     pub signed_in: bool,
@@ -32,6 +32,9 @@ pub struct CodexLogin {
     pub in_pool: bool,
     /// Chosen only when no other account can serve (`[rotation] spare_codex_login`).
     pub spared: bool,
+    /// That account's quota reading (its row's), when it is in the pool and has one: Codex
+    /// refuses to send a message once *this* account is out of quota.
+    pub quota: Option<crate::status::QuotaView>,
 }
 
 impl DaemonNative {
@@ -88,6 +91,7 @@ impl DaemonNative {
             spared: in_pool && self.spare.load(Ordering::Relaxed),
             in_pool,
             account: account.map(|(_, label)| label),
+            quota: None,
         })
     }
 }

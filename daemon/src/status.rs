@@ -188,7 +188,14 @@ pub fn document(
     let quota_ctx = QuotaContext::new(poll_interval, pace.lasts(&snap, preemptive, now));
     let mut doc = build(facts, &snap, &runtime.storage(), binding, &quota_ctx, now);
     doc.websocket = websocket;
-    doc.codex_login = codex_login;
+    doc.codex_login = codex_login.map(|mut l| {
+        l.quota = l
+            .account
+            .as_ref()
+            .and_then(|label| doc.accounts.iter().find(|a| &a.label == label))
+            .and_then(|a| a.quota.clone());
+        l
+    });
     doc.codex_links = runtime.codex_links().into_iter().map(Into::into).collect();
     doc
 }

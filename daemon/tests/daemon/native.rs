@@ -81,9 +81,20 @@ async fn codexs_own_bearer_is_accepted_only_while_natively_bound_and_never_forwa
     assert_eq!(upstream.header("chatgpt-account-id"), Some("acct-b"));
     assert_eq!(turn(&d, "not-a-token", "s2").await.status, 401);
     let status = d.status().await;
+    let login = &status["codex_login"];
     assert_eq!(
-        status["codex_login"],
-        json!({"signed_in": true, "account": "acct-l", "in_pool": true, "spared": true})
+        (
+            &login["signed_in"],
+            &login["account"],
+            &login["in_pool"],
+            &login["spared"]
+        ),
+        (&json!(true), &json!("acct-l"), &json!(true), &json!(true)),
+        "{login}"
+    );
+    assert!(
+        login.get("quota").is_some(),
+        "its quota reading (or null) is shown: {login}"
     );
 }
 
