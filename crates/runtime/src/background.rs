@@ -29,7 +29,9 @@ pub(crate) fn state_gap(last_write: Duration) -> Duration {
 }
 const REFRESH_SCAN: Duration = Duration::from_secs(30);
 /// Gap between proactive refreshes of different accounts, so they do not all hit the issuer at once.
-const STAGGER: Duration = Duration::from_secs(2);
+/// Pause between two proactive refreshes, so a pool whose tokens expire together does not
+/// refresh them all at once (SPEC §6 "staggered").
+pub const STAGGER: Duration = Duration::from_secs(2);
 
 impl Runtime {
     /// Credentials for a request, refreshing first (single flight) if the token is about to expire.
@@ -101,6 +103,11 @@ impl Runtime {
 
     /// Refreshes tokens before they expire, staggered, retrying transient failures with backoff.
     pub async fn run_proactive_refresh(self, shutdown: CancellationToken) {
+        self.run_proactive_refresh_every(shutdown, STAGGER).await;
+    }
+
+    /// [`Self::run_proactive_refresh`] with another pause between refreshes (tests).
+    pub async fn run_proactive_refresh_every(self, shutdown: CancellationToken, stagger: Duration) {
         let mut backoff: HashMap<String, (Timestamp, Duration)> = HashMap::new();
         loop {
             let now = self.now();
@@ -126,7 +133,7 @@ impl Runtime {
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(STAGGER) => {}
+                    _ = tokio::time::sleep(stagger) => {}
                 }
             }
             tokio::select! {

@@ -611,3 +611,41 @@ async fn a_re_presentation_the_issuer_accepts_restores_the_account() {
     assert!(stored.refresh_in_flight_since.is_none());
     assert_eq!(e.fake.refresh_reuse_count(), 0);
 }
+
+/// SPEC §6: proactive refreshes are staggered. Three tokens due together are refreshed one
+/// after another, at least the stagger apart (a lower bound only: a slow machine only widens
+/// the gaps), and the daemon's stagger is the documented 2 s.
+#[tokio::test]
+async fn proactive_refreshes_of_tokens_due_together_are_staggered() {
+    assert_eq!(codex_router_runtime::background::STAGGER, Duration::from_secs(2));
+    let (e, _) = env(&[("acct-a", 60), ("acct-b", 60), ("acct-c", 60)]).await;
+    let rt = open(&e);
+    assert_eq!(rt.refresh_due(rt.now()).len(), 3);
+    let stagger = Duration::from_millis(300);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut changes = rt.subscribe_changes();
+    let task = tokio::spawn(rt.clone().run_proactive_refresh_every(shutdown.clone(), stagger));
+    let mut done_at = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut seen = 0;
+        while seen < 3 {
+            changes.changed().await.unwrap();
+            let n = rt.snapshot().counters.refreshes;
+            while seen < n {
+                seen += 1;
+                done_at.push(std::time::Instant::now());
+            }
+        }
+    })
+    .await
+    .expect("all three refreshed");
+    shutdown.cancel();
+    task.await.unwrap();
+    for pair in done_at.windows(2) {
+        assert!(
+            pair[1].duration_since(pair[0]) >= stagger - Duration::from_millis(20),
+            "refreshes closer than the stagger: {done_at:?}"
+        );
+    }
+    assert_eq!(e.fake.refresh_calls(), 3);
+}
