@@ -43,8 +43,45 @@ struct RawCreate {
     #[serde(rename = "type")]
     kind: Option<String>,
     previous_response_id: Option<String>,
-    input: Option<Box<RawValue>>,
+    #[serde(default)]
+    input: Input,
     generate: Option<bool>,
+}
+
+/// `input` read in the same pass as the rest of the frame (a first request is ~55 KB): a list
+/// of items kept as raw JSON, or (rarely) a plain string, which is a user message.
+#[derive(Default)]
+struct Input(Vec<Box<RawValue>>);
+
+impl<'de> Deserialize<'de> for Input {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Input;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of input items or a string")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Input, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+                    items.push(item);
+                }
+                Ok(Input(items))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Input, E> {
+                let item = serde_json::json!({"type": "message", "role": "user", "content": text});
+                Ok(Input(
+                    serde_json::value::to_raw_value(&item)
+                        .map(|v| vec![v])
+                        .unwrap_or_default(),
+                ))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Input, E> {
+                Ok(Input::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
@@ -52,25 +89,9 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
     if raw.kind.as_deref() != Some("response.create") {
         return Ok(ClientFrame::Other);
     }
-    // `input` is a list of items, or (rarely) a plain string: a user message.
-    let input = match raw.input {
-        None => Vec::new(),
-        Some(raw) => match serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()) {
-            Ok(items) => items,
-            Err(_) => match serde_json::from_str::<String>(raw.get()) {
-                Ok(text) => {
-                    let item = serde_json::json!({"type": "message", "role": "user", "content": text});
-                    serde_json::value::to_raw_value(&item)
-                        .map(|v| vec![v])
-                        .unwrap_or_default()
-                }
-                Err(_) => Vec::new(),
-            },
-        },
-    };
     Ok(ClientFrame::Create(CreateFrame {
         previous_response_id: raw.previous_response_id.filter(|s| !s.is_empty()),
-        input,
+        input: raw.input.0,
         generate: raw.generate.unwrap_or(true),
     }))
 }

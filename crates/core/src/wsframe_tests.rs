@@ -135,3 +135,19 @@ fn a_delta_is_read_from_its_prefix_and_agrees_with_a_full_parse() {
         "a torn frame is not an event"
     );
 }
+
+#[test]
+fn a_string_input_is_one_user_message_and_a_null_input_none() {
+    let ClientFrame::Create(c) = parse_client_frame(r#"{"type":"response.create","input":"hi"}"#).unwrap()
+    else {
+        panic!("create")
+    };
+    let item: Value = serde_json::from_str(c.input[0].get()).unwrap();
+    assert_eq!(item, json!({"type": "message", "role": "user", "content": "hi"}));
+    let ClientFrame::Create(c) = parse_client_frame(r#"{"type":"response.create","input":null}"#).unwrap()
+    else {
+        panic!("create")
+    };
+    assert!(c.input.is_empty());
+    assert!(parse_client_frame(r#"{"type":"response.create","input":7}"#).is_err());
+}

@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::handshake::Opened;
 use super::request::{Delivered, WsReply, WsRequest};
@@ -140,7 +140,7 @@ async fn serve(state: &Arc<ProxyState>, conn: &mut Conn, tx: &mut Tx, rx: &mut R
                 return close(CloseCode::Size, "frame larger than [proxy] max_body_bytes");
             }
             Some(Err(_)) => return Flow::Close(None),
-            Some(Ok(Message::Text(t))) => on_text(state, conn, tx, rx, &mut queue, t.as_str()).await,
+            Some(Ok(Message::Text(t))) => on_text(state, conn, tx, rx, &mut queue, &t).await,
             Some(Ok(Message::Binary(_))) => {
                 send(tx, bad_frame("binary frames are not part of the protocol")).await
             }
@@ -189,13 +189,14 @@ async fn on_text(
     tx: &mut Tx,
     rx: &mut Rx,
     queue: &mut VecDeque<Message>,
-    text: &str,
+    bytes: &Utf8Bytes,
 ) -> Flow {
+    let text = bytes.as_str();
     let frame = match wsframe::parse_client_frame(text) {
         Err(_) => return send(tx, bad_frame("each frame must be one JSON object")).await,
         Ok(ClientFrame::Other) => {
             if let Some(up) = conn.upstream.as_mut()
-                && up.ws.send(Message::Text(text.to_owned().into())).await.is_err()
+                && up.ws.send(Message::Text(bytes.clone())).await.is_err()
             {
                 conn.upstream = None;
             }
@@ -226,7 +227,7 @@ async fn on_text(
         state,
         cfg: &cfg,
         conn,
-        text,
+        text: bytes,
         frame: &frame,
         parent: &parent,
         replays_blobs: peek.has_encrypted || peek.has_compaction,

@@ -22,7 +22,7 @@ use codex_router_runtime::Credentials;
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::value::RawValue;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::conn::{Conn, Upstream};
 use super::handshake::{self, Opened, Refusal, ws_outbound};
@@ -65,7 +65,8 @@ pub(crate) struct WsRequest<'a> {
     pub state: &'a ProxyState,
     pub cfg: &'a ProxyConfig,
     pub conn: &'a mut Conn,
-    pub text: &'a str,
+    /// The frame as received; relayed as these same bytes when it goes as it is.
+    pub text: &'a Utf8Bytes,
     pub frame: &'a CreateFrame,
     /// The kept context of the response the frame continues.
     pub parent: &'a Lookup,
@@ -147,17 +148,24 @@ impl Transport for WsRequest<'_> {
                 if lease.clean_body && self.replays_blobs {
                     body::clean(self.text.as_bytes(), lease.drop_compaction)
                         .and_then(|(b, _)| String::from_utf8(b).ok())
-                        .unwrap_or_else(|| self.text.to_owned())
+                        .map_or_else(|| self.text.clone(), Utf8Bytes::from)
                 } else {
-                    self.text.to_owned()
+                    self.text.clone()
                 }
             } else {
-                match full_text(self.text, self.frame, self.parent, self.opening, lease, clean) {
-                    Ok(t) => t,
+                match full_text(
+                    self.text.as_str(),
+                    self.frame,
+                    self.parent,
+                    self.opening,
+                    lease,
+                    clean,
+                ) {
+                    Ok(t) => Utf8Bytes::from(t),
                     Err(reply) => return Call::Abandon(reply),
                 }
             };
-            let sent = up.ws.send(Message::Text(text.into())).await.is_ok();
+            let sent = up.ws.send(Message::Text(text)).await.is_ok();
             let end = if sent {
                 let rt = self.state.runtime.clone();
                 hold_frames(&mut up.ws, self.cfg, move || rt.now()).await
@@ -213,7 +221,7 @@ impl WsRequest<'_> {
         clean: bool,
     ) -> Call<Delivered, WsReply> {
         let full = match full_text(
-            self.text,
+            self.text.as_str(),
             self.frame,
             self.parent,
             self.opening,
