@@ -147,3 +147,27 @@ fn importing_through_the_daemon_reports_merges_by_label() {
     assert!(out.status.success(), "{}", show(&out));
     no_reuse(&upstream);
 }
+
+/// Codex can keep its login in the OS keyring, where there is no `auth.json` to import: the
+/// error names the setting and what to do, instead of only "not signed in" (issue 14).
+#[test]
+fn importing_a_login_codex_keeps_in_the_keyring_names_the_setting() {
+    let upstream = Upstream::start();
+    let home = Home::with_fake(&upstream);
+    let codex = home.root().join("codex");
+    std::fs::create_dir_all(&codex).unwrap();
+    std::fs::write(
+        codex.join("config.toml"),
+        "cli_auth_credentials_store = \"keyring\"\n",
+    )
+    .unwrap();
+    let out = home.run_ctl(&["accounts", "import"]);
+    assert!(!out.status.success(), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cli_auth_credentials_store") && err.contains("keyring"),
+        "{}",
+        show(&out)
+    );
+    assert!(err.contains("codexctl accounts login"), "{}", show(&out));
+}

@@ -62,6 +62,20 @@ fn sources(ctx: &Ctx<'_>, args: &ImportArgs) -> anyhow::Result<Vec<ImportSource>
         .context("finding the Codex home ($CODEX_HOME, else ~/.codex)")?
         .join("auth.json");
     if !path.exists() {
+        // Codex may keep its login in the OS keyring (`cli_auth_credentials_store`), which the
+        // router does not read: say which setting hides it instead of only "not signed in".
+        let config = path.with_file_name("config.toml");
+        if let Err(codex_router_codex_config::BindError::NotSignedIn {
+            keyring: Some(store), ..
+        }) = codex_router_codex_config::login::check_native_login(&config)
+        {
+            anyhow::bail!(
+                "nothing to import: Codex keeps its login in the OS keyring (cli_auth_credentials_store = \"{store}\" \
+                 in {}), which codex-router does not read. Set it to \"file\" and run `codex login` again, \
+                 or log the router in itself: `codexctl accounts login`",
+                config.display()
+            );
+        }
         anyhow::bail!(
             "nothing to import: {} does not exist (Codex is not signed in there). Sign Codex in with \
              `codex login`, or name files: `codexctl accounts import PATH...` / `--multi-auth PATH`",
