@@ -92,30 +92,18 @@ pub fn link_codex_login(batch: &mut ImportBatch, codex_auth: &Path) -> bool {
     let Ok(signed_in) = parse_codex_auth(&path, &bytes) else {
         return false;
     };
-    let Some(identity) = signed_in.first().and_then(identity_of_incoming) else {
+    let Some(identity) = signed_in.first().and_then(merge::identity) else {
         return false;
     };
     let mut linked = false;
     for a in &mut batch.accounts {
-        let same = identity_of_incoming(a).as_ref() == Some(&identity);
+        let same = merge::identity(a).as_ref() == Some(&identity);
         a.linked_auth_json = same.then(|| path.clone());
         linked |= same;
     }
     linked
 }
 
-/// An incoming account's identity (SPEC §5), from its stored ids or else its token claims: it
-/// has not been completed yet.
-fn identity_of_incoming(a: &StoredAccount) -> Option<(String, String)> {
-    let claims = codex_router_runtime::normalize::claims_of(a);
-    let account = a.chatgpt_account_id.clone().or(claims.chatgpt_account_id)?;
-    let user = a
-        .chatgpt_user_id
-        .clone()
-        .or(claims.chatgpt_user_id)
-        .or(claims.sub)?;
-    Some((account, user))
-}
 
 /// What to tell the user when an imported account is linked to Codex's own `auth.json`
 /// (SPEC §6: "Say so to the user at import time"). `label` names the account, `auth_json` the

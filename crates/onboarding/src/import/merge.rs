@@ -139,7 +139,8 @@ fn same_account(a: &StoredAccount, b: &StoredAccount) -> bool {
 }
 
 /// The identity from the stored fields, else the claims; `None` when either half is unknown.
-fn identity(a: &StoredAccount) -> Option<(String, String)> {
+/// An incoming account has not been completed yet, so its claims may still be the only source.
+pub(super) fn identity(a: &StoredAccount) -> Option<(String, String)> {
     let claims = claims_of(a);
     let account = a.chatgpt_account_id.clone().or(claims.chatgpt_account_id)?;
     let user = a
