@@ -104,7 +104,6 @@ pub fn link_codex_login(batch: &mut ImportBatch, codex_auth: &Path) -> bool {
     linked
 }
 
-
 /// What to tell the user when an imported account is linked to Codex's own `auth.json`
 /// (SPEC §6: "Say so to the user at import time"). `label` names the account, `auth_json` the
 /// file; neither is a secret.
