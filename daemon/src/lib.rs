@@ -67,13 +67,25 @@ pub enum StartError {
 }
 
 /// Optional inputs of [`run_with`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct RunOptions {
     /// The environment `config show`/`config reload` read and the Codex home comes from;
     /// `None`: this process's.
     pub env: Option<DaemonEnv>,
     /// Told where the daemon listens once both sockets accept and `daemon.json` is written.
     pub ready: Option<tokio::sync::oneshot::Sender<Ready>>,
+    /// Where "now" comes from; `None`: the wall clock. Tests move a manual one.
+    pub clock: Option<Arc<dyn codex_router_runtime::Clock>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("env", &self.env)
+            .field("ready", &self.ready)
+            .field("clock", &self.clock.as_ref().map(|_| "manual"))
+            .finish()
+    }
 }
 
 /// Where a started daemon can be reached.
@@ -99,6 +111,7 @@ pub fn main_with(env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError>
     let opts = RunOptions {
         env: Some(DaemonEnv::capture(env)),
         ready: None,
+        clock: None,
     };
     let res = rt.block_on(run_with(paths, settings, shutdown, opts));
     if let Err(e) = &res {
@@ -143,7 +156,7 @@ pub async fn run_with(
         paths: paths.clone(),
         pool_config: config::pool_config(&settings),
         oauth,
-        clock: Arc::new(SystemClock),
+        clock: opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
     })
     .context("loading the account pool")?;
     let listener = bind(settings.proxy.listen.socket_addr()).await?;

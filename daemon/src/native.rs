@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use codex_router_proxy::NativeBearer;
 use codex_router_runtime::Runtime;
-use codex_router_runtime::native::{Locate, NativeLogin, NativeView};
+use codex_router_runtime::native::{Locate, NativeLogin, NativeView, Now};
 use codex_router_runtime::normalize::identity_of;
 use serde::Serialize;
 
@@ -39,9 +39,12 @@ pub struct CodexLogin {
 
 impl DaemonNative {
     pub fn new(bind_dir: PathBuf, runtime: Runtime, spare: bool) -> Arc<Self> {
+        let state = bind_dir.join("state.json");
         let locate: Locate = Arc::new(move || native_home(&bind_dir));
+        let clock = runtime.clone();
+        let now: Now = Arc::new(move || clock.now());
         Arc::new(Self {
-            login: NativeLogin::new(locate),
+            login: NativeLogin::new(locate, state, now),
             runtime,
             spare: AtomicBool::new(spare),
         })

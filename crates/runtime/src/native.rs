@@ -4,16 +4,19 @@
 //! Under the native binding Codex keeps its built-in provider and sends its *own* access token
 //! (the one in `$CODEX_HOME/auth.json`) as the bearer of its model traffic. Whoever holds that
 //! token can already use that account, so the proxy accepts it as well as the client key. Codex
-//! refreshes the token itself, so the file is re-read — at most once a second, so a busy stream
-//! of requests costs one small read a second, not one per request. (Comparing modification
-//! times instead would miss a rewrite of the same length within a coarse timestamp tick.)
-//! The same reading names the account Codex is signed in to, which the pool spares.
+//! refreshes the token itself, so the file is re-read — at most once a second (by the runtime's
+//! clock), so a busy stream of requests costs one small read a second, not one per request.
+//! (Comparing modification times instead would miss a rewrite of the same length within a
+//! coarse timestamp tick.) A change of the binding itself (`bind/state.json`: bound, unbound,
+//! switched) is seen at once: one `stat` per check, so Codex's first request after
+//! `bind-app --native` is never refused. The same reading names the account Codex is signed in
+//! to, which the pool spares.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
-use codex_router_core::Secret;
+use codex_router_core::{Secret, Timestamp};
 use codex_router_oauth::{decode_claims, identity};
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -21,6 +24,16 @@ use subtle::ConstantTimeEq;
 
 /// Where Codex's home is while the native binding is active; `None` otherwise.
 pub type Locate = Arc<dyn Fn() -> Option<PathBuf> + Send + Sync>;
+
+/// Where "now" comes from (the runtime's clock, manual in tests).
+pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// A file's modification time and length; `None` when it does not exist.
+type Stamp = Option<(Option<SystemTime>, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
+}
 
 /// What the last reading found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,13 +48,17 @@ pub struct NativeView {
 
 #[derive(Default)]
 struct Cache {
-    checked_at: Option<Instant>,
+    checked_at: Option<Timestamp>,
+    binding: Stamp,
     token: Option<Secret>,
     view: NativeView,
 }
 
 pub struct NativeLogin {
     locate: Locate,
+    /// `bind/state.json`: when its stamp changes the binding is read again at once.
+    binding: PathBuf,
+    now: Now,
     recheck: Duration,
     cache: Mutex<Cache>,
 }
@@ -69,16 +86,14 @@ fn read_login(path: &Path) -> Option<(Secret, Option<(String, String)>)> {
 }
 
 impl NativeLogin {
-    /// Re-checks the binding and the file at most once a second.
-    pub fn new(locate: Locate) -> Self {
-        Self::with_recheck(locate, Duration::from_secs(1))
-    }
-
-    /// `recheck`: how stale a reading may be (tests use zero).
-    pub fn with_recheck(locate: Locate, recheck: Duration) -> Self {
+    /// Re-reads Codex's login at most once a second, and at once when `binding` (the bind
+    /// state file) changes.
+    pub fn new(locate: Locate, binding: PathBuf, now: Now) -> Self {
         Self {
             locate,
-            recheck,
+            binding,
+            now,
+            recheck: Duration::from_secs(1),
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -86,11 +101,13 @@ impl NativeLogin {
     /// The current reading; returns it and whether it changed since the previous one.
     pub fn view(&self) -> (NativeView, bool) {
         let mut c = self.cache.lock();
-        let now = Instant::now();
-        if c.checked_at.is_some_and(|t| now.duration_since(t) < self.recheck) {
+        let now = (self.now)();
+        let binding = stamp(&self.binding);
+        if c.binding == binding && c.checked_at.is_some_and(|t| now.since(t) < self.recheck) {
             return (c.view.clone(), false);
         }
         c.checked_at = Some(now);
+        c.binding = binding;
         let before = c.view.clone();
         let login = (self.locate)().map(|home| read_login(&home.join("auth.json")));
         c.view = NativeView {

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use codex_router_core::Secret;
@@ -30,6 +31,8 @@ pub struct Setup {
     pub extra: Vec<String>,
     /// `[upstream] base_url` instead of the fake's.
     pub upstream: Option<String>,
+    /// A manual clock for the daemon's runtime; `None`: the wall clock.
+    pub clock: Option<Arc<codex_router_runtime::ManualClock>>,
 }
 
 impl Setup {
@@ -172,6 +175,10 @@ impl Daemon {
         let opts = RunOptions {
             env: Some(env),
             ready: Some(ready_tx),
+            clock: setup
+                .clock
+                .clone()
+                .map(|c| c as Arc<dyn codex_router_runtime::Clock>),
         };
         let task = tokio::spawn(codex_routerd::run_with(
             paths.clone(),

@@ -135,6 +135,7 @@ async fn a_live_control_socket_stops_start_up() {
     let opts = RunOptions {
         env: Some(codex_routerd::DaemonEnv::default()),
         ready: None,
+        clock: None,
     };
     let res = codex_routerd::run_with(paths.clone(), settings, CancellationToken::new(), opts).await;
     let err = res.unwrap_err().to_string();

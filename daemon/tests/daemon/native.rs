@@ -1,7 +1,10 @@
 //! The native binding's daemon side (SPEC §4, §7): Codex's own bearer is accepted while the
 //! native binding is active, never forwarded, and the account Codex is signed in to is spared.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use codex_router_runtime::ManualClock;
 
 use codex_router_test_support::Behavior;
 use serde_json::json;
@@ -61,9 +64,8 @@ async fn codexs_own_bearer_is_accepted_only_while_natively_bound_and_never_forwa
         401,
         "no binding: Codex's bearer is refused"
     );
+    // No wait: the binding's own change is seen at once.
     bind_native(&d);
-    // The binding and Codex's login are re-read at most once a second (SPEC §4).
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let reply = turn(&d, &token, "s1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.account(), Some("acct-b"), "the signed-in account is spared");
@@ -118,7 +120,12 @@ async fn the_signed_in_account_serves_only_when_no_other_account_can() {
 
 #[tokio::test]
 async fn a_token_codex_refreshed_is_accepted_and_the_old_one_refused() {
-    let d = Daemon::start(Setup::accounts(&["acct-b"])).await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let d = Daemon::start(Setup {
+        clock: Some(Arc::clone(&clock)),
+        ..Setup::accounts(&["acct-b"])
+    })
+    .await;
     d.fake
         .add_account(codex_router_test_support::FakeAccount::new("acct-l", "plus"));
     let old = sign_in(&d, "acct-l");
@@ -130,8 +137,8 @@ async fn a_token_codex_refreshed_is_accepted_and_the_old_one_refused() {
         "Codex's account need not be in the pool"
     );
     let new = sign_in(&d, "acct-l");
-    // The file is re-read at most once a second (SPEC §4): wait that window out.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The file is re-read at most once a second (SPEC §4), by the daemon's clock.
+    clock.advance(Duration::from_millis(1100));
     assert_eq!(turn(&d, &new, "s").await.status, 200);
     let refused = turn(&d, &old, "s").await;
     assert_eq!(refused.status, 401);

@@ -343,9 +343,7 @@ pub fn setup_native(pool: &[&str], signed_in: &str) -> Native {
 
     let out = home.run_ctl(&["rotation", "bind-app", "--native"]);
     assert!(out.status.success(), "{}", crate::show(&out));
-    // The daemon re-reads the binding and Codex's login at most once a second (SPEC §4); Codex's
-    // first request comes well within a second of this, so wait that window out.
-    std::thread::sleep(Duration::from_millis(1100));
+    // No wait: the daemon sees the binding's own change at once (runtime/src/native.rs).
     let client_key = std::fs::read_to_string(&home.paths.client_key)
         .unwrap()
         .trim()
