@@ -244,17 +244,7 @@ async fn accept_loop(
     router: Router,
     cancel: CancellationToken,
 ) {
-    loop {
-        let tcp = tokio::select! {
-            () = cancel.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _peer)) => tcp,
-                Err(err) => {
-                    tracing::debug!(%err, "fake chatgpt accept failed");
-                    continue;
-                }
-            },
-        };
+    while let Some(tcp) = crate::server::accept_next(&listener, &cancel, "fake chatgpt").await {
         let (acceptor, router, cancel) = (acceptor.clone(), router.clone(), cancel.clone());
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {

@@ -99,19 +99,27 @@ impl fmt::Display for ScriptedDrop {
 
 impl std::error::Error for ScriptedDrop {}
 
+/// The next accepted connection, `None` once `cancel` fires. A failed accept (the peer gave up
+/// already) is logged and skipped. Shared by the fake's plain and TLS servers.
+pub(crate) async fn accept_next(
+    listener: &TcpListener,
+    cancel: &CancellationToken,
+    what: &str,
+) -> Option<tokio::net::TcpStream> {
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return None,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _peer)) => return Some(tcp),
+                Err(err) => tracing::debug!(%err, "{what}: accept failed"),
+            },
+        }
+    }
+}
+
 /// Accepts until `cancel` fires; each connection also ends when it does.
 pub(crate) async fn accept_loop(listener: TcpListener, router: Router, cancel: CancellationToken) {
-    loop {
-        let tcp = tokio::select! {
-            () = cancel.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _peer)) => tcp,
-                Err(err) => {
-                    tracing::debug!(%err, "fake backend accept failed");
-                    continue;
-                }
-            },
-        };
+    while let Some(tcp) = accept_next(&listener, &cancel, "fake backend").await {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(%err, "fake backend could not set TCP_NODELAY");
         }
