@@ -38,6 +38,30 @@ impl BodyTemplate {
         Self::of(&small_body(PLACEHOLDER))
     }
 
+    /// The body-size curve's bodies: the small body below 55 KB, the Codex-shaped one above, grown
+    /// to `bytes` (within a few KB) with a long history of ~8 KB turns, which is how a Codex body
+    /// actually reaches megabytes (tool outputs and file contents in the history).
+    pub fn sized(bytes: usize) -> Self {
+        let mut body = if bytes < 50_000 {
+            small_body(PLACEHOLDER)
+        } else {
+            codex_body(PLACEHOLDER)
+        };
+        let mut len = body.to_string().len();
+        if let Some(input) = body["input"].as_array_mut() {
+            let turn = prose(8_000 / PROSE.len() + 1);
+            let mut i = 0;
+            while len + turn.len() / 2 < bytes {
+                let role = if i % 2 == 0 { "user" } else { "assistant" };
+                let m = message(role, &turn);
+                len += m.to_string().len() + 1;
+                input.insert(input.len() - 1, m);
+                i += 1;
+            }
+        }
+        Self::of(&body)
+    }
+
     fn of(body: &Value) -> Self {
         let bytes = body.to_string().into_bytes();
         let needle = PLACEHOLDER.as_bytes();
@@ -206,6 +230,18 @@ mod tests {
         assert_eq!(v["prompt_cache_key"], thread_id(1));
         assert_eq!(v["client_metadata"]["thread_id"], thread_id(1));
         assert_eq!(thread_id(u64::MAX).len(), THREAD_LEN);
+    }
+
+    #[test]
+    fn sized_bodies_come_within_a_few_kilobytes_of_their_size_and_stay_codex_shaped() {
+        for want in [1_000, 55_000, 1_000_000, 8_000_000] {
+            let t = BodyTemplate::sized(want);
+            let slack = 8_000.max(want / 20);
+            assert!(t.len().abs_diff(want) < slack, "{want}: {} bytes", t.len());
+            let v: Value = serde_json::from_slice(&t.render(&thread_id(3))).unwrap();
+            assert_eq!(v["prompt_cache_key"], thread_id(3));
+            assert_eq!(v["input"].as_array().unwrap().last().unwrap()["role"], "user");
+        }
     }
 
     #[test]

@@ -46,10 +46,12 @@ pub struct HarnessArgs {
     #[arg(long, conflicts_with = "nginx")]
     pub no_nginx: bool,
     /// Run only these cells (comma separated names: c1, c16, c64, small-new-c16, small-new-c64,
-    /// sessions-0, sessions-10k, sessions-100k, stream-20ms, failover-429, spread-rr,
+    /// sessions-0, sessions-10k, sessions-100k, accounts-1, accounts-10, accounts-100,
+    /// accounts-1000, body-1k, body-55k, body-1m, body-8m, stream-20ms, failover-429, spread-rr,
     /// ws-conversation, ws-conversation-c4, ws-failover, conversation-grows, refresh,
-    /// slow-streams, control; smoke mode has c1, c4, small-new-c4, sessions-1k instead of the
-    /// c*, small-new-* and sessions-* cells).
+    /// slow-streams, streams-1, streams-64, streams-2000, control; smoke mode has c1, c4,
+    /// small-new-c4, sessions-1k, accounts-10, body-1m, streams-4 instead of the c*, small-new-*,
+    /// sessions-*, accounts-*, body-* and streams-* cells).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Override the repetitions of the interleaved cells.

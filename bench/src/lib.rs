@@ -24,6 +24,9 @@ pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod conv;
+pub mod curves;
+pub mod curves_md;
+pub mod curves_svg;
 pub mod daemon;
 pub mod fake_upstream;
 pub mod fakeproc;
@@ -144,6 +147,11 @@ fn write_outputs(args: &HarnessArgs, report: &Report) -> anyhow::Result<()> {
             && let Some(chart) = svg::render(cell)
         {
             let file = path.with_file_name(svg::FILE_NAME);
+            std::fs::write(&file, chart).with_context(|| format!("writing {}", file.display()))?;
+            eprintln!("codex-router-bench: chart written to {}", file.display());
+        }
+        if let (false, Some(chart)) = (args.smoke, curves_svg::render(report)) {
+            let file = path.with_file_name(curves_svg::FILE_NAME);
             std::fs::write(&file, chart).with_context(|| format!("writing {}", file.display()))?;
             eprintln!("codex-router-bench: chart written to {}", file.display());
         }

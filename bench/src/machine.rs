@@ -7,7 +7,7 @@ use std::process::Command;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,

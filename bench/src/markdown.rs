@@ -90,6 +90,8 @@ pub fn render(r: &Report) -> String {
     targets(&mut s, r);
     latency(&mut s, r);
     overhead(&mut s, r);
+    let chart = (r.mode != "smoke").then_some(crate::curves_svg::FILE_NAME);
+    crate::curves_md::render(&mut s, r, chart);
     conversations(&mut s, r);
     resources(&mut s, r);
     checks(&mut s, r);

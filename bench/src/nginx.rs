@@ -65,6 +65,11 @@ impl Nginx {
         Ok(me)
     }
 
+    /// The master's pid (its workers are its children), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     async fn wait_ready(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {

@@ -17,6 +17,14 @@ pub struct Plan {
     pub small_levels: Vec<usize>,
     /// Live sessions of the session curve's cells (issue 17).
     pub session_levels: Vec<usize>,
+    /// Pool sizes of the accounts curve (small bodies, new session per request, c=16).
+    pub account_levels: Vec<usize>,
+    /// Body sizes (bytes) of the body curve (one session, c=1), and its repetitions.
+    pub body_levels: Vec<usize>,
+    pub body_reps: usize,
+    /// Concurrent slow streams of the stream curve besides [`Plan::slow_streams`] (which also
+    /// measures the settle time).
+    pub stream_levels: Vec<usize>,
     pub deltas: usize,
     pub realistic: Realistic,
     pub failover_reps: usize,
@@ -74,6 +82,10 @@ impl Plan {
             levels: vec![1, 16, 64],
             small_levels: vec![16, 64],
             session_levels: vec![0, 10_000, 100_000],
+            account_levels: vec![1, 10, 100, 1_000],
+            body_levels: vec![1_000, 55_000, 1_000_000, 8_000_000],
+            body_reps: 3,
+            stream_levels: vec![1, 64, 2_000],
             deltas: 20,
             // ~350 requests per run and five runs: the first-output median must resolve a
             // tenth of a millisecond, and 3 s × 16 users (90 requests) left it ±0.4 ms.
@@ -122,6 +134,10 @@ impl Plan {
             levels: vec![1, 4],
             small_levels: vec![4],
             session_levels: vec![1_000],
+            account_levels: vec![10],
+            body_levels: vec![1_000_000],
+            body_reps: 1,
+            stream_levels: vec![4],
             deltas: 5,
             realistic: Realistic {
                 concurrency: 2,

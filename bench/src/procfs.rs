@@ -16,6 +16,19 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// `VmHWM` of `/proc/<pid>/status` (the process's resident high-water mark), in KiB: unlike a
+/// sampler it cannot miss a spike that lasts a few milliseconds, such as one 8 MB request.
+pub fn hwm_kib(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU ticks of a process and its children: nginx's master and its workers.
+pub fn cpu_ticks_with_children(pid: u32) -> u64 {
+    tree_ticks(pid, 1)
+}
+
 /// `utime + stime` of `/proc/<pid>/stat`, in ticks of [`TICKS_PER_SEC`].
 pub fn cpu_ticks(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

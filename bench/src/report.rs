@@ -129,6 +129,10 @@ pub struct DaemonStats {
     pub peak_rss_kib: Vec<u64>,
     /// Daemon CPU time per proxied request.
     pub cpu_ms_per_request: Vec<f64>,
+    /// The daemon's resident high-water mark after each measured run (`VmHWM`).
+    pub hwm_kib: Vec<u64>,
+    /// The baseline's CPU time per proxied request (nginx's master and workers), beside the daemon's.
+    pub nginx_cpu_ms_per_request: Vec<f64>,
 }
 
 /// One of issue 7's targets, evaluated from the cells.

@@ -46,6 +46,16 @@ fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
             |v| v >= 0.65,
         ));
     }
+    for c in ["small-new-c16", "small-new-c64"] {
+        out.push(eval(
+            "17.1",
+            &format!("{c}: daemon CPU per request ≤ 1.3× nginx's"),
+            g(c, "router_vs_nginx_cpu_ratio"),
+            ratio,
+            |v| v <= 1.3,
+        ));
+    }
+    curve_targets(out, g);
     let cpu0 = g("sessions-0", "daemon_cpu_ms_per_request");
     let cpu100k = g("sessions-100k", "daemon_cpu_ms_per_request");
     out.push(eval(
@@ -72,6 +82,59 @@ fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
         p99,
         added,
         |v| v < 1.0,
+    ));
+}
+
+/// The pool curve's slope and tail, and the 8 MB body against nginx and against its own size.
+fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
+    let cpu1 = g("accounts-1", "daemon_cpu_ms_per_request");
+    let cpu1000 = g("accounts-1000", "daemon_cpu_ms_per_request");
+    out.push(eval(
+        "17.2",
+        "1 → 1 000 accounts: daemon CPU per request grows ≤ 20 %",
+        cpu1.zip(cpu1000).map(|(a, b)| b / a),
+        |v| {
+            format!(
+                "{:+.0} % ({:.3} → {:.3} ms)",
+                (v - 1.0) * 100.0,
+                cpu1.unwrap_or(0.0),
+                cpu1000.unwrap_or(0.0)
+            )
+        },
+        |v| v <= 1.2,
+    ));
+    let p99 = ["accounts-1", "accounts-10", "accounts-100", "accounts-1000"]
+        .iter()
+        .filter_map(|c| g(c, "router_added_total_p99_ms"))
+        .reduce(f64::max);
+    out.push(eval(
+        "17.2",
+        "pool curve at c=16: added total p99 < 1 ms (worst point)",
+        p99,
+        added,
+        |v| v < 1.0,
+    ));
+    let router = g("body-8m", "router_added_first_byte_p50_ms");
+    let nginx = g("body-8m", "nginx_added_first_byte_p50_ms");
+    out.push(eval(
+        "17.3",
+        "8 MB body: added first byte ≤ 2× nginx's (p50)",
+        router.zip(nginx).map(|(r, n)| r / n.max(1e-3)),
+        |v| {
+            format!(
+                "{v:.2}× ({:+.3} ms against {:+.3} ms)",
+                router.unwrap_or(0.0),
+                nginx.unwrap_or(0.0)
+            )
+        },
+        |v| v <= 2.0,
+    ));
+    out.push(eval(
+        "17.3",
+        "8 MB body: daemon memory above idle ≤ 3× the body",
+        g("body-8m", "daemon_hwm_over_idle_mib").map(|m| m * 1024.0 * 1024.0 / 8e6),
+        |v| format!("{v:.2}× ({:.1} MiB)", v * 8e6 / 1024.0 / 1024.0),
+        |v| v <= 3.0,
     ));
 }
 

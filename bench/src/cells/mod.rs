@@ -4,6 +4,7 @@
 
 mod control;
 pub mod conversation;
+pub mod curve_specs;
 mod refresh;
 mod slow;
 mod throughput;
@@ -139,6 +140,18 @@ pub async fn run_all(ctx: &mut Ctx, only: &[String]) -> Vec<CellReport> {
             .iter()
             .map(|&n| throughput::Spec::sessions(&ctx.plan, n)),
     );
+    specs.extend(
+        ctx.plan
+            .account_levels
+            .iter()
+            .map(|&n| curve_specs::accounts(&ctx.plan, n)),
+    );
+    specs.extend(
+        ctx.plan
+            .body_levels
+            .iter()
+            .map(|&b| curve_specs::body(&ctx.plan, b)),
+    );
     specs.push(throughput::Spec::realistic(&ctx.plan));
     specs.push(throughput::Spec::failover(&ctx.plan));
     specs.push(throughput::Spec::round_robin(&ctx.plan));
@@ -184,8 +197,16 @@ pub async fn run_all(ctx: &mut Ctx, only: &[String]) -> Vec<CellReport> {
     }
     if selected(slow::NAME) {
         announce(slow::NAME, slow::TITLE);
-        let res = slow::run(ctx).await;
+        let res = slow::run(ctx, ctx.plan.slow_streams, true).await;
         out.push(finish(ctx, slow::NAME, slow::TITLE, res));
+    }
+    for n in ctx.plan.stream_levels.clone() {
+        let name = slow::curve_name(n);
+        if selected(&name) {
+            announce(&name, slow::TITLE);
+            let res = slow::run(ctx, n, false).await;
+            out.push(finish(ctx, &name, slow::TITLE, res));
+        }
     }
     if selected(control::NAME) {
         announce(control::NAME, control::TITLE);

@@ -19,10 +19,22 @@ pub const TITLE: &str = "concurrent slow streams through the router: daemon RSS 
 /// "Near idle": within this factor of the RSS the daemon had right after start.
 pub const NEAR_IDLE: f64 = 1.25;
 
-pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
+/// The stream curve's other points: `streams-64` and so on.
+pub fn curve_name(streams: usize) -> String {
+    format!("streams-{streams}")
+}
+
+/// `streams` slow streams at once; `settle`: also wait for the RSS to come back near idle (the
+/// 1 000-stream cell's target; the curve's other points skip that minute).
+pub async fn run(ctx: &mut Ctx, streams: usize, settle_too: bool) -> anyhow::Result<CellReport> {
     let plan = ctx.plan.clone();
-    let mut report = CellReport::new(NAME, TITLE);
-    report.param("streams", plan.slow_streams);
+    let name = if settle_too {
+        NAME.to_owned()
+    } else {
+        curve_name(streams)
+    };
+    let mut report = CellReport::new(&name, TITLE);
+    report.param("streams", streams);
     report.param("deltas", plan.slow_deltas);
     report.param("delay_ms", plan.slow_delay_ms);
     let fake = FakeArgs {
@@ -41,7 +53,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
     report.daemon.idle_rss_kib.push(idle);
     let target = rig.target(TargetKind::Router)?;
     let spec = LoadSpec {
-        concurrency: plan.slow_streams,
+        concurrency: streams,
         duration: Duration::ZERO,
         per_vu: Some(1),
         sessions: Sessions::PerVu,
@@ -69,29 +81,33 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<CellReport> {
     };
     rig.tally.add(TargetKind::Router, &run);
     let after = procfs::rss_kib(pid).unwrap_or(0);
-    let settle = settle(pid, idle, plan.settle_limit).await;
-    let counter_checks = checks::counters(&mut rig, NAME, true).await;
+    let settle = if settle_too {
+        settle(pid, idle, plan.settle_limit).await
+    } else {
+        (None, after)
+    };
+    let counter_checks = checks::counters(&mut rig, &name, true).await;
     ctx.checks.extend(counter_checks);
     rig.stop().await;
     ctx.checks
-        .push(checks::errors(NAME, "router", run.errors, &run.error_examples));
+        .push(checks::errors(&name, "router", run.errors, &run.error_examples));
     ctx.checks.push(Check::new(
-        NAME,
+        &name,
         "streams were concurrent",
-        max_active >= plan.slow_streams * 9 / 10,
-        format!(
-            "{max_active} of {} streams open at once at the fake",
-            plan.slow_streams
-        ),
+        max_active >= streams * 9 / 10,
+        format!("{max_active} of {streams} streams open at once at the fake"),
     ));
     let d = &mut report.derived;
-    d.insert("streams".into(), plan.slow_streams as f64);
+    d.insert("streams".into(), streams as f64);
+    d.insert("cpu_ms_per_stream".into(), cpu_s * 1000.0 / streams as f64);
     d.insert("max_concurrent".into(), max_active as f64);
     d.insert("idle_rss_mib".into(), mib(idle));
     d.insert("peak_rss_mib".into(), mib(peak));
     d.insert("rss_at_end_mib".into(), mib(after));
-    d.insert("settled_rss_mib".into(), mib(settle.1));
-    d.insert("settle_s".into(), settle.0.map_or(f64::NAN, |s| s.as_secs_f64()));
+    if settle_too {
+        d.insert("settled_rss_mib".into(), mib(settle.1));
+        d.insert("settle_s".into(), settle.0.map_or(f64::NAN, |s| s.as_secs_f64()));
+    }
     d.insert("cpu_s".into(), cpu_s);
     d.insert(
         "cpu_percent_of_one_core".into(),

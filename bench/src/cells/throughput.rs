@@ -322,6 +322,10 @@ async fn measure(
     load.seed = ctx.next_seed();
     let pid = rig.daemon.pid;
     let cpu0 = procfs::cpu_ticks(pid);
+    let nginx_pid = (kind == TargetKind::Nginx)
+        .then(|| rig.nginx.as_ref().and_then(|n| n.pid()))
+        .flatten();
+    let nginx_cpu0 = nginx_pid.map(procfs::cpu_ticks_with_children);
     let sampler = (kind == TargetKind::Router).then(|| RssSampler::start(pid, Duration::from_millis(50)));
     let meter = CpuMeter::start();
     let run = load::run(target.clone(), body, &load).await;
@@ -336,8 +340,18 @@ async fn measure(
             .take(3)
             .cloned(),
     );
+    if let (Some(npid), Some(a)) = (nginx_pid, nginx_cpu0)
+        && !run.samples.is_empty()
+    {
+        let ticks = procfs::cpu_ticks_with_children(npid).saturating_sub(a);
+        report
+            .daemon
+            .nginx_cpu_ms_per_request
+            .push(ticks as f64 / TICKS_PER_SEC * 1000.0 / run.samples.len() as f64);
+    }
     if let Some(sampler) = sampler {
         report.daemon.peak_rss_kib.push(sampler.finish(pid).await);
+        report.daemon.hwm_kib.extend(procfs::hwm_kib(pid));
         if let (Some(a), Some(b)) = (cpu0, procfs::cpu_ticks(pid))
             && !run.samples.is_empty()
         {
@@ -435,6 +449,23 @@ fn derive(report: &mut CellReport) {
     }
     let cpu = crate::stats::median(&report.daemon.cpu_ms_per_request);
     d.insert("daemon_cpu_ms_per_request".into(), cpu);
+    if !report.daemon.nginx_cpu_ms_per_request.is_empty() {
+        let nginx = crate::stats::median(&report.daemon.nginx_cpu_ms_per_request);
+        d.insert("nginx_cpu_ms_per_request".into(), nginx);
+        d.insert("router_vs_nginx_cpu_ratio".into(), cpu / nginx);
+    }
+    // One router run per daemon: each high-water mark against that daemon's own idle figure.
+    let over_idle = report
+        .daemon
+        .hwm_kib
+        .iter()
+        .zip(&report.daemon.idle_rss_kib)
+        .map(|(hwm, idle)| hwm.saturating_sub(*idle))
+        .max();
+    if let (Some(over), Some(&hwm)) = (over_idle, report.daemon.hwm_kib.iter().max()) {
+        d.insert("daemon_hwm_mib".into(), hwm as f64 / 1024.0);
+        d.insert("daemon_hwm_over_idle_mib".into(), over as f64 / 1024.0);
+    }
     report.derived.extend(d);
 }
 
