@@ -32,7 +32,7 @@ impl BodyTemplate {
         Self::of(&codex_body(PLACEHOLDER))
     }
 
-    /// About 1 KB: the shape of a short sub-agent call or a first turn without tools (issue 17's
+    /// About 1 KB: the shape of a short sub-agent call or a first turn without tools (the
     /// small-body cells, where the proxy's per-request work is not hidden behind moving 55 KB).
     pub fn small() -> Self {
         Self::of(&small_body(PLACEHOLDER))

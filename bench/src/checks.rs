@@ -1,6 +1,7 @@
-//! Correctness checks made during the run (issue 7 target 7): zero unscripted errors, the daemon's
-//! counters equal the harness's own counts, and traffic spread over accounts as the strategy says. A
-//! fast proxy that miscounts or quietly uses one account for everything must not pass.
+//! Correctness checks made during the run (the correctness target of docs/benchmarks.md): zero
+//! unscripted errors, the daemon's counters equal the harness's own counts, and traffic spread over
+//! accounts as the strategy says. A fast proxy that miscounts or quietly uses one account for
+//! everything must not pass.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};

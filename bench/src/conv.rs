@@ -1,4 +1,4 @@
-//! One Codex-shaped conversation, step by step, over either transport (issue 13's benchmark):
+//! One Codex-shaped conversation, step by step, over either transport (the WebSocket benchmark):
 //! - **WebSocket**: one connection per conversation (Codex opens one per session); step 1 sends the
 //!   55 KB input as a `response.create` frame, every later step only its new item with
 //!   `previous_response_id` naming the previous response (`reference/codex-client.md` §7).

@@ -1,7 +1,7 @@
-//! `codex-router-bench`: measures what codex-routerd costs a Codex client, as ratios against calling
-//! the upstream directly in the same run (issue 7). Everything runs on loopback: the test-support fake
-//! upstream in a child process, a real `codex-routerd` on a throwaway router home, optionally nginx as a
-//! baseline, and a closed-loop load generator in this process.
+//! `codex-router-bench`: measures what codex-routerd costs a Codex client, as ratios against
+//! calling the upstream directly in the same run (docs/benchmarks.md). Everything runs on loopback:
+//! the test-support fake upstream in a child process, a real `codex-routerd` on a throwaway router
+//! home, optionally nginx as a baseline, and a closed-loop load generator in this process.
 //!
 //! # Layout
 //! - [`cli`] — the harness's flags and the `fake-upstream` mode's; [`fake_upstream`] runs that mode,
@@ -10,9 +10,9 @@
 //!   [`nginx`] the baseline; [`rig`] one repetition's set of processes.
 //! - [`body`] — Codex-shaped 55 KB bodies and headers; [`client`] one connection and the timing of one
 //!   request; [`sse_scan`] event boundaries; [`load`] the closed-loop generator; [`conv`] one
-//!   multi-step conversation over WebSocket or HTTP (issue 13).
+//!   multi-step conversation over WebSocket or HTTP.
 //! - [`cells`] — the measurements; [`plan`] their sizes (full and smoke); [`checks`] correctness;
-//!   [`stats`] percentiles and medians; [`targets`] issue 7's and 13's verdicts; [`report`],
+//!   [`stats`] percentiles and medians; [`targets`] the verdicts on the targets; [`report`],
 //!   [`markdown`], [`svg`], [`machine`] the output.
 //!
 //! Nothing here builds anything: the binaries come from the directory of this executable (so

@@ -191,7 +191,8 @@ fn overhead(s: &mut String, r: &Report) {
     s.push('\n');
 }
 
-/// Issue 13's cells: per-step tables, the failover step, and the conversation-length curve.
+/// The WebSocket conversation cells: per-step tables, the failover step, and the
+/// conversation-length curve.
 fn conversations(s: &mut String, r: &Report) {
     use crate::cells::conversation::{CONV, CONV_C4, FAILOVER, GROW};
     let cells: Vec<&CellReport> = [CONV, CONV_C4].iter().filter_map(|n| r.cell(n)).collect();

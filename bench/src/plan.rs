@@ -13,9 +13,9 @@ pub struct Plan {
     /// Discarded run before each measured one (connections, pools, allocator warm-up).
     pub warmup: Duration,
     pub levels: Vec<usize>,
-    /// Concurrency of the small-body, new-session cells (issue 17).
+    /// Concurrency of the small-body, new-session cells.
     pub small_levels: Vec<usize>,
-    /// Live sessions of the session curve's cells (issue 17).
+    /// Live sessions of the session curve's cells.
     pub session_levels: Vec<usize>,
     /// Pool sizes of the accounts curve (small bodies, new session per request, c=16).
     pub account_levels: Vec<usize>,
@@ -40,7 +40,7 @@ pub struct Plan {
     pub ws: WsPlan,
 }
 
-/// Issue 13's conversation cells.
+/// The WebSocket conversation cells.
 #[derive(Debug, Clone)]
 pub struct WsPlan {
     /// Steps of the measured conversation (step 1: the 55 KB input; then one small item each).

@@ -52,7 +52,7 @@ pub struct CellReport {
     pub daemon: DaemonStats,
     pub skipped: Option<String>,
     pub notes: Vec<String>,
-    /// Per-step figures of the conversation cells (issue 13), one row per (target, step).
+    /// Per-step figures of the WebSocket conversation cells, one row per (target, step).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepStat>,
 }
@@ -135,7 +135,7 @@ pub struct DaemonStats {
     pub nginx_cpu_ms_per_request: Vec<f64>,
 }
 
-/// One of issue 7's targets, evaluated from the cells.
+/// One row of the targets table (docs/benchmarks.md), evaluated from the cells.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetEval {
     pub id: String,

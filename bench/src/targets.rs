@@ -1,6 +1,8 @@
-//! Issue 7's (and issue 13's WebSocket) targets, evaluated from one run's cells. Each is a ratio or a difference against direct (or
-//! an absolute resource figure), so the verdict does not depend on how fast the machine is. In smoke mode
-//! only target 7 (correctness) is judged: tiny cells on debug binaries measure nothing.
+//! The benchmark's targets (the targets table of docs/benchmarks.md: overhead, resources and
+//! correctness, the WebSocket conversations, and per-request costs that stay flat), evaluated from
+//! one run's cells. Each is a ratio or a difference against direct (or an absolute resource
+//! figure), so the verdict does not depend on how fast the machine is. In smoke mode only
+//! correctness (row 7 of the table) is judged: tiny cells on debug binaries measure nothing.
 
 use crate::report::{Report, TargetEval};
 
@@ -27,8 +29,9 @@ fn added(v: f64) -> String {
     format!("{v:+.3} ms")
 }
 
-/// Issue 17's targets: the small-body, new-session cells against nginx and direct, and the
-/// session curve's slope (per-request CPU from 0 to 100 000 live sessions, added p99 at c=16).
+/// The flat-cost targets (rows 17.x of the table): the small-body, new-session cells against nginx
+/// and direct, and the session curve's slope (per-request CPU from 0 to 100 000 live sessions,
+/// added p99 at c=16).
 fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
     for c in ["small-new-c16", "small-new-c64"] {
         out.push(eval(
@@ -292,7 +295,8 @@ pub fn evaluate(r: &Report) -> Vec<TargetEval> {
     out
 }
 
-/// Issue 13's targets, from the conversation cells (`cells::conversation`).
+/// The WebSocket targets (rows 13 of the table), from the conversation cells
+/// (`cells::conversation`).
 fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
     let g = |cell: &str, key: &str| {
         if perf {

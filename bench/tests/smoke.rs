@@ -111,7 +111,7 @@ fn smoke_mode_runs_every_cell_through_the_real_binaries() {
         "{targets:?}"
     );
 
-    // Issue 13: the router's WebSocket path was really incremental: after step 1, every step the client
+    // The router's WebSocket path was really incremental: after step 1, every step the client
     // sent was one small item (the check above also compared the fake's upstream frame counts).
     let conv = cells.iter().find(|c| c["name"] == "ws-conversation").unwrap();
     let steps = conv["steps"].as_array().unwrap();

@@ -1,4 +1,4 @@
-//! Arguments of `accounts login`, `accounts import` and `demo` (SPEC §6, issue 7). Kept apart
+//! Arguments of `accounts login`, `accounts import` and `demo` (SPEC §6). Kept apart
 //! from `cli.rs` so the command families can grow without touching each other's definitions.
 
 use std::path::PathBuf;

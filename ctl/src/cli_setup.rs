@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn rotation_and_service_parse() {
-        // review #9: every rotation subcommand exists.
+        // Every rotation subcommand exists (and so is listed by `--help`).
         for sub in ["enable", "disable", "status", "bind-app", "unbind-app"] {
             let cli = Cli::try_parse_from(["codexctl", "rotation", sub, "--json"]).unwrap();
             assert!(cli.json, "{sub}");

@@ -54,7 +54,7 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     };
     for cause in err.chain() {
         if cause.is::<output::StdoutClosed>() {
-            // `codexctl … | head`: the reader has what it wanted (review #43).
+            // `codexctl … | head`: the reader has what it wanted; a broken pipe is no crash.
             return ExitCode::from(OK);
         }
         if let Some(Quiet(code)) = cause.downcast_ref::<Quiet>() {

@@ -5,11 +5,11 @@
 //! - [`cli`] — the clap definitions (parsing only); [`cli_setup`] holds those of `rotation`,
 //!   `service` and `doctor`.
 //! - `commands/` — one module per command family, dispatched from `commands::dispatch`.
-//! - `liveness` — "is the daemon up?": only a `ping` answer on the socket says so (review #26).
+//! - `liveness` — "is the daemon up?": only a `ping` answer on the socket says so, never a pid.
 //! - `exit` — the exit codes (0 ok, 1 failure, 2 usage, 3 daemon not running) and the error
 //!   markers that select them.
 //! - `output` — every byte printed goes through here; a closed stdout is a quiet success
-//!   (review #43).
+//!   (no panic, no "Broken pipe").
 //! - `binding` — the Codex binding as every command reports it (via `codex-config`).
 //! - `process`, `table`, `timefmt`, `ctx`, `interrupt` — small helpers.
 //!

@@ -1,9 +1,9 @@
 //! Is the daemon up? Only an answer on the socket says so.
 //!
-//! `run/daemon.json` and a live pid prove nothing: the file survives a crash and its pid may
-//! since belong to another program (review #26). So the daemon counts as up only when the
-//! socket answers `ping`, and, when `run/daemon.lock` names its holder, the pinged pid is that
-//! holder. Everything else is reported as down or unresponsive, with the reason.
+//! `run/daemon.json` and a live pid prove nothing: the file survives a crash and its pid may since
+//! belong to another program. So the daemon counts as up only when the socket answers `ping`, and,
+//! when `run/daemon.lock` names its holder, the pinged pid is that holder. Everything else is
+//! reported as down or unresponsive, with the reason.
 
 use std::time::Duration;
 
@@ -124,8 +124,7 @@ pub fn lock_holder(paths: &RouterPaths) -> anyhow::Result<Option<u32>> {
     }
 }
 
-/// Decodes a result into `T`, keeping the raw reply in the error when it does not fit
-/// (review #36).
+/// Decodes a result into `T`, keeping the raw reply in the error when it does not fit.
 pub fn decode<T: DeserializeOwned>(value: Value) -> anyhow::Result<T> {
     serde_json::from_value::<T>(value.clone())
         .map_err(|err| anyhow::anyhow!("unexpected reply from codex-routerd ({err}): {value}"))
@@ -157,7 +156,7 @@ mod tests {
 
     #[test]
     fn undecodable_reply_is_shown_raw() {
-        // review #36
+        // A reply that cannot be decoded is quoted raw in the error.
         let err = decode::<PingResult>(json!({"pid": "not a number"})).unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains(r#"{"pid":"not a number"}"#), "{text}");

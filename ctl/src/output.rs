@@ -1,7 +1,7 @@
 //! Everything `codexctl` prints goes through here.
 //!
 //! `println!` panics when stdout is closed (`codexctl status | head -1`), and a panic prints a
-//! message and maybe a backtrace: review #43 forbids both. So stdout writes return
+//! message and maybe a backtrace; a closed pipe must crash nothing. So stdout writes return
 //! [`StdoutClosed`] on a broken pipe, which the exit mapping turns into a quiet success, and
 //! stderr writes ignore errors entirely (there is nowhere left to report them).
 
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn broken_pipe_is_stdout_closed_not_a_failure() {
-        // review #43
+        // A broken pipe on stdout is no crash: it ends the command quietly.
         let err = write_to(&mut Closed, b"row\n").unwrap_err();
         assert!(err.is::<StdoutClosed>());
         let mut buf = Vec::new();

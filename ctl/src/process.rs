@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub const DAEMON_EXE: &str = "codex-routerd";
 
 /// Whether a process with this pid runs. Only a hint: pids are recycled, so nothing decides "the
-/// daemon is up" from this alone (review #26).
+/// daemon is up" from this alone.
 #[cfg(unix)]
 pub fn alive(pid: u32) -> bool {
     let Some(raw) = to_pid(pid) else { return false };

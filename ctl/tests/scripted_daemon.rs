@@ -103,7 +103,8 @@ fn scripted(replies: Value) -> Scripted {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pid_that_is_not_the_lock_holder_is_not_trusted() {
-    // review #26: the socket answers, but as another process than the one run/daemon.lock names.
+    // A recycled pid is not trusted: the socket answers, but as another process than the one
+    // run/daemon.lock names.
     let f = Fixture::start(scripted(json!({"status": {"daemon": {}}}))).await;
     std::fs::write(f.lock_file(), format!("{}\n", std::process::id())).unwrap();
     let out = f.ctl(&["status"]).await;
@@ -116,7 +117,7 @@ async fn a_pid_that_is_not_the_lock_holder_is_not_trusted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unparseable_replies_are_shown_raw() {
-    // review #36
+    // Replies that cannot be understood are quoted raw in the error.
     let f = Fixture::start(scripted(json!({
         "status": ["not", "a", "status"],
         "accounts.list": {"rows": 1},

@@ -1,4 +1,5 @@
-//! Giving memory back after a burst (issue 7 target 5: back near idle after 1 000 streams).
+//! Giving memory back after a burst (the target: back near idle RSS within a minute after 1 000
+//! concurrent streams end, docs/benchmarks.md).
 //!
 //! glibc keeps freed heap pages in its per-thread arenas, so after a burst of concurrent streams
 //! the daemon's RSS stays at the peak although nothing uses the memory. When the pool has been

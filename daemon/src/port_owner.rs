@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(parse_ip(&hex), Some("::1".parse().unwrap()));
     }
 
-    // Issue 16 item 4: the error names the address and the process holding it.
+    // A listen address in use: the error names the address and the process holding it.
     #[cfg(target_os = "linux")]
     #[test]
     fn listen_address_in_use_names_the_holders_pid_and_name() {

@@ -1,5 +1,5 @@
 //! Which Codex CLI version a real-Codex test run installs: one list, `tests/codex-versions.toml`
-//! (issue 15: Codex changes fast — 0.154 moved the usage display, 0.156 broke every peer that
+//! (Codex changes fast — 0.154 moved the usage display, 0.156 broke every peer that
 //! proxied `chatgpt_base_url` — and users run the latest, so the tests run several).
 //!
 //! The list is compiled in (`include_str!`), so a test binary and the file it was built from

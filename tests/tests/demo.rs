@@ -1,4 +1,4 @@
-//! Issue 7: `codexctl demo` runs offline, tells what happened, finishes in under 30 s, exits 0,
+//! `codexctl demo` runs offline, tells what happened, finishes in under 30 s, exits 0,
 //! and leaves nothing behind: no temporary directory, and nothing in the (test's) real router
 //! home or Codex home.
 
@@ -18,7 +18,7 @@ fn demo_home() -> (Home, std::path::PathBuf) {
     (home, tmp)
 }
 
-/// Review #60: helper temp dirs are cleaned on exit; and the user's own homes are never used.
+/// Helper temp dirs are cleaned on exit; and the user's own homes are never used.
 fn assert_left_nothing(home: &Home, tmp: &std::path::Path) {
     let left: Vec<_> = std::fs::read_dir(tmp)
         .unwrap()

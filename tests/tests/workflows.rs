@@ -1,4 +1,4 @@
-//! The GitHub workflows are part of the contract (SPEC §10, issue 15): they must parse, name
+//! The GitHub workflows are part of the contract (SPEC §10): they must parse, name
 //! the three systems, run the README's test command in every job that tests, build every
 //! release target, and take the Codex versions from the one list. Nothing here runs them; this
 //! catches the edits that would silently stop them from testing what they claim.

@@ -1,4 +1,4 @@
-//! Issue 13's cells: what the WebSocket transport saves a Codex conversation.
+//! The WebSocket conversation cells: what the WebSocket transport saves a Codex conversation.
 //!
 //! - `ws-conversation` (and `ws-conversation-c4`, the same with a few conversations at once): a
 //!   conversation of `steps` steps over WebSocket straight to the fake (`ws-direct`), over WebSocket

@@ -1,6 +1,6 @@
-//! The cells of issue 7, run in a fixed order. A cell that cannot run is reported as skipped with the
-//! reason, and (unless the reason is an optional tool being absent) fails a check, so a broken harness
-//! never passes quietly.
+//! The benchmark's cells (docs/benchmarks.md), run in a fixed order. A cell that cannot run is
+//! reported as skipped with the reason, and (unless the reason is an optional tool being absent)
+//! fails a check, so a broken harness never passes quietly.
 
 mod control;
 pub mod conversation;

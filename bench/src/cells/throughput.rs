@@ -72,7 +72,7 @@ impl Spec {
         }
     }
 
-    /// Issue 17's small-body, new-session cell: ~1 KB bodies, a new conversation on every
+    /// The small-body, new-session cell: ~1 KB bodies, a new conversation on every
     /// request (many short sub-agent calls, a busy pool), so the strategy chooses and the session
     /// map binds (and, once full, evicts) on every request.
     pub fn small_new_session(plan: &Plan, concurrency: usize) -> Self {

@@ -50,7 +50,7 @@ pub fn bind_app_with(
     let io = Io { fs };
     let paths = BindPaths::new(bind_dir);
     ensure_dir(bind_dir)?;
-    // Held until return: one read-modify-write at a time (review #50).
+    // Held until return: one read-modify-write at a time, so overlapping binds end consistent.
     let _lock = lock_blocking(&paths.lock)?;
     let mut notes = Vec::new();
     let (prior, hint) = take_prior(io, &paths, config_path, now, &mut notes)?;

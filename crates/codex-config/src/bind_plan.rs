@@ -27,7 +27,7 @@ pub(crate) struct BindPlan {
     pub(crate) state: BindState,
     /// The bytes to save as `config.toml.orig` on a first bind (`None`: there was no file).
     pub(crate) original: Option<Vec<u8>>,
-    /// Bindings found in a file that had no bind state (review #39).
+    /// Bindings found in a file that had no bind state (never saved as part of the original).
     pub(crate) adopted: Vec<&'static str>,
 }
 

@@ -1,4 +1,4 @@
-//! The native binding's pure edit (issue 14): one top-level key, no trace of the provider
+//! The native binding's pure edit (docs/binding.md): one top-level key, no trace of the provider
 //! binding, the user's own `openai_base_url` kept and put back.
 
 use codex_router_core::Secret;

@@ -19,7 +19,7 @@ fn parsed(text: &str) -> DocumentMut {
     text.parse().unwrap()
 }
 
-// review #47 (and #31: a cold start never slips a zero port into the file).
+// Bind never writes port 0 (so a cold start never slips a zero port into the file).
 #[test]
 fn port_zero_is_refused() {
     let spec = BindSpec { port: 0, ..spec() };
@@ -35,7 +35,7 @@ fn an_empty_client_key_is_refused() {
     assert!(matches!(bind("", &spec), Err(BindError::EmptyClientKey)));
 }
 
-// review #17
+// `model_provider` lands at the top level even when the file opens with `[[array-of-tables]]`.
 #[test]
 fn model_provider_lands_in_the_root_even_before_an_array_of_tables() {
     let bound = bind("[[profiles.x]]\nmodel = \"o3\"\n", &spec()).unwrap();
@@ -49,7 +49,7 @@ fn model_provider_lands_in_the_root_even_before_an_array_of_tables() {
     assert!(!entry.contains_key("model_provider"));
 }
 
-// review #17
+// `model_provider` lands at the top level even when the file opens with a table.
 #[test]
 fn model_provider_lands_in_the_root_before_a_leading_table_and_its_comments() {
     let bound = bind("# mine\n[tui]\nx = 1\n", &spec()).unwrap();
@@ -72,7 +72,7 @@ fn an_existing_top_level_value_is_replaced_in_place_and_put_back() {
     assert_eq!(unbound, "model_provider = \"openai\" # mine\n[tui]\n");
 }
 
-// review #33
+// The provider table is removed together with its sub-tables (`.http_headers`).
 #[test]
 fn an_earlier_provider_and_all_its_sub_tables_are_replaced_and_removed() {
     let text = "[model_providers.codex-router]\nname = \"old\"\n\n[model_providers.codex-router.http_headers]\n\
@@ -99,7 +99,7 @@ fn remote_compaction_writes_the_capabilities_sub_table() {
     assert_eq!(unbind_surgical(&bound, None).unwrap(), "");
 }
 
-// review #34
+// CRLF files stay CRLF; a file without a trailing newline is handled.
 #[test]
 fn crlf_stays_crlf_and_a_missing_final_newline_is_handled() {
     let bound = bind("a = 1\r\n[t]\r\nb = 2", &spec()).unwrap();

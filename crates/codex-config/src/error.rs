@@ -30,7 +30,7 @@ impl std::fmt::Display for TomlProblem {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BindError {
-    /// Review #47: a port of 0 means the daemon never reported where it listens; writing it
+    /// Bind never writes port 0: it means the daemon never reported where it listens; writing it
     /// would make every Codex request fail.
     #[error(
         "refusing to bind Codex to port 0: the daemon did not report its listen port; start it with \

@@ -59,7 +59,7 @@ impl std::fmt::Display for BindMode {
 /// Everything [`crate::bind`] needs to know. `Debug` shows the key as `<redacted>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindSpec {
-    /// The daemon's loopback port. Never 0 (review #47).
+    /// The daemon's loopback port. Never 0.
     pub port: u16,
     /// Written as `experimental_bearer_token`: Codex sends it as its bearer to the daemon.
     pub client_key: Secret,

@@ -15,7 +15,7 @@ pub enum Note {
     /// The file was readable by others; it now holds the client key, so it became `0600`.
     ModeTightened { from: u32 },
     /// No bind state, but the file was already bound (a lost state, or the ancestor's proxy):
-    /// the file minus that binding was saved as the original (review #39).
+    /// the file minus that binding was saved as the original, never the bound file itself.
     AdoptedBinding { providers: Vec<String> },
     /// The bind state could not be trusted; its files were moved aside, not deleted.
     InvalidState { reason: String, kept: Vec<PathBuf> },

@@ -1,5 +1,5 @@
 //! `bind/state.json` (SPEC §3): what the first bind saved, and how to tell a trustworthy state
-//! from a damaged or tampered one (review #48). Pure: bytes in, verdict out.
+//! from a damaged or tampered one. Pure: bytes in, verdict out.
 //!
 //! The state is trusted only if it parses, its port is in 1..=65535, and
 //! `bind/config.toml.orig` is exactly what it says (present with the recorded SHA-256 when
@@ -17,8 +17,9 @@ use crate::edit::Originals;
 use crate::provider::BindMode;
 
 /// The bind state: the fields SPEC §3 lists, plus the binding's `mode` and the original
-/// `openai_base_url` (issue 14). Both new fields default when absent, so a state written
-/// before the native binding existed stays valid and reads as a provider binding.
+/// `openai_base_url` of the native binding (docs/binding.md). Both new fields default when
+/// absent, so a state written before the native binding existed stays valid and reads as a
+/// provider binding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindState {
     /// The Codex `config.toml` this state is about, as given to the binder.

@@ -55,7 +55,7 @@ fn a_consistent_state_is_valid() {
     assert_eq!(validate(&encode(&none).unwrap(), None).unwrap(), none);
 }
 
-// review #48
+// A persisted port is validated: a state with a port outside 1..=65535 is not trusted.
 #[test]
 fn ports_outside_1_to_65535_are_rejected() {
     let s = state(None);
@@ -66,7 +66,7 @@ fn ports_outside_1_to_65535_are_rejected() {
     }
 }
 
-// review #48
+// A tampered state is rejected: the saved original must match its recorded hash.
 #[test]
 fn a_tampered_original_is_rejected() {
     let s = state(Some(b"original"));
@@ -91,7 +91,7 @@ fn garbage_is_rejected_without_quoting_it() {
     assert!(validate(&with(&s, "bound_sha256", "nope".into()), None).is_err());
 }
 
-// Issue 14: a state written before the native binding existed stays valid.
+// A state written before the native binding existed stays valid.
 #[test]
 fn a_state_without_mode_reads_as_a_provider_binding() {
     let s = state(None);

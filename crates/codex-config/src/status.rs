@@ -1,5 +1,5 @@
 //! `codexctl rotation status`: the binding as found on disk. Read-only: it takes no lock and
-//! writes nothing, not even a lock file (review #7).
+//! writes nothing, not even a lock file.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
 //! The `[model_providers.<id>]` entries of a binding: removing them whole, sub-tables
-//! included (review #33), and inserting the new one.
+//! included (`.http_headers`), and inserting the new one.
 //!
 //! Codex accepts a provider written as a `[model_providers.x]` table, as dotted keys or as
 //! an inline table, and `model_providers` itself may be a header, implicit, dotted or inline.

@@ -2,7 +2,7 @@
 //!
 //! `toml_edit` reads CRLF but always writes LF, and it has no notion of a byte-order mark. So a
 //! text is split into its [`Shape`] (line ending, BOM) and an LF-only body before parsing, and
-//! the edited body is put back into that shape afterwards (review #34: CRLF files stay CRLF).
+//! the edited body is put back into that shape afterwards, so CRLF files stay CRLF.
 //! A file whose first line break is CRLF is a CRLF file; a file that mixes both comes back
 //! all-CRLF, the one lossy case, and only on the surgical path (an unchanged file is restored
 //! from its saved bytes).

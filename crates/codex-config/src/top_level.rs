@@ -4,7 +4,7 @@
 //!
 //! Only the document's root table is ever touched. Inserting into `toml_edit`'s root table
 //! prints the key among the root key-values, before the first `[table]` or `[[array]]` header,
-//! whatever the file begins with (review #17).
+//! whatever the file begins with (even a leading `[[array-of-tables]]`).
 
 use toml_edit::{DocumentMut, Item, Value, value};
 

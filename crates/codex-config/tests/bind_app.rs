@@ -16,8 +16,7 @@ fn fixture(name: &str) -> Vec<u8> {
     read_fixture(&format!("{name}.toml")).unwrap()
 }
 
-// Issue 6 acceptance 3: edits made after the bind survive the unbind, which removes only
-// the binding.
+// The user's edits made after the bind survive the unbind, which removes only the binding.
 #[test]
 fn user_edits_after_bind_survive_unbind() {
     let homes = homes();
@@ -79,7 +78,7 @@ fn an_open_mode_is_tightened_and_put_back() {
     assert_eq!(mode(&homes.config), 0o644);
 }
 
-// review #34: re-binding is idempotent, down to writing nothing.
+// Re-binding is idempotent, down to writing nothing.
 #[test]
 fn binding_again_writes_nothing() {
     let homes = homes();
@@ -121,7 +120,7 @@ fn a_new_port_rebinds_but_keeps_the_first_original() {
     assert_eq!(fs::read(&homes.config).unwrap(), original);
 }
 
-// review #47: refused before anything is touched.
+// Port 0 is never written: it is refused before anything is touched.
 #[test]
 fn port_zero_touches_nothing() {
     let homes = homes();
@@ -156,7 +155,8 @@ fn invalid_toml_is_refused_and_left_alone() {
     assert!(!homes.bind_dir.join("state.json").exists());
 }
 
-// review #51: the original is kept and restored as bytes, never through a text round trip.
+// Restore is binary-safe: the original is kept and restored as bytes, never through a text
+// round trip.
 #[test]
 fn restore_is_byte_exact_and_non_utf8_is_refused() {
     let homes = homes();
@@ -220,7 +220,7 @@ fn a_symlinked_config_stays_a_symlink() {
     assert_eq!(fs::read(&real).unwrap(), b"model = \"x\"\n");
 }
 
-// Status is read-only (review #7) and says what bypasses the binding.
+// Status is read-only (it creates no file, not even a lock) and says what bypasses the binding.
 #[test]
 fn status_reports_without_writing() {
     let homes = homes();
@@ -271,7 +271,7 @@ fn status_reports_without_writing() {
 
 #[test]
 fn adopting_a_bound_file_saves_it_minus_the_binding() {
-    // review #39: the "original" is never an already-bound file.
+    // The "original" is never an already-bound file.
     let homes = homes();
     let text = String::from_utf8(fixture("earlier_provider")).unwrap();
     write_config(&homes, text.as_bytes(), 0o600);

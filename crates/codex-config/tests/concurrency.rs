@@ -1,5 +1,5 @@
-//! Racing binds (issue 6 acceptance 7; review #50): two `enable`s at once end with one
-//! backup and one binding, because `bind/bind.lock` serialises the read-modify-write.
+//! Racing binds: two `enable`s at once end with one backup and one binding, because
+//! `bind/bind.lock` serialises the read-modify-write.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -14,7 +14,7 @@ use common::*;
 
 const ORIGINAL: &[u8] = b"# mine\nmodel = \"gpt-5\"\n\n[tui]\nnotifications = true\n";
 
-// review #50
+// Two overlapping binds end consistent: one backup, one binding.
 #[test]
 fn two_concurrent_binds_end_with_one_backup_and_one_binding() {
     for _ in 0..20 {
@@ -63,8 +63,8 @@ fn two_concurrent_binds_end_with_one_backup_and_one_binding() {
     }
 }
 
-// review #50: a bind racing an unbind leaves a consistent pair, never a binding without
-// state or a state without binding.
+// A bind racing an unbind leaves a consistent pair, never a binding without state or a state
+// without binding.
 #[test]
 fn a_bind_racing_an_unbind_ends_consistent() {
     for _ in 0..20 {

@@ -1,6 +1,6 @@
-//! Injected filesystem failures (issue 6 acceptance 4; review #32, #46): transient errors are
-//! retried (6 attempts), persistent ones are reported with everything left as it was; and a
-//! `config.toml` changed by someone else mid-bind is re-read and the edit redone.
+//! Injected filesystem failures of every bind write (config.toml, the backup, the state):
+//! transient errors are retried (6 attempts), persistent ones are reported with everything left
+//! as it was; and a `config.toml` changed by someone else mid-bind is re-read and the edit redone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -20,7 +20,7 @@ fn bound_homes() -> Homes {
     homes
 }
 
-// review #46: N-1 failures of each bind write (config.toml, the backup, the state) succeed.
+// Every bind write is retried: N-1 failures of each (config.toml, the backup, the state) succeed.
 #[test]
 fn five_transient_failures_of_each_write_are_retried() {
     for file in ["config.toml", "config.toml.orig", "state.json"] {
@@ -41,7 +41,7 @@ fn five_transient_failures_of_each_write_are_retried() {
     }
 }
 
-// review #32, #46: a persistent failure is reported, and the original and bind/ are intact.
+// A persistent failure is reported, and the original and bind/ are intact.
 #[test]
 fn a_persistent_failure_is_reported_and_leaves_everything_as_it_was() {
     for file in ["config.toml", "config.toml.orig", "state.json"] {

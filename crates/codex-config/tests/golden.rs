@@ -1,4 +1,5 @@
-//! Golden tests over `tests/fixtures/` (issue 6, acceptance 1).
+//! Golden tests over `tests/fixtures/`: bind gives the expected text, binding twice the same
+//! bytes, and unbind after bind the original bytes exactly.
 //!
 //! For every `<name>.toml` input, `bind` must give exactly `<name>.bound.toml` (and, with
 //! remote compaction, `<name>.remote.bound.toml` where that file exists); binding twice gives
@@ -43,8 +44,9 @@ fn all_inputs() -> Vec<(String, Option<String>)> {
     all
 }
 
-// review #17 (leading [[profiles.x]] / [table]), #33 (earlier provider with sub-tables),
-// #34 (CRLF, no trailing newline, original without model_provider).
+// Covers a leading [[profiles.x]] / [table] (`model_provider` still lands at the top level), an
+// earlier provider with sub-tables (replaced whole), and CRLF, no trailing newline and an
+// original without model_provider.
 #[test]
 fn bind_gives_the_expected_text() {
     for (name, text) in all_inputs() {
@@ -69,7 +71,7 @@ fn remote_compaction_adds_the_capabilities_table() {
     }
 }
 
-// review #34: re-binding is idempotent.
+// Re-binding is idempotent.
 #[test]
 fn binding_twice_gives_the_same_bytes() {
     for (name, text) in all_inputs() {
@@ -117,7 +119,7 @@ fn bind_app_then_unbind_app_restores_the_exact_bytes() {
         unbind_app(&homes.config, &homes.bind_dir).unwrap();
         match &text {
             // A file bound before (no bind state here) gets back its version minus the
-            // binding, which is what bind saved as the original (review #39).
+            // binding, which is what bind saved as the original (never the bound file).
             Some(text) => {
                 let original = strip_binding(text).unwrap().text;
                 assert_eq!(fs::read(&homes.config).unwrap(), original.as_bytes(), "{name}");

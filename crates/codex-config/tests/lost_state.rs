@@ -1,4 +1,5 @@
-//! Lost, foreign and damaged bind state (SPEC §7; issue 6 acceptance 7; review #39, #48).
+//! Lost, foreign and damaged bind state (SPEC §7): a bound file without state is never saved
+//! as the original, and a damaged or tampered state is never trusted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -24,7 +25,7 @@ fn kept_aside(bind_dir: &Path) -> Vec<String> {
     names
 }
 
-// review #39: a codex-router binding without state is not taken for the original.
+// A codex-router binding without state is not taken for the original.
 #[test]
 fn a_binding_without_state_is_adopted_minus_the_binding() {
     let homes = homes();
@@ -47,7 +48,7 @@ fn a_binding_without_state_is_adopted_minus_the_binding() {
     assert_eq!(fs::read_to_string(&homes.config).unwrap(), saved);
 }
 
-// review #39: the ancestor's binding counts as foreign and is not kept either.
+// The ancestor's binding counts as foreign and is not kept in the original either.
 #[test]
 fn the_ancestors_binding_is_adopted_minus_the_binding() {
     let homes = homes();
@@ -106,8 +107,8 @@ fn corrupt(bind_dir: &Path, how: &str) {
 
 const CORRUPTIONS: [&str; 4] = ["bad hash", "port 0", "port 70000", "garbage"];
 
-// review #48: a damaged state is reported, unbind falls back to the surgical removal, and
-// the damaged files are kept aside, not deleted.
+// A damaged state is reported, unbind falls back to the surgical removal, and the damaged files are
+// kept aside, not deleted.
 #[test]
 fn unbind_with_a_damaged_state_removes_the_binding_surgically() {
     for how in CORRUPTIONS {
@@ -139,8 +140,7 @@ fn unbind_with_a_damaged_state_removes_the_binding_surgically() {
     }
 }
 
-// review #48: bind does not trust a damaged state either; it starts afresh from the file
-// minus its binding.
+// Bind does not trust a damaged state either; it starts afresh from the file minus its binding.
 #[test]
 fn bind_with_a_damaged_state_starts_afresh() {
     for how in CORRUPTIONS {

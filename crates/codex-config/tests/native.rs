@@ -1,4 +1,4 @@
-//! The native binding on disk (issue 14, acceptance 5): goldens, exact-bytes restore, the
+//! The native binding on disk (docs/binding.md): goldens, exact-bytes restore, the
 //! user's own `openai_base_url` put back, provider ↔ native switches that leave no trace,
 //! lost-state adoption, the login check, and the read API the daemon uses.
 //!

@@ -1,4 +1,4 @@
-//! Property tests (issue 6, acceptance 2; issue 14, acceptance 5): for generated TOML
+//! Property tests of both bindings, provider and native: for generated TOML
 //! documents (root keys, tables, arrays of tables, comments and blank lines anywhere, maybe a
 //! user `openai_base_url`, LF or CRLF), binding gives a document that parses with the
 //! binding's key at the top level (`model_provider = "codex-router"`, or natively
@@ -161,10 +161,10 @@ proptest! {
         let original_provider = inspect(&text).unwrap().model_provider;
         let bound = bind(&text, &spec()).unwrap();
 
-        // review #17: wherever the file starts, the key lands in the root table.
+        // Wherever the file starts, the key lands in the root table.
         prop_assert_eq!(top_level_provider(&bound), Some("codex-router".to_owned()));
         prop_assert!(inspect(&bound).unwrap().bound);
-        // review #34: CRLF stays CRLF.
+        // CRLF stays CRLF.
         prop_assert_eq!(bound.contains("\r\n"), text.contains("\r\n"));
         prop_assert_eq!(bind(&bound, &spec()).unwrap(), bound.clone(), "re-bind must be idempotent");
 

@@ -1,4 +1,5 @@
-//! A criterion-free micro benchmark of the pool's critical section (issue 17).
+//! A criterion-free micro benchmark of the pool's critical section (its cost must stay flat as
+//! the pool grows).
 //!
 //! Every proxied request takes the pool lock for `begin`, `select`, `record`, `release` and
 //! `finish`; this measures that sequence alone, single-threaded, in nanoseconds per request, as

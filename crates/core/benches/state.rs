@@ -1,4 +1,4 @@
-//! A criterion-free micro benchmark of the `state.json` snapshot (issue 17): how long the pool
+//! A criterion-free micro benchmark of the `state.json` snapshot: how long the pool
 //! lock is held to copy the state out, with 10 000 and 100 000 live sessions.
 //!
 //! `export_state` is the whole export (what the writer used to do under the lock); `draft_state`

@@ -159,7 +159,7 @@ fn budget_limits_attempts_to_max_attempts() {
         }
     };
     assert_eq!(calls, 4);
-    // review #27: a bounded per-request budget answers with reason "budget".
+    // A bounded per-request budget answers with reason "budget".
     assert_eq!(exhausted.reason, FailureKind::Budget);
     assert_eq!(exhausted.status, 503);
     assert_eq!(exhausted.retry_after_ms, 0);
@@ -167,7 +167,7 @@ fn budget_limits_attempts_to_max_attempts() {
 
 #[test]
 fn all_rate_limited_answers_429_with_exact_retry_after() {
-    // review #22, #23: retry_after_ms is exactly the soonest wait, and no whole-pool replay.
+    // retry_after_ms is exactly the soonest wait, and no whole-pool replay.
     let mut p = pool(3, Strategy::FillFirst);
     let now = t(0);
     for (i, reset) in [(0, 7200), (1, 3600), (2, 5400)] {
@@ -468,7 +468,7 @@ fn model_not_supported_tries_one_other_plan() {
 
 #[test]
 fn parallel_leases_keep_counts_consistent() {
-    // review #20: N parallel requests never lose counter updates or leave in-flight counts.
+    // N parallel requests never lose counter updates or leave in-flight counts.
     let mut p = pool(3, Strategy::Sticky);
     let now = t(0);
     let mut open = Vec::new();
@@ -562,7 +562,7 @@ fn reset_aware_spends_the_window_that_resets_first() {
     assert_eq!(serve(&mut p, None, now), "acct-0");
 }
 
-// Issue 16 item 7: `reset_early_at` survives a restart through `state.json`.
+// `reset_early_at` survives a restart through `state.json`.
 #[test]
 fn reset_early_at_is_kept_across_a_restart_in_state_json() {
     let mut p = pool(1, Strategy::Sticky);
@@ -675,7 +675,7 @@ fn meta_of(a: &crate::account::Account) -> AccountMeta {
     }
 }
 
-/// Issue 17: what a request costs inside the pool lock must not grow with the pool. Counted as
+/// What a request costs inside the pool lock must not grow with the pool. Counted as
 /// accounts looked at (selection scans and lookups by id), never timed: a turn of a bound
 /// session costs the same three lookups with 1 or 1 000 accounts (select, record, release), a
 /// new session one pass over the pool plus those lookups. Before, a new session walked the pool

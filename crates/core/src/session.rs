@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(order, [&key(2), &key(4), &key(5), &key(0)]);
     }
 
-    /// SPEC §4.1 / issue 17 acceptance: 200 000 new sessions past a full map of 10 000 cost a
+    /// SPEC §4.1; bind/evict is O(1): 200 000 new sessions past a full map of 10 000 cost a
     /// constant number of entry visits each. The old oldest-entry scan visited every entry on
     /// every bind: about 200 000 × 10 000 = 2·10⁹ visits, against the ≤ 3 per bind allowed here.
     #[test]

@@ -1,4 +1,4 @@
-//! Applying `/wham/usage` readings (issue 9): a usage reading can end a usage-limit cooldown
+//! Applying `/wham/usage` readings (docs/quota.md): a usage reading can end a usage-limit cooldown
 //! early when it shows the window already reset — the upstream sometimes resets windows before
 //! the time it announced, and an account stranded in a multi-day cooldown is paid quota lost.
 

@@ -1,4 +1,4 @@
-//! Properties of the request-body and answer parsers over arbitrary input (issue 8 item 4):
+//! Properties of the request-body and answer parsers over arbitrary input (bad input):
 //! nothing panics, and rewriting only ever removes what it should.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 

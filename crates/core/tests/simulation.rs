@@ -1,7 +1,6 @@
-//! A simulated week of steady Codex use over three accounts whose weekly windows reset at
-//! different times (issue 9 acceptance 3): `reset-aware` spends the quota that is about to
-//! expire first and leaves less of it unused than `least-used`. The figures are printed and
-//! recorded in docs/quota.md.
+//! A simulated week of steady Codex use over three accounts whose weekly windows reset at different
+//! times: `reset-aware` spends the quota that is about to expire first and leaves less of it unused
+//! than `least-used`. The figures are printed and recorded in docs/quota.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::time::Duration;

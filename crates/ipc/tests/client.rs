@@ -121,8 +121,8 @@ async fn a_silent_daemon_times_out() {
     server.await.unwrap();
 }
 
-// Issue 16 item 6: a daemon of another release answers `version_mismatch`; the client's error
-// names both releases and the fix, not only protocol numbers.
+// A daemon of another release answers `version_mismatch`; the client's error names both releases
+// and the fix, not only protocol numbers.
 #[tokio::test]
 async fn version_mismatch_names_the_daemon_release_codexctls_release_and_the_restart() {
     let dir = tempfile::tempdir().unwrap();

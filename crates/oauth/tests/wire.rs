@@ -107,8 +107,8 @@ async fn refresh_failures_are_classified_and_never_retried() {
 
 #[tokio::test]
 async fn unreachable_issuer_is_connect_failed_not_spent_and_names_no_token() {
-    // Issue 16 item 8: a connection that never opened sent nothing; unlike a lost answer
-    // (`Transient` without a status), the token is certainly not spent.
+    // A network error during refresh: a connection that never opened sent nothing; unlike a lost
+    // answer (`Transient` without a status), the token is certainly not spent.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

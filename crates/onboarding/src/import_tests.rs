@@ -142,8 +142,7 @@ fn multi_auth_version_1_is_accepted() {
     assert_eq!(accounts.len(), 1);
 }
 
-/// Issue 5 acceptance 6: corrupt or wrong-format input names the file and what is wrong, and
-/// never quotes the content.
+/// Corrupt or wrong-format input names the file and what is wrong, and never quotes the content.
 #[test]
 fn corrupt_and_wrong_format_files_are_described_without_content() {
     let good_auth = codex_auth(ALICE, 1, T0, "2030-01-01T00:00:00Z");

@@ -1,5 +1,6 @@
 //! Imports from files on disk, the way `codexctl accounts import` runs them with the daemon
-//! down: load `accounts.json`, read every source, merge, save (issue 5 acceptance 3 and 6).
+//! down: load `accounts.json`, read every source, merge, save: overlapping imports give no
+//! duplicates, and corrupt or wrong-format files change nothing.
 
 #![allow(
     clippy::unwrap_used,
@@ -75,7 +76,7 @@ impl Home {
     }
 }
 
-/// Acceptance 3: Codex's auth.json and a multi-auth file that share Alice give two accounts,
+/// No duplicates: Codex's auth.json and a multi-auth file that share Alice give two accounts,
 /// the report names the merge, and Alice keeps the fresher (multi-auth) tokens.
 #[test]
 fn overlapping_codex_and_multi_auth_imports_give_no_duplicates() {
@@ -134,8 +135,8 @@ fn a_relative_path_is_made_absolute() {
     assert!(err.path.ends_with("no-such-dir/auth.json"));
 }
 
-/// Acceptance 6: every corrupt or wrong-format file is refused with an error naming it, the
-/// pool and the source files are unchanged (review #51: even bytes that are not UTF-8).
+/// Every corrupt or wrong-format file is refused with an error naming it, the pool and the
+/// source files are unchanged (binary-safe: even bytes that are not UTF-8).
 #[test]
 fn corrupt_files_change_nothing() {
     let home = Home::new();
@@ -219,8 +220,8 @@ fn a_missing_file_is_named() {
     );
 }
 
-// Issue 16 item 11: only Codex's own `$CODEX_HOME/auth.json` is linked, to the account Codex
-// is signed in to, by identity; a copy or backup of it is never linked.
+// Only Codex's own `$CODEX_HOME/auth.json` is linked, to the account Codex is signed in to, by
+// identity; a copy or backup of it is never linked.
 #[test]
 fn importing_a_copy_of_codexs_login_links_codexs_own_auth_json_never_the_copy() {
     let home = Home::new();

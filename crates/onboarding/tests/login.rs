@@ -1,4 +1,5 @@
-//! Logins against the fake issuer of `codex-router-test-support` (issue 5 acceptance 1 and 2).
+//! Logins against the fake issuer of `codex-router-test-support`: the PKCE login (pasted
+//! redirect or callback server, a wrong `state` refused) and the device-code login.
 //! The browser is played by reqwest: GET the authorize URL without following redirects, and
 //! read the redirect from `Location`.
 
@@ -66,7 +67,7 @@ async fn assert_issued_for(fake: &FakeBackend, account: StoredAccount, who: &str
     oauth(fake).refresh(&refresh).await.unwrap();
 }
 
-/// Acceptance 1, `--no-browser`: the pasted redirect adds the account the fake issued.
+/// PKCE login, `--no-browser`: the pasted redirect adds the account the fake issued.
 #[tokio::test]
 async fn pasted_redirect_login_adds_the_issued_account() {
     let fake = FakeBackend::start().await;
@@ -82,7 +83,7 @@ async fn pasted_redirect_login_adds_the_issued_account() {
     assert_issued_for(&fake, account, "ws-paste").await;
 }
 
-/// Acceptance 1: a redirect with another `state` is refused before any code exchange.
+/// PKCE login: a redirect with another `state` is refused before any code exchange.
 #[tokio::test]
 async fn pasted_redirect_with_a_wrong_state_adds_nothing() {
     let fake = FakeBackend::start().await;
@@ -110,7 +111,7 @@ async fn callback_server() -> (CallbackServer, String) {
     (server, redirect_uri)
 }
 
-/// Acceptance 1, browser path: the redirect delivered to the callback server completes the login.
+/// PKCE login, browser path: the redirect delivered to the callback server completes the login.
 #[tokio::test]
 async fn callback_server_login_adds_the_issued_account() {
     let fake = FakeBackend::start().await;
@@ -143,7 +144,7 @@ async fn callback_server_login_adds_the_issued_account() {
     assert_issued_for(&fake, account.unwrap(), "ws-browser").await;
 }
 
-/// Acceptance 1, browser path: a wrong `state` gets a 400 page and an error; nothing is added.
+/// PKCE login, browser path: a wrong `state` gets a 400 page and an error; nothing is added.
 #[tokio::test]
 async fn callback_with_a_wrong_state_gets_a_400_and_adds_nothing() {
     let fake = FakeBackend::start().await;
@@ -192,7 +193,7 @@ async fn no_callback_before_the_timeout_is_an_error_and_frees_the_port() {
     CallbackServer::bind(addr).await.unwrap();
 }
 
-/// Acceptance 2: pending, pending, then the account.
+/// Device-code login: pending, pending, then the account.
 #[tokio::test]
 async fn device_login_polls_through_pending_to_the_account() {
     let fake = FakeBackend::start().await;
@@ -224,7 +225,7 @@ async fn device_login_polls_through_pending_to_the_account() {
     assert_issued_for(&fake, renamed, "ws-device").await;
 }
 
-/// Acceptance 2: an expired device code ends the login with a clear error.
+/// Device-code login: an expired device code ends the login with a clear error.
 #[tokio::test]
 async fn device_login_expiry_is_a_clear_error() {
     let fake = FakeBackend::start().await;

@@ -48,8 +48,8 @@ fn presented_keys(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
     bearer.into_iter().chain(others)
 }
 
-/// Constant-time check of every presented key against the client key (review #13, #42: an
-/// empty configured key never authorises anything).
+/// Constant-time check of every presented key against the client key (an empty configured key
+/// never authorises anything).
 pub fn authorized(headers: &HeaderMap, client_key: &[u8]) -> bool {
     if client_key.is_empty() {
         return false;

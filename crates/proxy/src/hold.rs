@@ -121,7 +121,7 @@ mod tests {
         Timestamp::from_unix_secs(1_800_000_000)
     }
 
-    // Issue 16 item 9: the hold ends at `hold_events` (16) events: the held events are sent and
+    // The hold is bounded: it ends at `hold_events` (16) events: the held events are sent and
     // the stream is committed, even if a failure follows.
     #[tokio::test]
     async fn the_hold_commits_after_sixteen_output_free_events() {

@@ -145,7 +145,8 @@ pub fn relay(
 /// The upstream connection task hands its body over one chunk at a time and only after it has
 /// been scheduled again, so each round yields to the scheduler up to [`GATHER_YIELDS`] times;
 /// a round that finds nothing ready ends the gathering. Nothing waits for data that has not
-/// arrived, so events produced apart still travel apart (issue 7 target 3 measures this).
+/// arrived, so events produced apart still travel apart (the no-batching target of
+/// docs/benchmarks.md measures this).
 /// Returns the gathered bytes and, when the stream ended or failed meanwhile, that news.
 async fn gather_ready<S, E>(first: Bytes, up: &mut S) -> (Bytes, Option<Option<Result<Bytes, E>>>)
 where

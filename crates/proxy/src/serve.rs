@@ -2,8 +2,9 @@
 //!
 //! hyper grows a connection's read buffer to fit what it reads and keeps it for the life of
 //! the connection, so a ~55 KB Codex request body could leave up to 64 KiB behind on every open
-//! connection. Capping it at hyper's minimum (8 KiB) bounds that (issue 7 target 5,
-//! docs/benchmarks.md) and costs a few more reads per request body, nothing else measurable.
+//! connection. Capping it at hyper's minimum (8 KiB) bounds that (the memory target under
+//! 1 000 concurrent streams, docs/benchmarks.md) and costs a few more reads per request body,
+//! nothing else measurable.
 
 use std::sync::Arc;
 use std::time::Duration;

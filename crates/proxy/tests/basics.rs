@@ -1,4 +1,6 @@
-//! Routing, authentication, guards and body limits (SPEC §4; issue 3 acceptance 7, 8).
+//! Routing, authentication, guards and body limits (SPEC §4): a missing or wrong client key is
+//! refused for each header form, a foreign `Origin` gets 403, and an oversized body gets 413
+//! before any account is chosen.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -46,7 +48,8 @@ async fn a_turn_streams_through_with_router_headers() {
 
 #[tokio::test]
 async fn client_key_forms_and_refusals() {
-    // review #13 (constant-time compare lives in guard.rs), review #19 (x-api-key alone).
+    // Every key form is checked (constant-time compare lives in guard.rs), and a matching
+    // `x-api-key` alone authenticates.
     let r = Router::start(Setup::new(1)).await;
     let url = r.url("/v1/responses");
     let body = json!({"model":"m","input":[]});
@@ -119,7 +122,7 @@ async fn client_key_forms_and_refusals() {
 
 #[tokio::test]
 async fn oversized_body_is_413_before_any_account_is_chosen() {
-    // review #14.
+    // The request body is capped at 64 MiB: a bigger one gets 413.
     let r = Router::start(Setup::new(1)).await;
     let big = vec![b'a'; 65 << 20];
     let resp = r

@@ -1,6 +1,6 @@
-//! The machine's clock jumping forward, as after a laptop wakes up (issue 8 item 6): cooldowns
-//! that ended during the sleep are over, and tokens that expired during it are refreshed once
-//! each, not once per waiting request.
+//! The machine's clock jumping forward, as after a laptop wakes up: cooldowns that ended during the
+//! sleep are over, and tokens that expired during it are refreshed once each, not once per waiting
+//! request.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;

@@ -1,4 +1,5 @@
-//! Moving a conversation to another account (SPEC §4.3; issue 3 acceptance 9).
+//! Moving a conversation to another account (SPEC §4.3): replayed reasoning survives a forced
+//! move, and no `invalid_encrypted_content` reaches the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;

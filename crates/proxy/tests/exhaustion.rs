@@ -1,4 +1,5 @@
-//! The `pool_exhausted` answer (SPEC §4.2; issue 3 acceptance 6 and the needs_login case).
+//! The `pool_exhausted` answer (SPEC §4.2): every account rate limited, and every account
+//! needing login.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -23,7 +24,7 @@ fn limit_at(at: i64, now: Timestamp) -> Behavior {
 
 #[tokio::test]
 async fn every_account_rate_limited_answers_429_with_the_exact_soonest_reset_and_codex_fields() {
-    // review #22 (exact retry_after_ms), review #23 (no whole-pool replay).
+    // `retry_after_ms` is exactly the soonest wait, and the pool is not replayed whole.
     let r = Router::start(Setup::new(2).plans(&["pro", "plus"])).await;
     let now = r.now();
     let late = secs(now) + 3600;

@@ -1,4 +1,5 @@
-//! Failing over between accounts before the first byte (SPEC §4.2; issue 3 acceptance 2, 4, 5).
+//! Failing over between accounts before the first byte (SPEC §4.2): usage limits, 5xx,
+//! refused connections and hung upstreams, within the `max_attempts` budget.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -123,7 +124,7 @@ async fn connection_refused_tries_each_account_then_answers_503_network_error() 
 
 #[tokio::test]
 async fn hung_upstream_fails_over_after_the_headers_timeout() {
-    // review #29: a never-answering upstream is cut by the fetch timeout.
+    // A never-answering upstream is cut by the fetch timeout.
     let mut setup = Setup::new(2).strategy(Strategy::FillFirst);
     setup.proxy.headers_timeout = Duration::from_millis(300);
     let r = Router::start(setup).await;
@@ -158,7 +159,7 @@ async fn hung_upstream_fails_over_after_the_headers_timeout() {
 
 #[tokio::test]
 async fn attempts_are_bounded_by_max_attempts_with_reason_budget() {
-    // review #27.
+    // A bounded per-request budget: `max_attempts` upstream calls, then 503 reason "budget".
     let mut setup = Setup::new(6).max_attempts(4);
     // Keep the pool-wide outage rule out of this test (it has its own below).
     setup.pool.outage_accounts = 100;
@@ -208,7 +209,7 @@ async fn max_attempts_never_exceeds_the_pool_size() {
 
 #[tokio::test]
 async fn an_outage_across_three_accounts_backs_off_pool_wide() {
-    // review #24: repeated cross-account 5xx → one short pool-wide backoff, not a whole-pool replay.
+    // Repeated cross-account 5xx → one short pool-wide backoff, not a whole-pool replay.
     let r = Router::start(Setup::new(6).max_attempts(4)).await;
     for i in 0..6 {
         r.fake

@@ -1,5 +1,5 @@
 //! Each classified outcome of SPEC §4.2, with the backend's real body shapes
-//! (reference/backend-shapes.md; issue 3 acceptance 14).
+//! (reference/backend-shapes.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -338,10 +338,10 @@ async fn a_usage_limit_with_only_window_headers_cools_until_the_exhausted_window
     assert!((4.9..=5.0).contains(&hours), "the 5-hour window's reset: {hours}");
 }
 
-// Issue 16 item 12: a client's own slow or abandoned upload (what a 408 would be about) never
-// reaches an account: the body is read whole before any account is chosen, so nothing is
-// charged, and the upstream never sees the request. (An upstream 408 stays a server error:
-// the router sends the body from memory, so the upstream's timeout is not the client's.)
+// A client's own slow or abandoned upload (what a 408 would be about) never reaches an account: the
+// body is read whole before any account is chosen, so nothing is charged, and the upstream never
+// sees the request. (An upstream 408 stays a server error: the router sends the body from memory,
+// so the upstream's timeout is not the client's.)
 #[tokio::test]
 async fn a_clients_abandoned_upload_is_not_charged_to_any_account() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

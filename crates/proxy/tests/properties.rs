@@ -1,5 +1,5 @@
-//! The SSE splitter behind the hold (SPEC §4.2) over arbitrary chunking and garbage (issue 8
-//! item 4): the events found never depend on where the network cut the bytes.
+//! The SSE splitter behind the hold (SPEC §4.2) over arbitrary chunking and garbage: the events
+//! found never depend on where the network cut the bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use codex_router_proxy::sse::SseSplitter;

@@ -1,4 +1,5 @@
-//! Token refresh on the request path (SPEC §4.2 401 row, §6 "Refresh"; issue 3 acceptance 3).
+//! Token refresh on the request path (SPEC §4.2 401 row, §6 "Refresh"): one refresh however many
+//! requests wait, and a refresh token is never presented twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -61,7 +62,8 @@ async fn a_401_refreshes_once_and_the_same_account_succeeds() {
 
 #[tokio::test]
 async fn concurrent_requests_on_an_expired_token_cause_exactly_one_refresh() {
-    // review #21. The token's exp is already in the past when the router loads it, so each
+    // Concurrent requests on an expired token: exactly one refresh, and every request succeeds.
+    // The token's exp is already in the past when the router loads it, so each
     // request refreshes before calling; the issuer is slow, so they all overlap.
     let mut setup = Setup::new(1);
     setup.ttl = -60;
@@ -91,7 +93,7 @@ async fn concurrent_requests_on_an_expired_token_cause_exactly_one_refresh() {
 
 #[tokio::test]
 async fn concurrent_401s_share_one_refresh() {
-    // review #21, the 401 path: both requests see the old token rejected.
+    // Exactly one refresh on the 401 path: both requests see the old token rejected.
     let r = Router::start(Setup::new(1)).await;
     r.fake.expire_access_tokens("acct-0");
     r.fake.set_refresh_delay(Duration::from_millis(300));
@@ -250,8 +252,8 @@ async fn a_transient_refresh_failure_cools_the_account_and_clears_the_in_flight_
     assert_eq!(r.fake.refresh_reuse_count(), 0);
 }
 
-// Issue 16 item 2: a 401 whose body names a deactivation follows the 401 row (refresh once,
-// retry the same account); only the answer after the refresh decides.
+// A 401 whose body names a deactivation follows the 401 row (refresh once, retry the same account);
+// only the answer after the refresh decides.
 #[tokio::test]
 async fn a_401_naming_a_deactivation_refreshes_once_and_the_same_account_serves() {
     let r = Router::start(fill_first(2)).await;

@@ -1,5 +1,5 @@
-//! No token, client key or email in any log line or response header (SPEC §5; issue 3
-//! acceptance 12). Its own test binary, because it installs the process-wide subscriber.
+//! No token, client key or email in any log line or response header (SPEC §5). Its own test
+//! binary, because it installs the process-wide subscriber.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -64,7 +64,7 @@ fn needles(secrets: &[String]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_or_email_in_logs_or_response_headers() {
-    // review #28 (no email in headers), review #44 (client key masked in logs).
+    // No account email in response headers, and the client key masked in logs.
     let logs = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(logs.clone())

@@ -1,4 +1,5 @@
-//! Choosing an account (SPEC §4.1; issue 3 acceptance 1).
+//! Choosing an account (SPEC §4.1): session keys spread over accounts, one `prompt_cache_key`
+//! stays on one account, and each strategy behaves as named.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;

@@ -1,5 +1,5 @@
 //! Relaying streams: promptness, holding the opening events, in-band failures, breaks after
-//! output, client disconnects (SPEC §4, §4.2; issue 3 acceptance 4, 11, 13).
+//! output, client disconnects (SPEC §4, §4.2).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;

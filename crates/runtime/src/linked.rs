@@ -84,8 +84,8 @@ pub fn write_back(
     Ok(true)
 }
 
-/// How a linked Codex `auth.json` stands (issue 16 item 5): whether the router can still keep
-/// Codex's login alive, and if not, what the user should do. Shown by `status` and `doctor`.
+/// How a linked Codex `auth.json` stands: whether the router can still keep Codex's login alive,
+/// and if not, what the user should do. Shown by `status` and `doctor`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkHealth {
     pub account_id: String,

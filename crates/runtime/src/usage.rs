@@ -1,4 +1,4 @@
-//! Usage polling (issue 9): reading every account's windows from `GET {base}/wham/usage`.
+//! Usage polling (docs/quota.md): reading every account's windows from `GET {base}/wham/usage`.
 //!
 //! One poll per account at a time, on the schedule the core decides (`Pool::next_usage_poll`:
 //! the regular interval, plus probes for early resets of rate-limited accounts), jittered so

@@ -87,7 +87,7 @@ async fn hand_written_accounts_are_completed_and_written_back() {
 
 #[tokio::test]
 async fn concurrent_refreshes_present_the_token_once() {
-    // review #21: two concurrent requests on an expired token → exactly one refresh.
+    // Two concurrent requests on an expired token → exactly one refresh.
     let (e, issued) = env(&[("acct-a", -10)]).await;
     e.fake.set_refresh_delay(Duration::from_millis(100));
     let rt = open(&e);
@@ -366,8 +366,8 @@ async fn the_proactive_task_skips_an_account_a_request_refreshed_meanwhile() {
     );
 }
 
-// Issue 16 item 3: `not_entitled` clears when a refreshed token shows another plan, and the
-// proactive refresh reaches such accounts.
+// `not_entitled` clears when a refreshed token shows another plan, and the proactive refresh
+// reaches such accounts.
 #[tokio::test]
 async fn a_not_entitled_account_whose_refreshed_token_shows_another_plan_is_cleared_and_persisted() {
     let (e, _) = env(&[("upgraded", 200), ("unchanged", 200)]).await;
@@ -395,8 +395,8 @@ async fn a_not_entitled_account_whose_refreshed_token_shows_another_plan_is_clea
     assert_eq!(stored[1].status, codex_router_store::StoredStatus::NotEntitled);
 }
 
-// Issue 16 item 8: `connect_failed` (the request never left) vs `no_answer` (it may have
-// reached the issuer). Only the latter keeps the in-flight mark, and a later reuse is then
+// A network error during refresh: `connect_failed` (the request never left) vs `no_answer` (it may
+// have reached the issuer). Only the latter keeps the in-flight mark, and a later reuse is then
 // labelled for what happened: no crash was involved.
 #[tokio::test]
 async fn a_refresh_that_could_not_connect_clears_the_in_flight_mark_and_presents_the_token_again() {
@@ -465,8 +465,8 @@ async fn a_reuse_after_a_refresh_that_got_no_answer_is_not_labelled_a_crash() {
     );
 }
 
-// Issue 16 item 10: a daemon started on an empty home reports `storage: missing` only until
-// it writes `accounts.json` (an import through the daemon), not until it restarts.
+// A daemon started on an empty home reports `storage: missing` only until it writes `accounts.json`
+// (an import through the daemon), not until it restarts.
 #[tokio::test]
 async fn storage_is_ok_once_an_account_added_through_the_daemon_is_written() {
     let (e, _) = env(&[]).await;
@@ -480,7 +480,7 @@ async fn storage_is_ok_once_an_account_added_through_the_daemon_is_written() {
     assert_eq!(rt.storage().kept_aside, None);
 }
 
-// Issue 16 item 5: a linked auth.json the router leaves alone is reported (for `status` and
+// A linked auth.json the router leaves alone is reported (for `status` and
 // `doctor`), not only logged.
 #[tokio::test]
 async fn a_linked_auth_json_now_holding_another_account_is_reported_with_its_fix() {
@@ -514,9 +514,9 @@ async fn a_linked_auth_json_now_holding_another_account_is_reported_with_its_fix
     assert_eq!(rt.codex_links()[0].state, "unreadable");
 }
 
-// Issue 16 item 9: `state.json` writes are coalesced, at most one a second (SPEC §3): 100
-// state changes within one second cost at most two writes. Tokio's clock is paused, so the
-// second passes without waiting for it.
+// `state.json` writes are coalesced, at most one a second (SPEC §3): 100 state changes within
+// one second cost at most two writes. Tokio's clock is paused, so the second passes without
+// waiting for it.
 #[tokio::test(start_paused = true)]
 async fn a_hundred_state_changes_within_a_second_cost_at_most_two_state_json_writes() {
     let (e, _) = env(&[("acct-a", 3600)]).await;

@@ -1,4 +1,4 @@
-//! `state.json` costs what the clock says, not what the request rate says (issue 17, SPEC §3).
+//! `state.json` costs what the clock says, not what the request rate says (SPEC §3).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::sync::Arc;

@@ -1,4 +1,6 @@
-//! Usage polling and early-reset detection (issue 9 acceptance 1, 2).
+//! Usage polling (interval, jitter, single flight, backoff; never for a disabled or logged-out
+//! account, never with a refresh token) and early-reset detection (a window that resets early
+//! ends the cooldown within one poll interval).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::sync::Arc;

@@ -64,7 +64,7 @@ pub enum Check {
 }
 
 impl Action {
-    /// One line for humans, with commands quoted for the platform's shell (review #37).
+    /// One line for humans, with commands quoted for the platform's shell.
     pub fn describe(&self, platform: Platform) -> String {
         match self {
             Action::CreateDir { path, mode } => {

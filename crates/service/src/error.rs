@@ -1,7 +1,7 @@
 //! The one error type of the service crate.
 //!
 //! Messages end up verbatim in `codexctl service …` output, so each says what happened and
-//! what the user can do about it; a failed command carries its raw output (review #36).
+//! what the user can do about it; a failed command carries its raw output.
 
 use std::io;
 use std::path::PathBuf;

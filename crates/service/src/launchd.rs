@@ -3,8 +3,9 @@
 //! launchd runs `ProgramArguments` with `execvp` directly, one `<string>` per argument, so
 //! no shell quoting is involved: XML escaping is the only encoding. `KeepAlive` is a dict with
 //! `SuccessfulExit=false`, not `true`: a clean `codexctl daemon stop` (exit 0) must stay
-//! stopped, and only a crash brings the daemon back (review #62; SPEC §7 "Bound but daemon
-//! down"). Uninstalling boots the agent out before removing the file for the same reason.
+//! stopped, and only a crash brings the daemon back (SPEC §7 "Bound but daemon down").
+//! Uninstalling boots the agent out before removing the file for the same reason: with
+//! `KeepAlive=true` launchd restarted the router during unbind.
 
 use codex_router_store::Platform;
 

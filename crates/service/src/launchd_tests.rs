@@ -70,7 +70,7 @@ fn assert_round_trip(spec: &ServiceSpec) {
     let plist = launchd_plist(spec);
     let top = parse(&plist);
     assert_eq!(top.get("Label").string(), "com.codex-router.daemon");
-    // One <string> per argument: no shell ever splits them (review #37).
+    // One <string> per argument: no shell ever splits them.
     let Value::Array(args) = top.get("ProgramArguments") else {
         panic!()
     };
@@ -81,7 +81,7 @@ fn assert_round_trip(spec: &ServiceSpec) {
     assert_eq!(env.get("CODEX_HOME").string(), text(&spec.codex_home));
     let Value::Dict(env_entries) = env else { panic!() };
     assert_eq!(env_entries.len(), 2, "nothing else, and never the client key");
-    // review #30: stdout and stderr both go to logs/daemon-stderr.log.
+    // stdout and stderr both go to logs/daemon-stderr.log, as for a detached daemon.
     let log = spec.log_file(Platform::MacOs);
     assert!(log.ends_with("/logs/daemon-stderr.log"));
     assert_eq!(top.get("StandardOutPath").string(), log);
@@ -99,7 +99,7 @@ fn plain_paths_round_trip() {
 
 #[test]
 fn hostile_paths_round_trip() {
-    // Quotes, &, <, ]]>, $, %, backslash, non-ASCII, "Application Support" (review #37).
+    // Quotes, &, <, ]]>, $, %, backslash, non-ASCII, "Application Support": all escaped for XML.
     let spec = testing::macos_hostile();
     assert_round_trip(&spec);
     assert!(launchd_plist(&spec).contains("&amp; &lt;b&gt; ]]&gt; $x %y \\z ü"));
@@ -107,7 +107,7 @@ fn hostile_paths_round_trip() {
 
 #[test]
 fn keep_alive_restarts_only_after_an_abnormal_exit() {
-    // review #62: KeepAlive=true restarted the router after a clean stop, during unbind.
+    // Not KeepAlive=true: that restarted the router after a clean stop, during unbind.
     let top = parse(&launchd_plist(&testing::macos_plain()));
     assert_eq!(
         top.get("KeepAlive"),

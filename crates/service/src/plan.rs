@@ -171,7 +171,7 @@ pub(crate) fn uninstall(
             actions.push(may(systemd::reset_failed()));
         }
         Platform::MacOs => {
-            // Unload first: removing the file alone leaves KeepAlive in charge (review #62).
+            // Unload first: removing the file alone leaves KeepAlive in charge.
             actions.push(may(launchd::bootout(&ctx.launchd_domain())));
             actions.push(Action::RemoveFile { path: def_path });
         }

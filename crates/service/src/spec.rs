@@ -19,7 +19,7 @@ pub const LAUNCHD_LABEL: &str = "com.codex-router.daemon";
 /// The Task Scheduler task name.
 pub const TASK_NAME: &str = "codex-routerd";
 /// The file, in the log directory, that receives a service-run or detached daemon's
-/// stdout and stderr (review #30: one file whatever started the daemon).
+/// stdout and stderr (one file whatever started the daemon).
 pub const DAEMON_STDERR_LOG: &str = "daemon-stderr.log";
 
 /// Everything a service definition needs. It holds no secret: the daemon reads its client

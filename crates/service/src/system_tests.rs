@@ -145,7 +145,7 @@ fn macos_uninstall_boots_out_and_removes_exactly_what_install_added() {
     );
     m.runner().clear_calls();
     m.uninstall(false).unwrap();
-    // review #62: unloaded with bootout, so KeepAlive cannot bring it back.
+    // Unloaded with bootout, so KeepAlive cannot bring it back.
     assert_eq!(
         m.runner().calls(),
         ["launchctl bootout gui/501/com.codex-router.daemon"]

@@ -4,7 +4,8 @@ use super::*;
 use crate::testing::systemd_parse as sd;
 use crate::testing::{self, has_key_like_hex};
 
-/// Parse the generated unit back with systemd's rules and compare with the spec (review #37).
+/// Parse the generated unit back with systemd's rules and compare with the spec: every value
+/// is quoted for systemd.
 fn assert_round_trip(spec: &ServiceSpec) {
     spec.validate(Platform::Linux).unwrap();
     let unit = systemd_unit(spec);
@@ -28,7 +29,7 @@ fn assert_round_trip(spec: &ServiceSpec) {
     ];
     assert_eq!(env, expected_env);
 
-    // review #30: both streams land in logs/daemon-stderr.log.
+    // Both streams land in logs/daemon-stderr.log, as for a detached daemon.
     let log = spec.log_file(Platform::Linux);
     assert!(log.ends_with("/daemon-stderr.log"));
     for key in ["StandardOutput", "StandardError"] {
@@ -60,7 +61,7 @@ fn plain_paths_round_trip() {
 
 #[test]
 fn hostile_paths_round_trip() {
-    // Spaces, %, $, ${X}, quotes, backslashes, &, <, ;, #, non-ASCII (review #37).
+    // Spaces, %, $, ${X}, quotes, backslashes, &, <, ;, #, non-ASCII: all quoted for systemd.
     assert_round_trip(&testing::linux_hostile());
     assert_round_trip(&testing::linux_hostile_outside_logs());
 }

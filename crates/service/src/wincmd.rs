@@ -1,7 +1,7 @@
 //! Windows command lines: the quoting `CommandLineToArgvW` and the MSVC runtime (and so Rust's
 //! `std::env::args`) undo, and the extra layer `cmd.exe` and Task Scheduler need.
 //!
-//! Argument quoting (review #37): inside double quotes, backslashes are literal unless they
+//! Argument quoting: inside double quotes, backslashes are literal unless they
 //! precede a `"`; there `2n` backslashes + `"` mean `n` backslashes and a closing quote, and
 //! `2n+1` backslashes + `"` mean `n` backslashes and a literal quote. So a quoted argument
 //! doubles the backslashes that precede its closing quote and escapes embedded quotes. The

@@ -11,7 +11,7 @@ fn argv(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn backslashes_double_only_before_a_quote() {
-    // review #37: CommandLineToArgvW's backslash rules.
+    // CommandLineToArgvW's backslash rules.
     let cases = [
         (r"C:\dir\", r"C:\dir\"),
         (r"C:\my dir\", r#""C:\my dir\\""#),

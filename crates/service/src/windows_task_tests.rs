@@ -41,7 +41,7 @@ fn hostile_env(spec: &ServiceSpec) -> HashMap<String, String> {
 }
 
 /// Parse the XML, expand it as Task Scheduler does, run it through cmd as cmd does, and split
-/// the daemon's command line with the Windows argument rules (review #37).
+/// the daemon's command line with the Windows argument rules.
 fn assert_round_trip(spec: &ServiceSpec) {
     spec.validate(Platform::Windows).unwrap();
     let xml = windows_task_xml(spec);
@@ -60,7 +60,7 @@ fn assert_round_trip(spec: &ServiceSpec) {
     assert_eq!(run.sets, sets);
     assert_eq!(run.program, text(&spec.daemon_exe));
     assert_eq!(run.argv, spec.daemon_argv());
-    // review #30: stdout appended to logs\daemon-stderr.log, stderr with it.
+    // stdout appended to logs\daemon-stderr.log, stderr with it, as for a detached daemon.
     assert_eq!(run.append_stdout, spec.log_file(Platform::Windows));
     assert!(run.append_stdout.ends_with(r"logs\daemon-stderr.log"));
     assert!(run.stderr_to_stdout);

@@ -1,4 +1,4 @@
-//! The Windows task's command line through the real Windows (issue 15: the quoting was tested
+//! The Windows task's command line through the real Windows (the quoting is otherwise tested
 //! only against the simulator in `src/testing`). On Windows this binary re-runs itself:
 //! 1. each hostile argument list through `windows_command_line` and `CreateProcess`, and reads
 //!    back the argv the child's runtime parsed (the MSVC / `CommandLineToArgvW` rules);

@@ -1,4 +1,4 @@
-//! The proxy's listen address, loopback only (SPEC §4, review #40).
+//! The proxy's listen address, loopback only (SPEC §4).
 //!
 //! The proxy injects account credentials into whatever it forwards, so it must never be
 //! reachable from another machine: only `127.0.0.0/8`, `::1` and the name `localhost` are
@@ -130,7 +130,7 @@ impl fmt::Display for ListenAddr {
 mod tests {
     use super::*;
 
-    // review #40: the router host must be loopback only.
+    // The router host must be loopback only; anything else is refused.
     #[test]
     fn non_loopback_addresses_are_refused() {
         for bad in [

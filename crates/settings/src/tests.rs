@@ -215,7 +215,7 @@ fn sources_and_values_for_config_show() {
     assert_eq!(keys.last(), Some(&"log.filter"));
 }
 
-// review #8: the effective value follows runtime precedence, env first.
+// The effective value follows runtime precedence, env first.
 #[test]
 fn environment_beats_the_file() {
     let env = env_of(&[
@@ -284,7 +284,7 @@ fn read_file_handles_missing_and_non_utf8() {
     assert!(err.to_string().contains("config.toml"), "{err}");
 }
 
-// review #2: every setting is documented with its default and environment variable. The
+// Every setting is documented (docs/settings.md) with its default and environment variable. The
 // defaults in the doc's tables, written into a file, must load as exactly the code's defaults.
 #[test]
 fn docs_list_every_key_with_the_real_default_and_variable() {

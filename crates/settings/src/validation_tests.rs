@@ -138,7 +138,7 @@ fn a_password_in_a_url_is_never_echoed() {
     assert!(!msg.contains("hunter2"), "{msg}");
 }
 
-// review #1: wrong TOML types are rejected, naming the key.
+// Wrong TOML types are rejected, naming the key.
 #[test]
 fn wrong_types_name_the_key() {
     let cases = [

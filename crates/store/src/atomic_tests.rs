@@ -88,7 +88,7 @@ fn mode_is_exact_even_when_the_old_file_was_looser() {
     assert_eq!(mode_of(&path), 0o644);
 }
 
-// review #46: N-1 transient failures are absorbed.
+// Writes are retried: N-1 transient failures are absorbed.
 #[test]
 fn five_transient_rename_failures_then_success() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +101,7 @@ fn five_transient_rename_failures_then_success() {
     assert_eq!(names_in(dir.path()), ["config.toml"]);
 }
 
-// review #46 / #32: a persistent failure is reported, the original is intact, no temp is left.
+// A persistent failure is reported, the original is intact, no temp is left.
 #[test]
 fn persistent_failure_reports_the_path_and_keeps_the_original() {
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +143,7 @@ fn a_missing_directory_is_an_error_naming_the_path() {
     assert!(err.to_string().contains("nope"), "{err}");
 }
 
-// review #63: concurrent writers never collide on a temp name and never tear the file.
+// Concurrent writers never collide on a temp name and never tear the file.
 #[test]
 fn concurrent_writers_never_produce_a_torn_file() {
     let dir = tempfile::tempdir().unwrap();

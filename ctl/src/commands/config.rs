@@ -4,7 +4,7 @@
 //! the way the daemon would, from `config.toml` and this shell's environment (the settings crate
 //! runs the daemon's exact code). Either way every key comes with its value and its source.
 //! The daemon's answer is normalised to `{"key","value","source"}` rows when it has that shape;
-//! anything else is printed raw rather than guessed at (review #36).
+//! anything else is printed raw rather than guessed at.
 
 use codex_router_protocol::methods::{self, ReloadResult};
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! `accounts.check`: poll the usage endpoint now, for one account or every account, and answer
-//! with what the poll read (issue 9: "`codexctl accounts check` polls now and shows the result").
+//! with what the poll read: `codexctl accounts check` polls now and shows the result.
 //!
 //! The poll is the poller's own (`Runtime::poll_usage`): the same request, the same access-token
 //! only rule, the same early-reset detection and counters. Accounts the poller never polls

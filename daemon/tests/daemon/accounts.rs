@@ -23,7 +23,7 @@ fn code(res: Result<Value, codex_router_ipc::IpcError>) -> ErrorCode {
         .expect("an error answer from the daemon")
 }
 
-// Issue 4 acceptance 6: a disable applies to the next request, without a restart.
+// `accounts disable` applies to the very next proxy request, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disable_takes_effect_on_the_next_request() {
     let d = Daemon::start(Setup::accounts(&["alpha", "bravo"]).rotation("strategy = \"fill-first\"")).await;
@@ -135,8 +135,8 @@ async fn enabling_a_not_entitled_account_makes_it_ready_again() {
     d.stop().await.unwrap();
 }
 
-// Issue 16 item 3: `accounts check` reaches a `not_entitled` account; a refreshed token that
-// shows another plan clears the state.
+// `not_entitled` clears by itself: `accounts check` reaches a `not_entitled` account, and a
+// refreshed token that shows another plan clears the state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_check_clears_not_entitled_when_the_refreshed_token_shows_another_plan() {
     let d = Daemon::start(Setup::accounts(&["alpha", "bravo"]).rotation("strategy = \"fill-first\"")).await;

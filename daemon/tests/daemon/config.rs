@@ -16,7 +16,7 @@ fn entry<'a>(show: &'a Value, key: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {key}"))
 }
 
-// Issue 4 acceptance 6: `config reload` changes max_attempts for the very next request.
+// `config reload` applies live: it changes max_attempts for the very next request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_changes_max_attempts_live() {
     let fill_first = "strategy = \"fill-first\"";

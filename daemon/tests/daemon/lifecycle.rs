@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::common::{Daemon, Setup, read};
 use crate::schema::assert_valid;
 
-// Issue 4 acceptance 7, review #49: `daemon.stop` mid-stream lets the stream finish inside the
-// drain window, then `run` returns Ok having written state.json and removed its files.
+// `daemon.stop` mid-stream lets the stream finish inside the drain window, then `run` returns Ok
+// having written state.json and removed its files.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_stop_drains_an_active_stream_then_flushes_state() {
     let d = Daemon::start(Setup::accounts(&["alpha"]).proxy("drain_timeout = \"60s\"")).await;
@@ -55,8 +55,8 @@ async fn daemon_stop_drains_an_active_stream_then_flushes_state() {
     assert!(!paths.socket.exists(), "control socket removed");
 }
 
-// Issue 4 acceptance 5: 50 concurrent status calls while 100 streams are open: every call
-// answers with a consistent snapshot and every stream completes untouched.
+// The control plane never disturbs traffic: 50 concurrent status calls while 100 streams are
+// open: every call answers with a consistent snapshot and every stream completes untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_calls_under_load_leave_streams_alone() {
     let d = Daemon::start(Setup::accounts(&["a", "b", "c", "d"])).await;

@@ -1,5 +1,5 @@
-//! Issue 9, what the user sees: `accounts.check` (poll now), the quota fields of `status --json`
-//! (age, staleness, countdowns, `pool`), and readings that survive a restart (acceptance 4).
+//! Quota, what the user sees: `accounts.check` (poll now), the quota fields of `status --json`
+//! (age, staleness, countdowns, `pool`), and readings that survive a restart.
 
 use std::time::Duration;
 
@@ -125,8 +125,8 @@ async fn accounts_check_polls_now_and_reports_each_account() {
     d.stop().await.unwrap();
 }
 
-// Issue 9 acceptance 2, through `accounts check`: the reset shows at once, in the check's answer
-// and in status.
+// A window the upstream reset early ends the account's cooldown; through `accounts check` the
+// reset shows at once, in the check's answer and in status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_that_sees_a_reset_window_ends_the_cooldown() {
     let d = Daemon::start(Setup::accounts(&["alpha", "bravo"]).rotation("strategy = \"fill-first\"")).await;
@@ -164,8 +164,8 @@ async fn a_check_that_sees_a_reset_window_ends_the_cooldown() {
     d.stop().await.unwrap();
 }
 
-// Issue 9 acceptance 4: readings survive a restart, and a reading older than two poll intervals
-// is reported stale, not as fact.
+// Readings survive a restart, and a reading older than two poll intervals is reported stale, not
+// as fact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readings_survive_a_restart_and_an_old_one_is_stale() {
     let quota = "[quota]\npoll_interval = \"10s\"";

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::common::{Daemon, Setup, row};
 use crate::schema::assert_valid;
 
-/// Secrets and emails never reach status output (review #45).
+/// Secrets and emails never reach status output.
 fn assert_no_secrets(d: &Daemon, doc: &Value) {
     let text = doc.to_string();
     assert!(!text.contains(&d.key), "client key in status");
@@ -30,7 +30,8 @@ fn assert_no_secrets(d: &Daemon, doc: &Value) {
     }
 }
 
-// review #3, #18: empty storage reports itself and says how to add an account.
+// Empty storage reports itself and says how to add an account, and the document still carries
+// every field of the status contract.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_accounts_status_is_complete_and_has_a_hint() {
     let d = Daemon::start(Setup::default()).await;
@@ -70,7 +71,7 @@ async fn no_accounts_status_is_complete_and_has_a_hint() {
     d.stop().await.unwrap();
 }
 
-// review #3: a corrupt accounts.json is kept aside, reported, and never overwritten.
+// A corrupt accounts.json is kept aside, reported, and never overwritten.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_accounts_json_is_reported_with_the_kept_aside_file() {
     let garbage = "{\"version\": 1, \"accounts\": [ {\"tokens\": ";
@@ -94,7 +95,8 @@ async fn corrupt_accounts_json_is_reported_with_the_kept_aside_file() {
     d.stop().await.unwrap();
 }
 
-// review #10, #18: after failures, counters, last_account, last_error and the rows agree.
+// After failures, counters, last_account, last_error and the rows agree: one document never
+// mixes the halves of two requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_after_failures_shows_cooldowns_quota_and_last_error() {
     let d = Daemon::start(Setup::accounts(&["alpha", "bravo"]).rotation("strategy = \"fill-first\"")).await;
@@ -188,8 +190,8 @@ async fn status_subscribe_sends_a_snapshot_at_once_then_changes() {
     d.stop().await.unwrap();
 }
 
-/// Issue 17: the binding is read off the runtime worker and cached between documents; every
-/// change to Codex's `config.toml` still shows in the next `status`, through IPC.
+/// No blocking file IO on the runtime's worker: the binding is read off it and cached between
+/// documents; every change to Codex's `config.toml` still shows in the next `status`, through IPC.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_follows_every_change_of_the_codex_config() {
     use codex_router_codex_config::{BindSpec, bind_app};

@@ -1,4 +1,4 @@
-//! Crash durability (issue 8 item 1): the daemon is SIGKILLed at random moments while it serves
+//! Crash durability: the daemon is SIGKILLed at random moments while it serves
 //! streams, refreshes tokens and saves state, 100 times. After every kill `accounts.json` and
 //! `state.json` parse and no account is lost; at the end every refresh chain is intact: the fake
 //! issuer saw a refresh token presented twice only for an account whose refresh a kill

@@ -1,4 +1,4 @@
-//! Issue 9: `codexctl accounts check` against the real binaries. It needs the daemon (exit 3
+//! `codexctl accounts check` against the real binaries. It needs the daemon (exit 3
 //! without), polls every account's usage endpoint now, prints bars and countdowns, and the
 //! status table shows the same reading with its source and age.
 

@@ -1,6 +1,6 @@
-//! `codexctl … | head -1` (issue 4 acceptance 8, review #43): stdout is a pipe whose reader is
-//! already gone, so the first write fails with EPIPE. No command may panic, print a backtrace
-//! or fail because of it; `status --watch` must end instead of running on.
+//! `codexctl … | head -1`: stdout is a pipe whose reader is already gone, so the first write fails
+//! with EPIPE. No command may panic, print a backtrace or fail because of it; `status --watch` must
+//! end instead of running on.
 
 use std::process::Stdio;
 

@@ -1,4 +1,4 @@
-//! A second SIGTERM during the drain ends the daemon at once (issue 4 acceptance 8, review #49).
+//! A second SIGTERM during the drain ends the daemon at once (repeated signals are safe).
 //! The fake holds a stream open with its `PauseAfterEvents` gate, so the first SIGTERM starts a
 //! drain that cannot finish by itself (the drain window is set to a minute).
 

@@ -1,6 +1,6 @@
-//! Out of file descriptors, the proxy keeps its listener and recovers (issue 8: failure paths).
-//! The daemon runs with a tiny descriptor limit; idle connections use up the rest, so `accept`
-//! fails with EMFILE until they close. The accept loop must back off, say so, and serve again.
+//! Out of file descriptors, the proxy keeps its listener and recovers. The daemon runs with a tiny
+//! descriptor limit; idle connections use up the rest, so `accept` fails with EMFILE until they
+//! close. The accept loop must back off, say so, and serve again.
 
 #![cfg(unix)]
 

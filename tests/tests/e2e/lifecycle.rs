@@ -1,5 +1,6 @@
-//! `daemon start` → `status --json` → `daemon stop` → `status` exits 3 (issue 4 acceptance 1),
-//! file modes (acceptance 3), and liveness that ignores a stale `daemon.json` (review #26).
+//! `daemon start` → `status --json` → `daemon stop` → `status` exits 3, file modes (socket
+//! `0600` in a `0700` directory), and liveness that ignores a stale `daemon.json` (a recycled pid
+//! is not a daemon).
 
 use codex_router_e2e::home::account_record;
 use codex_router_e2e::{Home, Upstream};
@@ -184,8 +185,9 @@ fn socket_0600_in_a_0700_run_dir() {
 
 #[test]
 fn stale_daemon_json_with_a_live_pid_is_not_a_daemon() {
-    // review #26: daemon.json survives a crash and its pid may be recycled (here: by this very
-    // test process, which is certainly alive). Only an answer on the socket counts.
+    // A recycled pid is not trusted: daemon.json survives a crash and its pid may be recycled
+    // (here: by this very test process, which is certainly alive). Only an answer on the socket
+    // counts.
     let home = Home::new();
     home.paths.ensure_dirs().unwrap();
     let pid = std::process::id();

@@ -1,6 +1,6 @@
-//! End-to-end tests of issues 4 and 9: the real `codex-routerd` and `codexctl` binaries on temporary
-//! router homes, with the fake backend as upstream. One test binary (ripgrep style), so the
-//! binaries are built once per run (see `codex_router_e2e::bins`).
+//! End-to-end tests of the control plane and of quota: the real `codex-routerd` and `codexctl`
+//! binaries on temporary router homes, with the fake backend as upstream. One test binary (ripgrep
+//! style), so the binaries are built once per run (see `codex_router_e2e::bins`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 

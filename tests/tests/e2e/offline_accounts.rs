@@ -1,4 +1,4 @@
-//! Accounts with the daemon down (issue 4, SPEC §9): `list` reads the file and exits 0 with a
+//! Accounts with the daemon down (SPEC §9): `list` reads the file and exits 0 with a
 //! notice on stderr; `disable` edits the file itself under `run/daemon.lock` and
 //! `run/accounts.lock`.
 

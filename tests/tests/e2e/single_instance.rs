@@ -1,5 +1,5 @@
-//! One daemon per router home (issue 4 acceptance 2): a second one exits at once naming the
-//! first's pid, and after a `kill -9` of the first a new one starts with no manual cleanup.
+//! One daemon per router home: a second one exits at once naming the first's pid, and after a
+//! `kill -9` of the first a new one starts with no manual cleanup.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Start-up failures are loud and quick: a listen address in use (issue 4 acceptance 8), and a
+//! Start-up failures are loud and quick: a listen address in use (named, no silent fallback), and a
 //! daemon that does not come up in time (`daemon start` gives up and shows the log).
 
 use std::net::TcpListener;

@@ -1,5 +1,5 @@
-//! `daemon stop` against a daemon that does not answer (issue 4 acceptance 8, review #61): it is
-//! killed after the grace period, and the user is told so.
+//! `daemon stop` against a daemon that does not answer: it is killed after the grace period, and
+//! the user is told so.
 
 #![cfg(unix)]
 

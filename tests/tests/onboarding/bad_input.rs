@@ -1,4 +1,4 @@
-//! Acceptance 6: corrupt or wrong-format input files give a clear error naming the file, exit 1,
+//! Corrupt or wrong-format input files give a clear error naming the file, exit 1,
 //! and change nothing — not the pool on disk, not the daemon's pool, not the source files.
 
 use codex_router_e2e::{Home, Upstream};

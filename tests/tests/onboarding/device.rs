@@ -1,5 +1,6 @@
-//! Acceptance 2: the device-code login. `CODEXCTL_DEVICE_POLL_MS` replaces the issuer's poll
-//! interval (a whole second at the fake) so pending answers cost no wall time.
+//! The device-code login: pending answers, then the account; an expired code is a clear error.
+//! `CODEXCTL_DEVICE_POLL_MS` replaces the issuer's poll interval (a whole second at the fake) so
+//! pending answers cost no wall time.
 
 use codex_router_e2e::{Home, STEP, Upstream};
 use codex_router_test_support::FakeAccount;

@@ -1,4 +1,4 @@
-//! Acceptance 3: a Codex `auth.json` and a codex-multi-auth v3 file that share an account import
+//! A Codex `auth.json` and a codex-multi-auth v3 file that share an account import
 //! without duplicates, and the report says which accounts were merged.
 
 use std::path::{Path, PathBuf};
@@ -149,7 +149,7 @@ fn importing_through_the_daemon_reports_merges_by_label() {
 }
 
 /// Codex can keep its login in the OS keyring, where there is no `auth.json` to import: the
-/// error names the setting and what to do, instead of only "not signed in" (issue 14).
+/// error names the setting and what to do, instead of only "not signed in".
 #[test]
 fn importing_a_login_codex_keeps_in_the_keyring_names_the_setting() {
     let upstream = Upstream::start();

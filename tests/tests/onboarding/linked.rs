@@ -1,6 +1,6 @@
-//! Acceptance 4: after `accounts import` of `$CODEX_HOME/auth.json`, a refresh done by the daemon
-//! rewrites that file with the new tokens (other fields kept, mode 0600); once Codex is signed in
-//! to another account, the file is left alone (review #41, #55).
+//! After `accounts import` of `$CODEX_HOME/auth.json`, a refresh done by the daemon rewrites that
+//! file with the new token set, whole (other fields kept, mode 0600); once Codex is signed in to
+//! another account, or its identity cannot be compared, the file is left alone.
 
 use codex_router_e2e::{Home, Upstream};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Acceptance 1: the browser (PKCE) login with `--no-browser`, the redirect URL piped on stdin,
+//! The browser (PKCE) login with `--no-browser`, the redirect URL piped on stdin,
 //! with the daemon running and with it down. The browser is played by reqwest: GET the authorize
 //! URL codexctl printed, without following the redirect, and paste its `Location`.
 

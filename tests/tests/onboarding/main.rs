@@ -1,8 +1,8 @@
-//! End-to-end tests of issue 5 (onboarding): `codexctl accounts login` and `accounts import`,
+//! End-to-end tests of onboarding: `codexctl accounts login` and `accounts import`,
 //! the real binaries on temporary homes (HOME, CODEX_HOME and CODEX_ROUTER_HOME all inside the
 //! test's directory), with the fake backend as ChatGPT backend and OAuth issuer.
 //!
-//! Acceptance 5 (the issuer never sees a refresh token twice) is asserted at the end of every
+//! That the issuer never sees a refresh token presented twice is asserted at the end of every
 //! test through [`no_reuse`].
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
@@ -18,7 +18,7 @@ pub use codex_router_e2e::{show, stderr, stdout};
 use codex_router_e2e::{Home, Upstream};
 use serde_json::Value;
 
-/// Acceptance 5 (SPEC §6: refresh tokens are single use): no refresh token was presented twice.
+/// Refresh tokens are single use (SPEC §6): no refresh token was presented twice.
 pub fn no_reuse(upstream: &Upstream) {
     assert_eq!(
         upstream.fake.refresh_reuse_count(),
@@ -53,7 +53,7 @@ pub fn stop_daemon(home: &Home) {
     assert!(out.status.success(), "{}", show(&out));
 }
 
-/// Fails if output shows a token or an email (emails belong only to `accounts list`; review #45).
+/// Fails if output shows a token or an email (emails belong only to `accounts list`).
 pub fn assert_no_secrets(text: &str) {
     for needle in ["eyJ", "@example.test", "rt_"] {
         assert!(!text.contains(needle), "`{needle}` leaked into:\n{text}");

@@ -1,4 +1,4 @@
-//! Compaction across an account move (SPEC §7, §4.3; issue 6 scope): local compaction by default
+//! Compaction across an account move (SPEC §7, §4.3): local compaction by default
 //! stays portable; remote compaction (opt-in) keeps its item on its account until that account
 //! is unusable, then the router drops it so the conversation can go on.
 

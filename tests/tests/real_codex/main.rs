@@ -1,5 +1,5 @@
-//! The real Codex CLI through the router (issue 6 acceptance 6; natively bound, issue 14
-//! acceptances 1 and 2 in `native.rs`).
+//! The real Codex CLI through the router: `codex exec` through the daemon, the answer and the
+//! account rotation seen (natively bound: `native.rs`).
 //!
 //! `@openai/codex` is installed from npm at the pinned version (the one
 //! `reference/codex-client.md` measured) into the target directory, once, and reused. Where npm or

@@ -1,4 +1,4 @@
-//! The real Codex CLI natively bound (issue 14 acceptance 1, SPEC §7): only the top-level
+//! The real Codex CLI natively bound (SPEC §7, docs/binding.md): only the top-level
 //! `openai_base_url` points at the router, Codex keeps its built-in provider, its ChatGPT login
 //! and its WebSocket, and `chatgpt_base_url` is a TLS fake ([`FakeChatgpt`]) with a test CA.
 //!
@@ -34,7 +34,9 @@ fn tool_call() -> Behavior {
     }
 }
 
-/// Runs one `codex exec` with a tool call and checks acceptance 1 of issue 14.
+/// Runs one `codex exec` with a tool call and checks that it completes, that model traffic
+/// reached the fake backend with a pool account's credentials (never Codex's own token, never
+/// the client key), and that workspace discovery reached the TLS fake with Codex's login.
 fn a_tool_turn_runs_on_the_pool_and_discovery_on_codexs_login(n: &Native, signed_in: &str) {
     for a in OTHERS {
         n.upstream.fake.script(a, tool_call());

@@ -1,6 +1,6 @@
 //! `rotation bind-app` → Codex's config.toml carries the running daemon's real port and key →
-//! `rotation unbind-app` restores the original bytes exactly (SPEC §7; issue 6 acceptance 1 end
-//! to end). A daemon that cannot start means no bind and an untouched file (review #31, #47).
+//! `rotation unbind-app` restores the original bytes exactly (SPEC §7), end to end. A daemon
+//! that cannot start means no bind and an untouched file (never a guessed or zero port).
 
 use codex_router_e2e::Upstream;
 use serde_json::Value;
@@ -107,7 +107,7 @@ fn remote_compaction_is_opt_in_and_said_what_it_costs() {
 
 #[test]
 fn bind_app_without_a_daemon_that_can_start_leaves_the_file_alone() {
-    // review #31, #47: never a guessed or zero port; the file is not touched.
+    // Never a guessed or zero port; the file is not touched.
     let upstream = Upstream::start();
     let home = home_with_account(&upstream);
     home.write_config("[proxy]\nlisten = \"not an address\"\n");

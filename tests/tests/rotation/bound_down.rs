@@ -1,6 +1,5 @@
-//! Bound but daemon down (SPEC §7; issue 6 acceptance 8): `daemon stop`, `status`,
-//! `rotation status` and `doctor` say plainly that Codex requests fail and how to fix it, and
-//! `unbind-app` works with the daemon down.
+//! Bound but daemon down (SPEC §7): `daemon stop`, `status`, `rotation status` and `doctor` say
+//! plainly that Codex requests fail and how to fix it, and `unbind-app` works with the daemon down.
 
 use codex_router_e2e::Upstream;
 use serde_json::Value;
@@ -67,7 +66,7 @@ fn bound_and_down_is_said_plainly_and_unbind_still_works() {
 
 #[test]
 fn rotation_status_reads_without_writing_anything() {
-    // review #7: a read-only command creates no file, not even a lock or the router home.
+    // A read-only command creates no file, not even a lock or the router home.
     let home = codex_router_e2e::Home::new();
     let before = crate::tree(home.root());
     let out = ok(&home, &["rotation", "status"]);

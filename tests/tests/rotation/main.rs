@@ -1,8 +1,8 @@
-//! End-to-end tests of issue 6 with the real `codexctl` and `codex-routerd` binaries, each on a
-//! temporary HOME, CODEX_HOME and CODEX_ROUTER_HOME (never the machine's own): binding Codex
-//! (`rotation bind-app|unbind-app|enable|disable|status`), the login service's dry run, and
-//! `doctor`. The service manager is `none` (the harness default) unless a test says otherwise,
-//! so these tests never reach the machine's systemd or launchd.
+//! End-to-end tests of the binding and the login service with the real `codexctl` and
+//! `codex-routerd` binaries, each on a temporary HOME, CODEX_HOME and CODEX_ROUTER_HOME (never the
+//! machine's own): binding Codex (`rotation bind-app|unbind-app|enable|disable|status`), the login
+//! service's dry run, and `doctor`. The service manager is `none` (the harness default) unless a
+//! test says otherwise, so these tests never reach the machine's systemd or launchd.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 

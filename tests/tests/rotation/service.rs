@@ -1,5 +1,6 @@
-//! `service install --dry-run` prints every step and changes nothing (issue 6 acceptance 5, the
-//! `codexctl` side); `service status` reports and exits 0 without a service manager.
+//! `service install --dry-run` prints every step and changes nothing (the `codexctl` side; the
+//! generated files are tested in crates/service); `service status` reports and exits 0 without a
+//! service manager.
 //!
 //! The dry run uses the platform's real manager (`CODEXCTL_SERVICE_MANAGER=system`) with HOME
 //! and XDG_CONFIG_HOME in the test's temporary root: the only thing it runs is the manager's

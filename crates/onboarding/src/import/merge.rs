@@ -3,12 +3,12 @@
 //! Two accounts are the same when their identities — (`chatgpt_account_id`, `chatgpt_user_id`
 //! else `sub`), read from the stored fields or the token claims — are both known and equal, or
 //! when they hold the very same refresh token. An account whose identity cannot be determined
-//! is never merged on a guess (review #55: fail safe); at worst it is a visible duplicate.
+//! is never merged on a guess (fail safe); at worst it is a visible duplicate.
 //!
 //! On a merge the existing account keeps its id, label and `enabled`, and takes the incoming
 //! token set only if it is fresher: a later expiry, then a later `last_refresh`. The token set
-//! moves as a whole, with its `last_refresh` (review #41: never an access token of one chain
-//! with the refresh token of another).
+//! moves as a whole, with its `last_refresh` (never an access token of one chain with the
+//! refresh token of another).
 
 use std::path::PathBuf;
 

@@ -33,8 +33,8 @@ fn pool(accounts: Vec<StoredAccount>) -> AccountsFile {
     file
 }
 
-/// Issue 5 acceptance 3: a Codex auth.json and a multi-auth file with overlapping accounts give
-/// no duplicates, the report says which merged, and the freshest tokens win.
+/// A Codex auth.json and a multi-auth file with overlapping accounts give no duplicates, the report
+/// says which merged, and the freshest tokens win.
 #[test]
 fn overlapping_imports_merge_by_identity_and_freshest_tokens_win() {
     let mut file = AccountsFile::default();
@@ -84,8 +84,8 @@ fn overlapping_imports_merge_by_identity_and_freshest_tokens_win() {
     assert_eq!(file.accounts[0].tokens.refresh_token.expose(), refresh(ALICE, 2));
 }
 
-/// Review #41: a token set moves as a whole, with its `last_refresh`; equal expiries are
-/// decided by the later refresh.
+/// A token set moves as a whole, with its `last_refresh`; equal expiries are decided by the later
+/// refresh.
 #[test]
 fn equal_expiry_is_decided_by_last_refresh_and_the_bundle_moves_whole() {
     let mut stored = incoming(ALICE, 1, T0, SOURCE_CODEX_AUTH);
@@ -136,7 +136,7 @@ fn team_members_sharing_a_workspace_stay_separate() {
     assert_eq!(labels, ["team-1", "team-2"]);
 }
 
-/// Review #55: an identity that cannot be determined is never taken for a match.
+/// Fail safe: an identity that cannot be determined is never taken for a match.
 #[test]
 fn accounts_without_identity_are_never_merged_on_a_guess() {
     let opaque = |rt: &str| {

@@ -273,7 +273,7 @@ pub fn user(text: &str) -> Value {
     json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
 }
 
-// ---- Additions for the issue 3 acceptance tests. ----
+// ---- Additions for the restart, refresh and failover tests. ----
 
 impl Router {
     /// A clean restart on the same home and fake, keeping the same manual clock so cooldowns

@@ -31,8 +31,8 @@ pub(crate) fn linux_plain() -> ServiceSpec {
     )
 }
 
-/// Linux paths with everything systemd treats specially (review #37). The executable cannot
-/// hold quotes or backslashes (systemd refuses them); the other paths hold both.
+/// Linux paths with everything systemd treats specially. The executable cannot hold quotes or
+/// backslashes (systemd refuses them); the other paths hold both.
 pub(crate) fn linux_hostile() -> ServiceSpec {
     let home = r#"/home/John Smith/My "quoted" 'dir' \back\slash/100%% 50%n $HOME ${X} & <x> ; # ñ€😀"#;
     spec(

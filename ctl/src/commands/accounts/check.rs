@@ -1,5 +1,5 @@
 //! `codexctl accounts check [<account>|--all]`: poll the usage endpoint now and show what it
-//! read (issue 9).
+//! read (docs/quota.md).
 //!
 //! Only the daemon polls (it holds the tokens, refreshes them single-flight, and applies the
 //! reading to the pool, which may end a cooldown early), so the command needs it: exit 3 without.

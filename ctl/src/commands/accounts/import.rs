@@ -1,4 +1,4 @@
-//! `codexctl accounts import [PATH...] [--multi-auth PATH]...` (SPEC §6, issue 5).
+//! `codexctl accounts import [PATH...] [--multi-auth PATH]...` (SPEC §6, docs/onboarding.md).
 //!
 //! Every file is read and parsed first ([`read_sources`]): a missing, corrupt or wrong-format
 //! file aborts with an error naming it, before the daemon is asked or a lock is taken, so

@@ -1,6 +1,6 @@
 //! `accounts list`: through the daemon when it runs, else from `accounts.json` read-only with a
 //! notice on stderr. Exit 0 either way (SPEC §9); missing and empty storage are just "no
-//! accounts" (review #3).
+//! accounts".
 
 use codex_router_protocol::methods;
 use codex_router_store::{AccountsFile, StoredAccount, StoredStatus};

@@ -1,4 +1,4 @@
-//! `codexctl accounts login [--device] [--no-browser] [--label L]` (SPEC §6, issue 5).
+//! `codexctl accounts login [--device] [--no-browser] [--label L]` (SPEC §6, docs/onboarding.md).
 //!
 //! The flows are `codex-router-onboarding`'s; this module picks one, talks to the user, and
 //! hands the account over ([`super::adding`]). The sign-in runs against the issuer the daemon

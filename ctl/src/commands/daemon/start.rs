@@ -1,11 +1,12 @@
 //! `daemon start`: idempotent, returns once the daemon answers on its socket.
 //!
-//! When the login service is installed, the service manager starts the daemon (SPEC §9: so it
-//! is never started twice, nor behind the manager's back). Otherwise the daemon is spawned
-//! detached (its own process group, stdin closed, stdout/stderr appended to
-//! `logs/daemon-stderr.log` so nothing it says is lost, review #30). Readiness is the socket
-//! answering `ping`, checked with a short backoff; the child exiting first ends the wait at once.
-//! After 10 s (`CODEXCTL_START_TIMEOUT_MS` for tests) we give up with exit 1 and show the log.
+//! When the login service is installed, the service manager starts the daemon (SPEC §9: so it is
+//! never started twice, nor behind the manager's back). Otherwise the daemon is spawned detached
+//! (its own process group, stdin closed, stdout/stderr appended to `logs/daemon-stderr.log`, the
+//! same file the service-started daemon writes, so nothing it says is lost). Readiness is the
+//! socket answering `ping`, checked with a short backoff; the child exiting first ends the wait at
+//! once. After 10 s (`CODEXCTL_START_TIMEOUT_MS` for tests) we give up with exit 1 and show
+//! the log.
 
 use std::fs::OpenOptions;
 use std::path::Path;

@@ -1,11 +1,11 @@
-//! `daemon stop`: graceful first, forced after a grace period (review #61).
+//! `daemon stop`: graceful first, forced (killed) after a grace period.
 //!
 //! A daemon that answers gets `daemon.stop` and drains its streams (`[proxy] drain_timeout`,
 //! 10 s by default). One that does not answer (stopped, wedged) gets SIGTERM. Either way, if it
 //! is still there after the drain window plus 5 s (`CODEXCTL_STOP_GRACE_MS` replaces the whole
 //! wait, for tests), the process holding `run/daemon.lock` is killed and we say so. Only the
 //! lock holder is ever killed, and only while it holds the lock: a pid from a file alone may have
-//! been recycled by an unrelated program (review #26).
+//! been recycled by an unrelated program.
 
 //!
 //! When the login service is installed and running, the service manager stops it (SPEC §9),

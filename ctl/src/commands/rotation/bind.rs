@@ -1,9 +1,9 @@
 //! `rotation bind-app`: point Codex's `config.toml` at the running daemon (SPEC §7).
 //!
-//! The port and key come from the daemon itself (`proxy.info`), never from a setting or a
-//! guess: a daemon that is not up and cannot be started means no bind at all, with the file
-//! untouched (review #31), and a port of 0 is refused before anything is read (review #47).
-//! The edit itself, its lock (`bind/bind.lock`), backup and state are `codex-config`'s.
+//! The port and key come from the daemon itself (`proxy.info`), never from a setting or a guess: a
+//! daemon that is not up and cannot be started means no bind at all, with the file untouched, and a
+//! port of 0 is refused before anything is read. The edit itself, its lock (`bind/bind.lock`),
+//! backup and state are `codex-config`'s.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -33,7 +33,7 @@ pub async fn bind_app_cmd(ctx: &Ctx<'_>, remote_compaction: bool, mode: BindMode
 }
 
 /// Ask `daemon` where it listens and bind Codex to that. Blocks on `bind/bind.lock` while
-/// another bind or unbind runs (two `rotation enable`s at once end with one binding, review #50).
+/// another bind or unbind runs (two `rotation enable`s at once end with one binding).
 /// `mode`: the binding to write; the other one, if present, is replaced in the same edit.
 pub async fn bind(
     ctx: &Ctx<'_>,
@@ -57,7 +57,7 @@ pub async fn bind(
 /// The port Codex is given for the daemon's `listen` address. Codex is always pointed at
 /// `127.0.0.1` (a `localhost` listen address is written as such), so a daemon listening on
 /// another loopback address is refused rather than bound to a port nothing answers on; port 0
-/// means the daemon never said where it listens (review #47).
+/// means the daemon never said where it listens, and is never written.
 pub fn bind_port(listen: &str) -> anyhow::Result<u16> {
     let addr: ListenAddr = listen
         .parse()
@@ -134,7 +134,7 @@ mod tests {
     fn listen_addresses_become_a_127_0_0_1_port() {
         assert_eq!(bind_port("127.0.0.1:2456").unwrap(), 2456);
         assert_eq!(bind_port("localhost:3000").unwrap(), 3000);
-        // review #47: never port 0.
+        // Bind never writes port 0.
         let err = bind_port("127.0.0.1:0").unwrap_err().to_string();
         assert!(err.contains("port 0") && err.contains("unchanged"), "{err}");
         for other in ["[::1]:2456", "127.0.0.2:2456", "nonsense"] {

@@ -5,7 +5,7 @@
 //! manager (a container, a session without a user bus) it starts the daemon detached instead
 //! and says that it will not come back by itself. Both steps are idempotent: a second `enable`
 //! changes nothing, and two at once end with one backup and one binding because the bind runs
-//! under `bind/bind.lock` (review #50).
+//! under `bind/bind.lock`.
 
 use codex_router_codex_config::BindMode;
 use codex_router_codex_config::login::check_native_login;

@@ -48,7 +48,7 @@ fn a_consistent_binding_has_no_problem() {
 
 #[test]
 fn bound_and_down_fails_and_names_both_fixes() {
-    // Acceptance 8 (SPEC §7 "Bound but daemon down").
+    // Bound but daemon down: Codex requests fail, and both fixes are named (SPEC §7).
     let dir = tempfile::tempdir().unwrap();
     let (config, bind_dir) = bound(dir.path(), "");
     let p = problems(&View::read_at(Some(&config), &bind_dir), &DaemonSide::Down);
