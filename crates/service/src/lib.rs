@@ -48,9 +48,7 @@ pub use context::ServiceContext;
 pub use error::ServiceError;
 pub use launchd::launchd_plist;
 pub use manager::{Availability, ManagerKind, ServiceManager, ServiceStatus};
-pub use spec::{
-    DAEMON_STDERR_LOG, LAUNCHD_LABEL, ServiceSpec, TASK_NAME, UNIT_NAME, daemon_exe_beside, user_name,
-};
+pub use spec::{DAEMON_STDERR_LOG, LAUNCHD_LABEL, ServiceSpec, TASK_NAME, UNIT_NAME, daemon_exe_beside};
 pub use system::SystemServiceManager;
 pub use systemd::systemd_unit;
 pub use windows_task::windows_task_xml;

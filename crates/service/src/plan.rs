@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use codex_router_store::Platform;
+use codex_router_store::dirs::PRIVATE_DIR_MODE;
 
 use crate::action::{Action, Check, Encoding};
 use crate::commands::{launchd, schtasks, systemd};
@@ -23,7 +24,6 @@ pub(crate) fn definition(ctx: &ServiceContext, spec: &ServiceSpec) -> (String, E
 
 /// Definitions are readable by the service manager and hold no secret.
 const DEFINITION_MODE: u32 = 0o644;
-const PRIVATE_DIR_MODE: u32 = 0o700;
 const PUBLIC_DIR_MODE: u32 = 0o755;
 const RECORD_MODE: u32 = 0o600;
 
