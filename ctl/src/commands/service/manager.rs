@@ -39,11 +39,11 @@ pub fn open(ctx: &Ctx<'_>) -> anyhow::Result<Box<dyn ServiceManager>> {
     }
 }
 
-/// The login name: `USER`, else `LOGNAME`, else (a `docker exec` shell sets neither) what
-/// `id -un` says, so `loginctl` and the definitions get a real name.
+/// The login name from the environment, else (a `docker exec` shell sets neither `USER` nor
+/// `LOGNAME`) what `id -un` says, so `loginctl` and the definitions get a real name.
 pub fn login_name(ctx: &Ctx<'_>) -> Option<String> {
-    let set = |k: &str| ctx.env(k).filter(|v| !v.trim().is_empty());
-    set("USER").or_else(|| set("LOGNAME")).or_else(|| {
+    let env = |key: &str| ctx.env(key);
+    codex_router_store::user::login_name(codex_router_service::Platform::current(), &env).or_else(|| {
         if cfg!(windows) {
             return None;
         }
