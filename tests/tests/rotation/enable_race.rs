@@ -1,5 +1,5 @@
 //! Two `rotation enable` at once (issue 6 acceptance 7, review #50): two real `codexctl`
-//! processes, no service manager (the harness's `CODEXCTL_SERVICE_MANAGER=none`, as in a
+//! processes, no service manager (the harness's `--service-manager none`, as in a
 //! container), end with one daemon, one backup and one binding; `disable --stop` undoes it all.
 
 use std::process::Stdio;
