@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use codex_router_store::Platform;
 
-use crate::command::{CommandRunner, CommandSpec};
 use crate::error::ServiceError;
+use crate::runner::{CommandRunner, CommandSpec};
 use crate::wincmd::windows_command_line;
 
 /// One step.

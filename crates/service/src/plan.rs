@@ -8,7 +8,7 @@ use codex_router_store::Platform;
 use codex_router_store::dirs::PRIVATE_DIR_MODE;
 
 use crate::action::{Action, Check, Encoding};
-use crate::commands::{launchd, schtasks, systemd};
+use crate::command_lines::{launchd, schtasks, systemd};
 use crate::context::ServiceContext;
 use crate::record::{InstallRecord, RECORD_VERSION};
 use crate::spec::ServiceSpec;
