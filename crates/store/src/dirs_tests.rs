@@ -2,8 +2,8 @@ use super::*;
 
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).unwrap().permissions().mode() & 0o777
+    let permissions = fs::metadata(path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::mode(&permissions) & 0o777
 }
 
 #[test]
