@@ -1,17 +1,33 @@
 //! Finds SSE event boundaries in a byte stream as it arrives, to time events the way a client sees
-//! them. It only looks for `\n\n` and the event type: the proxy relays the fake's bytes verbatim, and a
+//! them. It only looks for blank lines and the event type: the proxy relays the fake's bytes verbatim, and a
 //! full parser would put the load generator's cost into every measurement.
 
 use std::time::Instant;
+
+use codex_router_core::sse_line::LineSplitter;
 
 /// The event whose arrival is "first output" (SPEC §4.2 holds only the output-free opening events).
 pub const OUTPUT_EVENT: &[u8] = b"response.output_text.delta";
 const COMPLETED_EVENT: &[u8] = b"response.completed";
 
+/// What the event being read is, as far as the scanner cares.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// No line of the event yet: a blank line here ends nothing.
+    #[default]
+    Empty,
+    Unnamed,
+    Output,
+    Completed,
+    Other,
+}
+
 /// Per-request scanner state. Gaps go into a caller-owned vector so one allocation serves many requests.
 #[derive(Debug, Default)]
 pub struct EventScanner {
     buf: Vec<u8>,
+    lines: LineSplitter,
+    kind: Kind,
     pub events: u32,
     pub first_output: Option<Instant>,
     pub completed: bool,
@@ -25,12 +41,18 @@ impl EventScanner {
     /// on (the opening events are held back by design, so gaps before it say nothing about batching).
     pub fn feed(&mut self, chunk: &[u8], at: Instant, gaps_us: &mut Vec<u32>) {
         self.buf.extend_from_slice(chunk);
-        let mut start = 0;
+        let mut pos = 0;
         let mut in_this_read = 0u32;
-        while let Some(end) = find_blank_line(&self.buf[start..]) {
-            let block = &self.buf[start..start + end];
-            let kind = event_kind(block);
-            if self.first_output.is_none() && kind == Some(OUTPUT_EVENT) {
+        while let Some(line) = self.lines.next_line(&self.buf, &mut pos) {
+            if !line.is_empty() {
+                self.kind = line_kind(self.kind, line);
+                continue;
+            }
+            let kind = std::mem::take(&mut self.kind);
+            if kind == Kind::Empty {
+                continue;
+            }
+            if self.first_output.is_none() && kind == Kind::Output {
                 self.first_output = Some(at);
             } else if self.first_output.is_some() {
                 if let Some(last) = self.last_event {
@@ -41,31 +63,39 @@ impl EventScanner {
                     self.coalesced += 1;
                 }
             }
-            if kind == Some(COMPLETED_EVENT) {
+            if kind == Kind::Completed {
                 self.completed = true;
             }
             self.events += 1;
             self.last_event = Some(at);
             in_this_read += 1;
-            start += end + 2;
         }
-        self.buf.drain(..start);
+        self.buf.drain(..pos);
     }
 }
 
-fn find_blank_line(buf: &[u8]) -> Option<usize> {
-    buf.windows(2).position(|w| w == b"\n\n")
+/// The event's kind after one more of its lines: `event: <type>` when present, else the
+/// `"type":"<type>"` of the data.
+fn line_kind(kind: Kind, line: &[u8]) -> Kind {
+    if !matches!(kind, Kind::Empty | Kind::Unnamed) {
+        return kind;
+    }
+    let name = match line.strip_prefix(b"event: ") {
+        Some(name) => Some(name),
+        None => type_in(line),
+    };
+    match name {
+        Some(OUTPUT_EVENT) => Kind::Output,
+        Some(COMPLETED_EVENT) => Kind::Completed,
+        Some(_) => Kind::Other,
+        None => Kind::Unnamed,
+    }
 }
 
-/// `event: <type>` when present, else the `"type":"<type>"` of the data.
-fn event_kind(block: &[u8]) -> Option<&[u8]> {
-    if let Some(rest) = block.strip_prefix(b"event: ") {
-        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        return Some(&rest[..end]);
-    }
+fn type_in(line: &[u8]) -> Option<&[u8]> {
     let key = b"\"type\":\"";
-    let at = block.windows(key.len()).position(|w| w == key)? + key.len();
-    let rest = &block[at..];
+    let at = line.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = &line[at..];
     let end = rest.iter().position(|&b| b == b'"')?;
     Some(&rest[..end])
 }

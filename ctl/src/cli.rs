@@ -8,6 +8,8 @@
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::ctx::ServiceManagerChoice;
+
 pub use crate::cli_onboarding::{DemoArgs, ImportArgs, LoginArgs};
 pub use crate::cli_setup::{RotationCommand, ServiceCommand};
 
@@ -20,6 +22,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of tables (for commands that print data).
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// For tests: `none` drives no service manager, as on a machine without one.
+    #[arg(long, global = true, hide = true, value_enum, default_value_t)]
+    pub service_manager: ServiceManagerChoice,
 
     #[command(subcommand)]
     pub command: Command,

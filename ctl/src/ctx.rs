@@ -10,17 +10,41 @@ use codex_router_store::RouterPaths;
 
 pub type Env = dyn Fn(&str) -> Option<String>;
 
+/// Which service manager `codexctl` drives: `--service-manager`, a flag for tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceManagerChoice {
+    /// The platform's own: systemd, launchd, Task Scheduler.
+    #[default]
+    System,
+    /// None, as on a machine without one: nothing is installed and `rotation enable` starts the
+    /// daemon detached. The end-to-end tests use it so they never reach the machine's manager.
+    None,
+}
+
 pub struct Ctx<'e> {
     pub paths: RouterPaths,
     /// `--json`: print one JSON document instead of tables.
     pub json: bool,
+    pub service_manager: ServiceManagerChoice,
     env: &'e Env,
 }
 
 impl<'e> Ctx<'e> {
     pub fn new(json: bool, env: &'e Env) -> anyhow::Result<Self> {
         let paths = RouterPaths::resolve(env).context("finding the router home")?;
-        Ok(Self { paths, json, env })
+        Ok(Self {
+            paths,
+            json,
+            service_manager: ServiceManagerChoice::System,
+            env,
+        })
+    }
+
+    pub fn with_service_manager(self, service_manager: ServiceManagerChoice) -> Self {
+        Self {
+            service_manager,
+            ..self
+        }
     }
 
     pub fn env(&self, key: &str) -> Option<String> {

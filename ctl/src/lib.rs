@@ -49,7 +49,7 @@ fn run_inner(cli: &Cli, env: &ctx::Env) -> anyhow::Result<()> {
     if let cli::Command::Completions(args) = &cli.command {
         return commands::completions(args.shell);
     }
-    let ctx = ctx::Ctx::new(cli.json, env)?;
+    let ctx = ctx::Ctx::new(cli.json, env)?.with_service_manager(cli.service_manager);
     // One thread is plenty for a CLI and keeps start-up cheap (mini-redis does the same).
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -28,7 +28,6 @@ const SCRUBBED: &[&str] = &[
     "CODEXCTL_START_TIMEOUT_MS",
     "XDG_DATA_HOME",
     "XDG_CONFIG_HOME",
-    "CODEXCTL_SERVICE_MANAGER",
     "CI",
     "HTTPS_PROXY",
     "HTTP_PROXY",
@@ -42,6 +41,9 @@ const SCRUBBED: &[&str] = &[
 pub struct Home {
     pub paths: RouterPaths,
     env: Vec<(String, String)>,
+    /// Never the machine's systemd/launchd unless a test asks for it, with XDG_CONFIG_HOME and
+    /// HOME in its temporary root (read-only probes only).
+    system_service_manager: bool,
     dir: TempDir,
 }
 
@@ -70,17 +72,20 @@ impl Home {
             ("CODEX_ROUTER_ISSUER".to_owned(), issuer.to_owned()),
             ("CODEX_ROUTER_LOG".to_owned(), "info".to_owned()),
             ("NO_PROXY".to_owned(), "127.0.0.1,localhost".to_owned()),
-            // Never the machine's systemd/launchd: a test sets `system` itself, with XDG_CONFIG_HOME
-            // and HOME in its temporary root, when it wants the real one (read-only probes only).
-            ("CODEXCTL_SERVICE_MANAGER".to_owned(), "none".to_owned()),
             // A panic would print its backtrace: makes "no backtrace" assertions meaningful.
             ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
         ];
         Home {
             paths: RouterPaths::from_home(home),
             env,
+            system_service_manager: false,
             dir,
         }
+    }
+
+    /// Lets `codexctl` drive the platform's real service manager from now on.
+    pub fn use_system_service_manager(&mut self) {
+        self.system_service_manager = true;
     }
 
     /// Sets (or replaces) one variable for every later command.
@@ -106,6 +111,9 @@ impl Home {
 
     pub fn ctl(&self, args: &[&str]) -> Command {
         let mut cmd = self.command(&bins().ctl);
+        if !self.system_service_manager {
+            cmd.args(["--service-manager", "none"]);
+        }
         cmd.args(args);
         cmd
     }

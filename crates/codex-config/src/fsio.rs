@@ -11,8 +11,9 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::Duration;
+
+use codex_router_store::dirs::PRIVATE_DIR_MODE;
+use codex_router_store::retry::RetryPolicy;
 
 use crate::error::BindError;
 
@@ -62,9 +63,6 @@ impl fmt::Display for Exhausted {
 
 impl std::error::Error for Exhausted {}
 
-const ATTEMPTS: u32 = 6;
-const FIRST_PAUSE: Duration = Duration::from_millis(10);
-
 /// [`BindFs`] with retries and the binder's errors.
 #[derive(Clone, Copy)]
 pub(crate) struct Io<'a> {
@@ -113,32 +111,8 @@ impl Io<'_> {
     }
 }
 
-fn retry<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    let mut pause = FIRST_PAUSE;
-    let mut attempt = 1;
-    loop {
-        match op() {
-            Err(err) if attempt < ATTEMPTS && is_transient(&err) => {
-                tracing::debug!(attempt, error = %err, "transient filesystem error, retrying");
-                thread::sleep(pause);
-                pause = pause.saturating_mul(2);
-                attempt += 1;
-            }
-            res => return res,
-        }
-    }
-}
-
-/// `EBUSY`/`EPERM`/`EACCES`/`EAGAIN`/`EINTR` (std maps each to one of these kinds) and the
-/// Windows sharing and lock violations: a scanner or indexer holding the file for a moment.
-fn is_transient(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::ResourceBusy
-            | io::ErrorKind::PermissionDenied
-            | io::ErrorKind::WouldBlock
-            | io::ErrorKind::Interrupted
-    ) || (cfg!(windows) && matches!(err.raw_os_error(), Some(5 | 32 | 33)))
+fn retry<T>(op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    codex_router_store::retry::retry(RetryPolicy::DEFAULT, op)
 }
 
 /// The file's bytes, `None` if it does not exist.
@@ -174,13 +148,9 @@ pub(crate) fn mode_of(path: &Path) -> Result<Option<u32>, BindError> {
     }
 }
 
-/// Create `dir` (and its parents) as `0700` if missing.
+/// Create `dir` (and its parents) as `0700` if missing; an existing `~/.codex` keeps its mode.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), BindError> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| BindError::Write {
+    codex_router_store::create_dir_with_mode(dir, PRIVATE_DIR_MODE).map_err(|source| BindError::Write {
         path: dir.to_owned(),
         source,
     })

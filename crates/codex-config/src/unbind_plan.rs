@@ -6,7 +6,7 @@ use crate::bind_plan::as_text;
 use crate::edit::{strip_binding, unbind_surgical_to};
 use crate::error::BindError;
 use crate::report::{Note, UnbindOutcome};
-use crate::state::sha256_hex;
+use crate::state::{BindState, sha256_hex};
 use crate::state_io::Loaded;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -31,61 +31,13 @@ pub(crate) fn plan(
     current: Option<&[u8]>,
     mode: Option<u32>,
 ) -> Result<UnbindPlan, BindError> {
-    let keep_mode = mode.unwrap_or(0o600);
+    let file = Current {
+        path: config_path,
+        bytes: current,
+        mode,
+    };
     match loaded {
-        Loaded::Valid { state, original, .. } => {
-            let original_mode = state.original_mode.unwrap_or(keep_mode);
-            let mode_note = |notes: &mut Vec<Note>| {
-                if let Some(to) = state.original_mode.filter(|to| mode != Some(*to)) {
-                    notes.push(Note::ModeRestored { to });
-                }
-            };
-            let restore = |note: Note| {
-                let mut notes = vec![note];
-                let action = match original {
-                    Some(bytes) if state.original_existed => {
-                        mode_note(&mut notes);
-                        Action::Write {
-                            bytes: bytes.clone(),
-                            mode: original_mode,
-                        }
-                    }
-                    _ => Action::Delete,
-                };
-                UnbindPlan {
-                    action,
-                    outcome: UnbindOutcome::Restored,
-                    notes,
-                }
-            };
-            let Some(bytes) = current else {
-                if state.original_existed {
-                    return Ok(restore(Note::RecreatedDeletedFile));
-                }
-                return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
-            };
-            if sha256_hex(bytes) == state.bound_sha256 {
-                let note = if state.original_existed {
-                    Note::RestoredOriginal
-                } else {
-                    Note::RemovedCreatedFile
-                };
-                return Ok(restore(note));
-            }
-            let text = as_text(config_path, bytes)?;
-            let edited = unbind_surgical_to(text, &state.originals()).map_err(|e| e.at(config_path))?;
-            let mut notes = vec![Note::KeptUserEdits];
-            let action = if !state.original_existed && edited.trim().is_empty() {
-                Action::Delete
-            } else {
-                mode_note(&mut notes);
-                Action::Write {
-                    bytes: edited.into_bytes(),
-                    mode: original_mode,
-                }
-            };
-            Ok(surgical(action, bytes, mode, notes))
-        }
+        Loaded::Valid { state, original, .. } => with_state(&file, state, original.as_deref()),
         Loaded::Invalid(invalid) => {
             let Some(bytes) = current else {
                 return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
@@ -94,28 +46,106 @@ pub(crate) fn plan(
             let edited = unbind_surgical_to(text, &invalid.originals()).map_err(|e| e.at(config_path))?;
             let action = Action::Write {
                 bytes: edited.into_bytes(),
-                mode: keep_mode,
+                mode: file.keep_mode(),
             };
             Ok(surgical(action, bytes, mode, Vec::new()))
         }
-        Loaded::Missing { .. } => {
-            let Some(bytes) = current else {
-                return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
-            };
-            let stripped = strip_binding(as_text(config_path, bytes)?).map_err(|e| e.at(config_path))?;
-            if stripped.found.is_empty() {
-                return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
-            }
-            let notes = vec![Note::RemovedBindingWithoutState {
-                providers: stripped.found.iter().map(|p| (*p).to_owned()).collect(),
-            }];
-            let action = Action::Write {
-                bytes: stripped.text.into_bytes(),
-                mode: keep_mode,
-            };
-            Ok(surgical(action, bytes, mode, notes))
-        }
+        Loaded::Missing { .. } => without_state(&file),
     }
+}
+
+/// `config.toml` as read.
+struct Current<'a> {
+    path: &'a Path,
+    /// `None`: the file is missing.
+    bytes: Option<&'a [u8]>,
+    mode: Option<u32>,
+}
+
+impl Current<'_> {
+    /// The mode an edited file keeps: its own, `0600` when unknown.
+    fn keep_mode(&self) -> u32 {
+        self.mode.unwrap_or(0o600)
+    }
+}
+
+/// A valid bind state: put the original back when the file is as the bind left it, else
+/// take out only what the bind put in.
+fn with_state(
+    file: &Current<'_>,
+    state: &BindState,
+    original: Option<&[u8]>,
+) -> Result<UnbindPlan, BindError> {
+    let original_mode = state.original_mode.unwrap_or(file.keep_mode());
+    let mode_note = |notes: &mut Vec<Note>| {
+        if let Some(to) = state.original_mode.filter(|to| file.mode != Some(*to)) {
+            notes.push(Note::ModeRestored { to });
+        }
+    };
+    let restore = |note: Note| {
+        let mut notes = vec![note];
+        let action = match original {
+            Some(bytes) if state.original_existed => {
+                mode_note(&mut notes);
+                Action::Write {
+                    bytes: bytes.to_vec(),
+                    mode: original_mode,
+                }
+            }
+            _ => Action::Delete,
+        };
+        UnbindPlan {
+            action,
+            outcome: UnbindOutcome::Restored,
+            notes,
+        }
+    };
+    let Some(bytes) = file.bytes else {
+        if state.original_existed {
+            return Ok(restore(Note::RecreatedDeletedFile));
+        }
+        return Ok(nothing(UnbindOutcome::NothingToDo, Vec::new()));
+    };
+    if sha256_hex(bytes) == state.bound_sha256 {
+        let note = if state.original_existed {
+            Note::RestoredOriginal
+        } else {
+            Note::RemovedCreatedFile
+        };
+        return Ok(restore(note));
+    }
+    let text = as_text(file.path, bytes)?;
+    let edited = unbind_surgical_to(text, &state.originals()).map_err(|e| e.at(file.path))?;
+    let mut notes = vec![Note::KeptUserEdits];
+    let action = if !state.original_existed && edited.trim().is_empty() {
+        Action::Delete
+    } else {
+        mode_note(&mut notes);
+        Action::Write {
+            bytes: edited.into_bytes(),
+            mode: original_mode,
+        }
+    };
+    Ok(surgical(action, bytes, file.mode, notes))
+}
+
+/// No bind state: remove a binding found in the file anyway, or do nothing.
+fn without_state(file: &Current<'_>) -> Result<UnbindPlan, BindError> {
+    let Some(bytes) = file.bytes else {
+        return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
+    };
+    let stripped = strip_binding(as_text(file.path, bytes)?).map_err(|e| e.at(file.path))?;
+    if stripped.found.is_empty() {
+        return Ok(nothing(UnbindOutcome::NothingToDo, vec![Note::NotBound]));
+    }
+    let notes = vec![Note::RemovedBindingWithoutState {
+        providers: stripped.found.iter().map(|p| (*p).to_owned()).collect(),
+    }];
+    let action = Action::Write {
+        bytes: stripped.text.into_bytes(),
+        mode: file.keep_mode(),
+    };
+    Ok(surgical(action, bytes, file.mode, notes))
 }
 
 fn nothing(outcome: UnbindOutcome, notes: Vec<Note>) -> UnbindPlan {

@@ -123,6 +123,152 @@ fn secs_text(d: Duration) -> String {
     }
 }
 
+/// An [`Exhausted`] but for its list of accounts.
+struct Answer {
+    status: u16,
+    reason: FailureKind,
+    retry_after_ms: u64,
+    message: String,
+    usage: Option<UsageFields>,
+}
+
+impl Answer {
+    /// An answer that asks for no particular wait.
+    fn at_once(status: u16, reason: FailureKind, message: String) -> Self {
+        Answer {
+            status,
+            reason,
+            retry_after_ms: 0,
+            message,
+            usage: None,
+        }
+    }
+
+    fn with_accounts(self, accounts: Vec<ExhaustedAccount>) -> Exhausted {
+        Exhausted {
+            status: self.status,
+            reason: self.reason,
+            retry_after_ms: self.retry_after_ms,
+            message: self.message,
+            accounts,
+            usage: self.usage,
+        }
+    }
+}
+
+fn listed(v: AccountView) -> ExhaustedAccount {
+    ExhaustedAccount {
+        label: v.label,
+        state: v.state.as_str(),
+        until: v.until,
+    }
+}
+
+/// The `pool_exhausted` answer for `views`, the whole pool as it stands.
+fn answer(
+    views: &[AccountView],
+    ctx: &RequestCtx,
+    reason_override: Option<FailureKind>,
+    now: Timestamp,
+) -> Answer {
+    if views.is_empty() {
+        let msg = "codex-router has no accounts: run `codexctl accounts login` or `codexctl accounts import`";
+        return Answer::at_once(400, FailureKind::NoAccounts, msg.into());
+    }
+    if reason_override == Some(FailureKind::Budget) {
+        let msg = format!(
+            "codex-router tried {} accounts for this request and all failed; other accounts are still usable, retrying",
+            ctx.tried.len()
+        );
+        return Answer::at_once(503, FailureKind::Budget, msg);
+    }
+    let recoverable: Vec<&AccountView> = views
+        .iter()
+        .filter(|v| matches!(v.state, State::CoolingDown | State::RateLimited) && v.until.is_some())
+        .collect();
+    let soonest = recoverable.iter().copied().min_by_key(|v| v.until);
+    let any_ready = views.iter().any(|v| v.state == State::Ready);
+    let reason = ctx.last_failure.or(soonest.map(kind_of)).unwrap_or(
+        if views.iter().any(|v| v.state == State::NeedsLogin) {
+            FailureKind::AuthFailed
+        } else {
+            FailureKind::NoAccounts
+        },
+    );
+    match soonest.filter(|_| !any_ready) {
+        Some(soonest) => wait_for(views.len(), &recoverable, soonest, reason, now),
+        None if any_ready => {
+            let msg = "codex-router: every account tried for this request failed; retrying".to_owned();
+            Answer::at_once(503, reason, msg)
+        }
+        None => no_usable_account(views),
+    }
+}
+
+/// Nothing will come back by itself: every account needs a login or is disabled.
+fn no_usable_account(views: &[AccountView]) -> Answer {
+    let n_login = views.iter().filter(|v| v.state == State::NeedsLogin).count();
+    let n_disabled = views.len() - n_login;
+    let reason = if n_login > 0 {
+        FailureKind::AuthFailed
+    } else {
+        FailureKind::NoAccounts
+    };
+    let msg = format!(
+        "codex-router has no usable account ({n_login} need a new login, {n_disabled} disabled): run \
+         `codexctl accounts login`, or `codexctl accounts enable <account>`; see `codexctl status`"
+    );
+    Answer::at_once(400, reason, msg)
+}
+
+/// Every account is cooling down and `soonest` is back first: a long wait on rate limits alone
+/// is Codex's own usage-limit answer (it stops), anything else asks it to retry.
+fn wait_for(
+    pool_size: usize,
+    recoverable: &[&AccountView],
+    soonest: &AccountView,
+    reason: FailureKind,
+    now: Timestamp,
+) -> Answer {
+    let until = soonest.until.unwrap_or(now);
+    let wait = now.until(until);
+    let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    let all_rate_limited = recoverable.iter().all(|v| v.state == State::RateLimited);
+    if all_rate_limited && wait > STOP_THRESHOLD {
+        let usage = UsageFields {
+            resets_at: until.as_unix_secs_ceil(),
+            resets_in_seconds: i64::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(i64::MAX),
+            plan_type: soonest.plan_type.clone(),
+        };
+        let message = format!(
+            "all {pool_size} codex-router accounts are rate limited; the first ({}) resets in {} at {}",
+            soonest.label,
+            secs_text(wait),
+            until.to_rfc3339()
+        );
+        return Answer {
+            status: 429,
+            reason: FailureKind::RateLimited,
+            retry_after_ms,
+            message,
+            usage: Some(usage),
+        };
+    }
+    let message = format!(
+        "codex-router has no account ready ({}); the next one ({}) is back in {}",
+        reason.as_str(),
+        soonest.label,
+        secs_text(wait)
+    );
+    Answer {
+        status: 503,
+        reason,
+        retry_after_ms,
+        message,
+        usage: None,
+    }
+}
+
 impl Pool {
     pub(crate) fn exhausted(
         &self,
@@ -131,104 +277,13 @@ impl Pool {
         now: Timestamp,
     ) -> Exhausted {
         let views: Vec<AccountView> = self.views(self.outage_until(now), now).collect();
-        let accounts = views
-            .iter()
-            .map(|v| ExhaustedAccount {
-                label: v.label.clone(),
-                state: v.state.as_str(),
-                until: v.until,
-            })
-            .collect();
-        let mk = |status, reason, retry_after_ms, message: String, usage| Exhausted {
-            status,
-            reason,
-            retry_after_ms,
-            message,
-            accounts,
-            usage,
-        };
-        if views.is_empty() {
-            let msg =
-                "codex-router has no accounts: run `codexctl accounts login` or `codexctl accounts import`";
-            return mk(400, FailureKind::NoAccounts, 0, msg.into(), None);
-        }
-        if reason_override == Some(FailureKind::Budget) {
-            let msg = format!(
-                "codex-router tried {} accounts for this request and all failed; other accounts are still usable, retrying",
-                ctx.tried.len()
-            );
-            return mk(503, FailureKind::Budget, 0, msg, None);
-        }
-        let recoverable: Vec<&AccountView> = views
-            .iter()
-            .filter(|v| matches!(v.state, State::CoolingDown | State::RateLimited) && v.until.is_some())
-            .collect();
-        let soonest = recoverable.iter().copied().min_by_key(|v| v.until);
-        let any_ready = views.iter().any(|v| v.state == State::Ready);
-        let reason = ctx.last_failure.or(soonest.map(kind_of)).unwrap_or(
-            if views.iter().any(|v| v.state == State::NeedsLogin) {
-                FailureKind::AuthFailed
-            } else {
-                FailureKind::NoAccounts
-            },
-        );
-        let Some(soonest) = soonest.filter(|_| !any_ready) else {
-            if any_ready {
-                let msg = "codex-router: every account tried for this request failed; retrying".to_owned();
-                return mk(503, reason, 0, msg, None);
-            }
-            let n_login = views.iter().filter(|v| v.state == State::NeedsLogin).count();
-            let n_disabled = views.len() - n_login;
-            let reason = if n_login > 0 {
-                FailureKind::AuthFailed
-            } else {
-                FailureKind::NoAccounts
-            };
-            let msg = format!(
-                "codex-router has no usable account ({n_login} need a new login, {n_disabled} disabled): run \
-                 `codexctl accounts login`, or `codexctl accounts enable <account>`; see `codexctl status`"
-            );
-            return mk(400, reason, 0, msg, None);
-        };
-        let until = soonest.until.unwrap_or(now);
-        let wait = now.until(until);
-        let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-        let all_rate_limited = recoverable.iter().all(|v| v.state == State::RateLimited);
-        if all_rate_limited && wait > STOP_THRESHOLD {
-            let usage = UsageFields {
-                resets_at: until.as_unix_secs_ceil(),
-                resets_in_seconds: i64::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(i64::MAX),
-                plan_type: soonest.plan_type.clone(),
-            };
-            let msg = format!(
-                "all {} codex-router accounts are rate limited; the first ({}) resets in {} at {}",
-                views.len(),
-                soonest.label,
-                secs_text(wait),
-                until.to_rfc3339()
-            );
-            return mk(429, FailureKind::RateLimited, retry_after_ms, msg, Some(usage));
-        }
-        let msg = format!(
-            "codex-router has no account ready ({}); the next one ({}) is back in {}",
-            reason.as_str(),
-            soonest.label,
-            secs_text(wait)
-        );
-        mk(503, reason, retry_after_ms, msg, None)
+        let answer = answer(&views, ctx, reason_override, now);
+        answer.with_accounts(views.into_iter().map(listed).collect())
     }
 
     pub(crate) fn exhausted_by_outage(&self, until: Timestamp, now: Timestamp) -> Exhausted {
         let wait = now.until(until);
-        let accounts = self
-            .views(Some(until), now)
-            .map(|v| ExhaustedAccount {
-                label: v.label,
-                state: v.state.as_str(),
-                until: v.until,
-            })
-            .collect();
-        Exhausted {
+        Answer {
             status: 503,
             reason: FailureKind::ServerError,
             retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
@@ -236,8 +291,8 @@ impl Pool {
                 "the upstream is failing for several accounts at once (outage); codex-router backs off for {}",
                 secs_text(wait)
             ),
-            accounts,
             usage: None,
         }
+        .with_accounts(self.views(Some(until), now).map(listed).collect())
     }
 }

@@ -23,6 +23,7 @@ pub mod record;
 pub mod secret;
 pub mod select;
 pub mod session;
+pub mod sse_line;
 pub mod time;
 pub mod usage;
 pub mod ws_context;

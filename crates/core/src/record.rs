@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use crate::Timestamp;
-use crate::account::{AccountStatus, CoolReason, NeedsLoginReason};
+use crate::account::{Account, AccountStatus, CoolReason, NeedsLoginReason};
 use crate::exhausted::FailureKind;
 use crate::outcome::Outcome;
-use crate::pool::{LastError, Pool};
+use crate::pool::{LastError, Pool, PoolConfig};
 use crate::select::{Lease, RequestCtx};
 use crate::session::{SessionEntry, SessionHash};
 
@@ -70,6 +70,135 @@ fn kind_str(o: &Outcome) -> &'static str {
     }
 }
 
+/// What the request and the pool already know when an outcome arrives, beyond the account.
+struct Context {
+    http_status: Option<u16>,
+    /// The account's token was refreshed once for this request already.
+    refreshed: bool,
+    /// The body was already cleaned once for this account.
+    cleaned: bool,
+    /// This server error completed an outage: the pool pauses, the account is not cooled.
+    outage_now: bool,
+    /// Another plan can serve the model this one does not support.
+    other_plan_available: bool,
+}
+
+/// The account's share of SPEC §4.2's table: its new soft state, what the request does next
+/// and the failure to report, if any.
+fn apply(
+    a: &mut Account,
+    cfg: &PoolConfig,
+    outcome: &Outcome,
+    known: &Context,
+    now: Timestamp,
+) -> (Next, Option<FailureKind>) {
+    match outcome {
+        Outcome::Success { quota } => {
+            if let Some(q) = quota
+                && a.quota.as_ref().is_none_or(|old| old.read_at <= q.read_at)
+            {
+                a.quota = Some(q.clone());
+            }
+            a.clear_failures();
+            (Next::Deliver, None)
+        }
+        Outcome::UsageLimit { reset_at, quota, .. } => {
+            if let Some(q) = quota {
+                a.quota = Some(q.clone());
+            }
+            match reset_at {
+                Some(at) => a.cool_until(CoolReason::UsageLimit, *at),
+                None => a.cool_with_backoff(
+                    CoolReason::UsageLimit,
+                    cfg.rate_limit_default,
+                    USAGE_LIMIT_CAP,
+                    now,
+                ),
+            }
+            (Next::TryNext, Some(FailureKind::RateLimited))
+        }
+        Outcome::ShortRateLimit { retry_after } => {
+            let backoff = a.next_backoff(CoolReason::ShortRateLimit, SHORT_RATE_BASE, cfg.backoff_max, now);
+            a.cool_for(
+                CoolReason::ShortRateLimit,
+                retry_after.map_or(backoff, |d| d.min(cfg.backoff_max)),
+                now,
+            );
+            (Next::TryNext, Some(FailureKind::RateLimited))
+        }
+        Outcome::NotEntitled => {
+            a.status = AccountStatus::NotEntitled;
+            (Next::TryNext, Some(FailureKind::AuthFailed))
+        }
+        Outcome::Unauthorized { invalidated: true } => {
+            a.status = AccountStatus::NeedsLogin(NeedsLoginReason::TokenInvalidated);
+            (Next::TryNext, Some(FailureKind::AuthFailed))
+        }
+        Outcome::Unauthorized { invalidated: false } if !known.refreshed => {
+            (Next::RetrySame(RetryKind::Refresh), None)
+        }
+        Outcome::Unauthorized { invalidated: false } => {
+            a.cool_for(CoolReason::AuthRetry, AUTH_RETRY_COOLDOWN, now);
+            (Next::TryNext, Some(FailureKind::AuthFailed))
+        }
+        // SPEC §4.2's 401 row holds for every 401, also one whose body names a
+        // deactivation: a stale token can draw that body too, so refresh once and let the
+        // answer after the refresh decide.
+        Outcome::Deactivated if known.http_status == Some(401) && !known.refreshed => {
+            (Next::RetrySame(RetryKind::Refresh), None)
+        }
+        Outcome::Deactivated => {
+            note_deactivation(a, now);
+            (Next::TryNext, Some(FailureKind::ServerError))
+        }
+        Outcome::ServerError => {
+            if !known.outage_now {
+                a.cool_with_backoff(
+                    CoolReason::ServerError,
+                    cfg.server_error_base,
+                    cfg.backoff_max,
+                    now,
+                );
+            }
+            (Next::TryNext, Some(FailureKind::ServerError))
+        }
+        Outcome::NetworkError => {
+            a.cool_with_backoff(
+                CoolReason::NetworkError,
+                cfg.network_error_base,
+                cfg.backoff_max,
+                now,
+            );
+            (Next::TryNext, Some(FailureKind::NetworkError))
+        }
+        Outcome::InvalidEncryptedContent if !known.cleaned => (Next::RetrySame(RetryKind::Clean), None),
+        Outcome::ModelNotSupported if known.other_plan_available => (Next::TryNext, None),
+        Outcome::InvalidEncryptedContent | Outcome::ModelNotSupported | Outcome::ClientError => {
+            (Next::PassThrough, None)
+        }
+    }
+}
+
+/// One more deactivation answer: three spread over an hour disable the account, fewer only
+/// cool it (one such answer can be a fluke of the upstream).
+fn note_deactivation(a: &mut Account, now: Timestamp) {
+    a.deactivations.push(now);
+    let confirmed = a.deactivations.len() >= 3
+        && a.deactivations
+            .first()
+            .is_some_and(|first| now.since(*first) >= DEACTIVATION_CONFIRM_SPAN);
+    if confirmed {
+        a.status = AccountStatus::DisabledByUpstream;
+    } else {
+        a.cool_with_backoff(
+            CoolReason::DeactivationSuspected,
+            DEACTIVATION_BASE,
+            DEACTIVATION_CAP,
+            now,
+        );
+    }
+}
+
 impl Pool {
     /// Applies an attempt's outcome. `http_status` is what the upstream answered (`None` for a
     /// network error), recorded in `last_error`.
@@ -82,12 +211,17 @@ impl Pool {
         now: Timestamp,
     ) -> Recorded {
         let cfg = self.config.clone();
-        let outage_now =
-            matches!(outcome, Outcome::ServerError) && self.note_server_error(&lease.account_id, now);
-        // A walk over the pool, so only for the one outcome that asks (not on every success).
-        let other_plan_available = matches!(outcome, Outcome::ModelNotSupported)
-            && ctx.avoid_plan.is_none()
-            && self.other_plan_available(ctx, lease, now);
+        let known = Context {
+            http_status,
+            refreshed: ctx.refreshed.contains(&lease.account_id),
+            cleaned: ctx.cleaned.contains(&lease.account_id),
+            outage_now: matches!(outcome, Outcome::ServerError)
+                && self.note_server_error(&lease.account_id, now),
+            // A walk over the pool, so only for the one outcome that asks (not on every success).
+            other_plan_available: matches!(outcome, Outcome::ModelNotSupported)
+                && ctx.avoid_plan.is_none()
+                && self.other_plan_available(ctx, lease, now),
+        };
         let Some(a) = self.account_mut(&lease.account_id) else {
             return Recorded {
                 next: Next::TryNext,
@@ -95,114 +229,11 @@ impl Pool {
             };
         };
         let before = a.status;
-        let (next, failure) = match outcome {
-            Outcome::Success { quota } => {
-                if let Some(q) = quota
-                    && a.quota.as_ref().is_none_or(|old| old.read_at <= q.read_at)
-                {
-                    a.quota = Some(q.clone());
-                }
-                a.clear_failures();
-                (Next::Deliver, None)
-            }
-            Outcome::UsageLimit { reset_at, quota, .. } => {
-                if let Some(q) = quota {
-                    a.quota = Some(q.clone());
-                }
-                match reset_at {
-                    Some(at) => a.cool_until(CoolReason::UsageLimit, *at),
-                    None => a.cool_with_backoff(
-                        CoolReason::UsageLimit,
-                        cfg.rate_limit_default,
-                        USAGE_LIMIT_CAP,
-                        now,
-                    ),
-                }
-                (Next::TryNext, Some(FailureKind::RateLimited))
-            }
-            Outcome::ShortRateLimit { retry_after } => {
-                let backoff =
-                    a.next_backoff(CoolReason::ShortRateLimit, SHORT_RATE_BASE, cfg.backoff_max, now);
-                a.cool_for(
-                    CoolReason::ShortRateLimit,
-                    retry_after.map_or(backoff, |d| d.min(cfg.backoff_max)),
-                    now,
-                );
-                (Next::TryNext, Some(FailureKind::RateLimited))
-            }
-            Outcome::NotEntitled => {
-                a.status = AccountStatus::NotEntitled;
-                (Next::TryNext, Some(FailureKind::AuthFailed))
-            }
-            Outcome::Unauthorized { invalidated: true } => {
-                a.status = AccountStatus::NeedsLogin(NeedsLoginReason::TokenInvalidated);
-                (Next::TryNext, Some(FailureKind::AuthFailed))
-            }
-            Outcome::Unauthorized { invalidated: false } if !ctx.refreshed.contains(&lease.account_id) => {
-                (Next::RetrySame(RetryKind::Refresh), None)
-            }
-            Outcome::Unauthorized { invalidated: false } => {
-                a.cool_for(CoolReason::AuthRetry, AUTH_RETRY_COOLDOWN, now);
-                (Next::TryNext, Some(FailureKind::AuthFailed))
-            }
-            // SPEC §4.2's 401 row holds for every 401, also one whose body names a
-            // deactivation: a stale token can draw that body too, so refresh once and let the
-            // answer after the refresh decide.
-            Outcome::Deactivated
-                if http_status == Some(401) && !ctx.refreshed.contains(&lease.account_id) =>
-            {
-                (Next::RetrySame(RetryKind::Refresh), None)
-            }
-            Outcome::Deactivated => {
-                a.deactivations.push(now);
-                let confirmed = a.deactivations.len() >= 3
-                    && a.deactivations
-                        .first()
-                        .is_some_and(|first| now.since(*first) >= DEACTIVATION_CONFIRM_SPAN);
-                if confirmed {
-                    a.status = AccountStatus::DisabledByUpstream;
-                } else {
-                    a.cool_with_backoff(
-                        CoolReason::DeactivationSuspected,
-                        DEACTIVATION_BASE,
-                        DEACTIVATION_CAP,
-                        now,
-                    );
-                }
-                (Next::TryNext, Some(FailureKind::ServerError))
-            }
-            Outcome::ServerError => {
-                if !outage_now {
-                    a.cool_with_backoff(
-                        CoolReason::ServerError,
-                        cfg.server_error_base,
-                        cfg.backoff_max,
-                        now,
-                    );
-                }
-                (Next::TryNext, Some(FailureKind::ServerError))
-            }
-            Outcome::NetworkError => {
-                a.cool_with_backoff(
-                    CoolReason::NetworkError,
-                    cfg.network_error_base,
-                    cfg.backoff_max,
-                    now,
-                );
-                (Next::TryNext, Some(FailureKind::NetworkError))
-            }
-            Outcome::InvalidEncryptedContent if !ctx.cleaned.contains(&lease.account_id) => {
-                (Next::RetrySame(RetryKind::Clean), None)
-            }
-            Outcome::ModelNotSupported if ctx.avoid_plan.is_none() && other_plan_available => {
-                ctx.avoid_plan = Some(lease.plan_type.clone());
-                (Next::TryNext, None)
-            }
-            Outcome::InvalidEncryptedContent | Outcome::ModelNotSupported | Outcome::ClientError => {
-                (Next::PassThrough, None)
-            }
-        };
+        let (next, failure) = apply(a, &cfg, outcome, &known, now);
         let status_changed = a.status != before;
+        if known.other_plan_available {
+            ctx.avoid_plan = Some(lease.plan_type.clone());
+        }
         if let Some(kind) = failure {
             a.failures += 1;
             let label = a.label.clone();

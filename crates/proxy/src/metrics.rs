@@ -98,22 +98,18 @@ pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String 
         out,
         "# HELP codex_router_websocket_context_bytes conversation context kept for moves\n# TYPE codex_router_websocket_context_bytes gauge\ncodex_router_websocket_context_bytes {ws_context_bytes}"
     );
-    out.push_str("# HELP codex_router_account_in_flight requests in flight per account\n# TYPE codex_router_account_in_flight gauge\n");
-    for a in &s.accounts {
-        let _ = writeln!(
-            out,
-            "codex_router_account_in_flight{{account=\"{}\"}} {}",
-            a.label, a.in_flight
-        );
-    }
-    out.push_str("# HELP codex_router_account_requests_total upstream calls per account\n# TYPE codex_router_account_requests_total counter\n");
-    for a in &s.accounts {
-        let _ = writeln!(
-            out,
-            "codex_router_account_requests_total{{account=\"{}\"}} {}",
-            a.label, a.requests
-        );
-    }
+    per_account(
+        &mut out,
+        ("account_in_flight", "gauge", "requests in flight per account"),
+        s.accounts
+            .iter()
+            .map(|a| (a.label.as_str(), u64::from(a.in_flight))),
+    );
+    per_account(
+        &mut out,
+        ("account_requests_total", "counter", "upstream calls per account"),
+        s.accounts.iter().map(|a| (a.label.as_str(), a.requests)),
+    );
     out.push_str("# HELP codex_router_account_ready 1 when the account is ready\n# TYPE codex_router_account_ready gauge\n");
     for a in &s.accounts {
         let ready = u8::from(a.state == codex_router_core::account::State::Ready);
@@ -125,4 +121,19 @@ pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String 
         );
     }
     out
+}
+
+/// One metric with a value per account: `(name, type, help)`, then `(label, value)` pairs.
+fn per_account<'a>(
+    out: &mut String,
+    (name, kind, help): (&str, &str, &str),
+    values: impl Iterator<Item = (&'a str, u64)>,
+) {
+    let _ = writeln!(
+        out,
+        "# HELP codex_router_{name} {help}\n# TYPE codex_router_{name} {kind}"
+    );
+    for (label, value) in values {
+        let _ = writeln!(out, "codex_router_{name}{{account=\"{label}\"}} {value}");
+    }
 }

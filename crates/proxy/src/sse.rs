@@ -3,6 +3,8 @@
 //! Bytes are kept exactly as received; the parser only finds event boundaries and reads each
 //! event's `data`. After the hold is released nothing is parsed again.
 
+use codex_router_core::sse_line::LineSplitter;
+
 /// One complete event: `None` data for a comment-only block.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RawEvent {
@@ -11,55 +13,72 @@ pub struct RawEvent {
     pub data: Option<String>,
 }
 
+/// Reads events out of a stream as its chunks arrive. Each byte is looked at once; only an
+/// unfinished last line is copied, to be completed by the next chunk.
 #[derive(Default)]
 pub struct SseSplitter {
-    pending: Vec<u8>,
+    lines: LineSplitter,
+    /// The unfinished last line, without a line end.
+    partial: Vec<u8>,
+    fields: Fields,
 }
 
-fn boundary(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i + 1 < buf.len() {
-        if buf[i] == b'\n' && buf[i + 1] == b'\n' {
-            return Some((i, 2));
+/// The fields of the event being read.
+#[derive(Default)]
+struct Fields {
+    event: Option<String>,
+    data: Option<String>,
+    /// A line other than blanks was seen (a comment-only block is still an event).
+    any: bool,
+}
+
+impl Fields {
+    fn line(&mut self, line: &[u8], out: &mut Vec<RawEvent>) {
+        if line.is_empty() {
+            if self.any || self.data.is_some() {
+                out.push(RawEvent {
+                    event: self.event.take(),
+                    data: self.data.take(),
+                });
+            }
+            *self = Fields::default();
+            return;
         }
-        if buf[i] == b'\n' && buf[i + 1] == b'\r' && buf.get(i + 2) == Some(&b'\n') {
-            return Some((i, 3));
+        self.any |= !line.trim_ascii().is_empty();
+        if let Some(rest) = line.strip_prefix(b"event:") {
+            self.event = Some(String::from_utf8_lossy(rest.trim_ascii()).into_owned());
+        } else if let Some(rest) = line.strip_prefix(b"data:") {
+            let rest = String::from_utf8_lossy(rest.strip_prefix(b" ").unwrap_or(rest));
+            match &mut self.data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(&rest);
+                }
+                None => self.data = Some(rest.into_owned()),
+            }
         }
-        i += 1;
     }
-    None
 }
 
 impl SseSplitter {
     /// Feeds a chunk; returns the events it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<RawEvent> {
-        self.pending.extend_from_slice(chunk);
         let mut out = Vec::new();
-        while let Some((end, sep)) = boundary(&self.pending) {
-            let block: Vec<u8> = self.pending.drain(..end + sep).collect();
-            let text = String::from_utf8_lossy(&block[..end]);
-            let mut data: Option<String> = None;
-            let mut event: Option<String> = None;
-            for line in text.lines() {
-                let line = line.trim_end_matches('\r');
-                if let Some(rest) = line.strip_prefix("event:") {
-                    event = Some(rest.trim().to_owned());
-                } else if let Some(rest) = line.strip_prefix("data:") {
-                    let rest = rest.strip_prefix(' ').unwrap_or(rest);
-                    match &mut data {
-                        Some(d) => {
-                            d.push('\n');
-                            d.push_str(rest);
-                        }
-                        None => data = Some(rest.to_owned()),
-                    }
-                }
-            }
-            if data.is_none() && text.trim().is_empty() {
-                continue;
-            }
-            out.push(RawEvent { event, data });
+        let mut pos = 0;
+        if !self.partial.is_empty() {
+            let Some(rest_of_line) = self.lines.next_line(chunk, &mut pos) else {
+                self.partial.extend_from_slice(chunk);
+                return out;
+            };
+            self.partial.extend_from_slice(rest_of_line);
+            self.fields.line(&self.partial, &mut out);
+            self.partial.clear();
         }
+        while let Some(line) = self.lines.next_line(chunk, &mut pos) {
+            self.fields.line(line, &mut out);
+        }
+        self.partial
+            .extend_from_slice(chunk.get(pos..).unwrap_or_default());
         out
     }
 }
@@ -77,5 +96,39 @@ mod tests {
         assert_eq!(ev[0].data.as_deref(), Some("{\"type\":\"response.created\"}"));
         assert_eq!(ev[1].data, None);
         assert_eq!(ev[2].data.as_deref(), Some("a\nb"));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_lines_and_events() {
+        let mut s = SseSplitter::default();
+        let ev = s.push(b"event: x\rdata: 1\r\rdata: 2\r\n\r\n");
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0].event.as_deref(), Some("x"));
+        assert_eq!(ev[0].data.as_deref(), Some("1"));
+        assert_eq!(ev[1].data.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn a_crlf_cut_in_two_does_not_end_the_event() {
+        let mut s = SseSplitter::default();
+        assert!(s.push(b"data: a\r").is_empty());
+        assert!(s.push(b"\ndata: b\r").is_empty());
+        let ev = s.push(b"\n\r\n");
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].data.as_deref(), Some("a\nb"));
+    }
+
+    #[test]
+    fn blank_blocks_are_not_events_and_any_cut_gives_the_same_events() {
+        let stream: &[u8] = b"\n\n  \n\nevent: e\r\ndata: {\"k\":1}\r\n\r\n: ping\n\n";
+        let mut whole = SseSplitter::default();
+        let expected = whole.push(stream);
+        assert_eq!(expected.len(), 2);
+        for cut in 0..=stream.len() {
+            let mut s = SseSplitter::default();
+            let mut got = s.push(&stream[..cut]);
+            got.extend(s.push(&stream[cut..]));
+            assert_eq!(got, expected, "cut at {cut}");
+        }
     }
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use codex_router_store::Platform;
 
-use crate::command::{CommandRunner, CommandSpec};
 use crate::error::ServiceError;
+use crate::runner::{CommandRunner, CommandSpec};
 use crate::wincmd::windows_command_line;
 
 /// One step.
@@ -185,14 +185,7 @@ fn run(
 }
 
 fn create_dir(path: &std::path::Path, mode: u32) -> Result<(), ServiceError> {
-    // Only the Unix mode below needs `mut`.
-    #[cfg_attr(not(unix), allow(unused_mut))]
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    match builder.create(path) {
+    match codex_router_store::create_dir_with_mode(path, mode) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(ServiceError::CreateDir {
             path: path.to_owned(),
             source: e,

@@ -15,7 +15,7 @@ use codex_router_store::{Platform, RouterPaths};
 
 use crate::error::ServiceError;
 
-use crate::spec::{LAUNCHD_LABEL, TASK_NAME, UNIT_NAME, user_name};
+use crate::spec::{LAUNCHD_LABEL, TASK_NAME, UNIT_NAME};
 
 /// The facts about the user's session the installer needs, gathered once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl ServiceContext {
                 .map(PathBuf::from)
                 .filter(|p| p.is_absolute()),
             uid: current_uid(),
-            user: user_name(platform, env).unwrap_or_default(),
+            user: codex_router_store::user::qualified_user_name(platform, env).unwrap_or_default(),
             router_home: RouterPaths::resolve(env)?.home,
             home,
         })

@@ -5,10 +5,10 @@ use std::io;
 
 use codex_router_store::Platform;
 
-use crate::command::{CommandOutput, CommandSpec};
-use crate::commands::{launchd, schtasks, systemd};
+use crate::command_lines::{launchd, schtasks, systemd};
 use crate::context::ServiceContext;
 use crate::manager::{Availability, ManagerKind};
+use crate::runner::{CommandOutput, CommandSpec};
 
 /// The probe to run for `ctx.platform`.
 pub(crate) fn probe(ctx: &ServiceContext) -> CommandSpec {

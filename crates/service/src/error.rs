@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use codex_router_store::StoreError;
 
-use crate::command::CommandSpec;
+use crate::runner::CommandSpec;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -63,7 +63,7 @@ pub enum ServiceError {
 
 impl ServiceError {
     /// A failed command, with how to clean up after it.
-    pub(crate) fn failed(command: &CommandSpec, output: &crate::command::CommandOutput, hint: &str) -> Self {
+    pub(crate) fn failed(command: &CommandSpec, output: &crate::runner::CommandOutput, hint: &str) -> Self {
         ServiceError::CommandFailed {
             command: command.to_string(),
             status: output.status_text(),

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::action::{Action, Check, ServiceReport};
-use crate::command::{CommandOutput, CommandRunner, CommandSpec};
 use crate::error::ServiceError;
 use crate::manager::{Availability, ManagerKind, ServiceManager, ServiceStatus};
+use crate::runner::{CommandOutput, CommandRunner, CommandSpec};
 use crate::spec::ServiceSpec;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -19,8 +19,7 @@
 //! holds the client key: the daemon reads it from the router home.
 
 pub mod action;
-pub mod command;
-mod commands;
+mod command_lines;
 pub mod context;
 mod detect;
 mod error;
@@ -30,6 +29,7 @@ mod launchd;
 pub mod manager;
 mod plan;
 pub mod record;
+pub mod runner;
 pub mod spec;
 mod system;
 mod systemd;
@@ -43,14 +43,12 @@ mod testing;
 
 pub use action::{Action, Check, Encoding, InstallReport, ServiceReport, UninstallReport};
 pub use codex_router_store::Platform;
-pub use command::{CommandOutput, CommandRunner, CommandSpec, SystemCommandRunner};
 pub use context::ServiceContext;
 pub use error::ServiceError;
 pub use launchd::launchd_plist;
 pub use manager::{Availability, ManagerKind, ServiceManager, ServiceStatus};
-pub use spec::{
-    DAEMON_STDERR_LOG, LAUNCHD_LABEL, ServiceSpec, TASK_NAME, UNIT_NAME, daemon_exe_beside, user_name,
-};
+pub use runner::{CommandOutput, CommandRunner, CommandSpec, SystemCommandRunner};
+pub use spec::{DAEMON_STDERR_LOG, LAUNCHD_LABEL, ServiceSpec, TASK_NAME, UNIT_NAME, daemon_exe_beside};
 pub use system::SystemServiceManager;
 pub use systemd::systemd_unit;
 pub use windows_task::windows_task_xml;

@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use codex_router_store::Platform;
+use codex_router_store::dirs::PRIVATE_DIR_MODE;
 
 use crate::action::{Action, Check, Encoding};
-use crate::commands::{launchd, schtasks, systemd};
+use crate::command_lines::{launchd, schtasks, systemd};
 use crate::context::ServiceContext;
 use crate::record::{InstallRecord, RECORD_VERSION};
+use crate::runner::CommandSpec;
 use crate::spec::ServiceSpec;
 
 /// The definition file's text for `ctx.platform` and how it is encoded on disk.
@@ -23,7 +25,6 @@ pub(crate) fn definition(ctx: &ServiceContext, spec: &ServiceSpec) -> (String, E
 
 /// Definitions are readable by the service manager and hold no secret.
 const DEFINITION_MODE: u32 = 0o644;
-const PRIVATE_DIR_MODE: u32 = 0o700;
 const PUBLIC_DIR_MODE: u32 = 0o755;
 const RECORD_MODE: u32 = 0o600;
 
@@ -109,14 +110,6 @@ fn create_dirs(
 
 /// Register and start the service once its definition is written.
 fn register(ctx: &ServiceContext, reinstall: bool, changed: bool) -> Vec<Action> {
-    let must = |command| Action::Run {
-        command,
-        check: Check::MustSucceed,
-    };
-    let may = |command| Action::Run {
-        command,
-        check: Check::MayFail,
-    };
     match ctx.platform {
         Platform::Linux => {
             let mut actions = vec![must(systemd::daemon_reload()), must(systemd::enable_now())];
@@ -158,10 +151,6 @@ pub(crate) fn uninstall(
     if record.is_none() && !exists(&def_path) {
         return None;
     }
-    let may = |command| Action::Run {
-        command,
-        check: Check::MayFail,
-    };
     let mut actions = Vec::new();
     match ctx.platform {
         Platform::Linux => {
@@ -195,14 +184,6 @@ pub(crate) fn uninstall(
 /// `start`, `stop` or `restart` through the service manager. `loaded` says whether the
 /// launchd agent is loaded (ignored elsewhere).
 pub(crate) fn control(ctx: &ServiceContext, verb: Verb, loaded: bool) -> Vec<Action> {
-    let must = |command| Action::Run {
-        command,
-        check: Check::MustSucceed,
-    };
-    let may = |command| Action::Run {
-        command,
-        check: Check::MayFail,
-    };
     match ctx.platform {
         Platform::Linux => vec![must(systemd::control(verb.as_str()))],
         Platform::MacOs => {
@@ -267,5 +248,21 @@ fn platform_name(platform: Platform) -> &'static str {
         Platform::Linux => "linux",
         Platform::MacOs => "macos",
         Platform::Windows => "windows",
+    }
+}
+
+/// A command whose failure stops the plan.
+fn must(command: CommandSpec) -> Action {
+    Action::Run {
+        command,
+        check: Check::MustSucceed,
+    }
+}
+
+/// A command whose failure is only noted (undoing what may not be there).
+fn may(command: CommandSpec) -> Action {
+    Action::Run {
+        command,
+        check: Check::MayFail,
     }
 }

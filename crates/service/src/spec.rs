@@ -53,7 +53,7 @@ impl ServiceSpec {
             codex_home: codex_router_store::codex_home(env)?,
             log_dir: router.logs_dir,
             router_home: router.home,
-            user: user_name(platform, env).unwrap_or_default(),
+            user: codex_router_store::user::qualified_user_name(platform, env).unwrap_or_default(),
         })
     }
 
@@ -110,21 +110,6 @@ pub fn daemon_exe_beside(current_exe: &Path, platform: Platform) -> PathBuf {
         "codex-routerd"
     };
     current_exe.with_file_name(name)
-}
-
-/// The current login name as the service manager spells it.
-pub fn user_name(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-    match platform {
-        Platform::Windows => {
-            let user = get("USERNAME")?;
-            Some(match get("USERDOMAIN") {
-                Some(domain) => format!("{domain}\\{user}"),
-                None => user,
-            })
-        }
-        _ => get("USER").or_else(|| get("LOGNAME")),
-    }
 }
 
 /// `path` as text. Validated specs are UTF-8; anything else is shown lossily.

@@ -10,13 +10,13 @@ use std::path::Path;
 use codex_router_store::Platform;
 
 use crate::action::{InstallReport, ServiceReport, UninstallReport, perform};
-use crate::command::{CommandRunner, SystemCommandRunner};
-use crate::commands::{launchd, schtasks, systemd};
+use crate::command_lines::{launchd, schtasks, systemd};
 use crate::context::ServiceContext;
 use crate::error::ServiceError;
 use crate::manager::{Availability, ServiceManager, ServiceStatus};
 use crate::plan::{self, Verb};
 use crate::record::{self, InstallRecord};
+use crate::runner::{CommandRunner, SystemCommandRunner};
 use crate::spec::ServiceSpec;
 use crate::{Action, Check, Encoding, detect};
 

@@ -133,7 +133,7 @@ fn macos_uninstall_boots_out_and_removes_exactly_what_install_added() {
         .home
         .join("Library/LaunchAgents/com.codex-router.daemon.plist");
     assert_eq!(fs::read_to_string(&plist).unwrap(), launchd_plist(&f.spec));
-    let plist_arg = crate::command::shell_quote(&plist.to_string_lossy());
+    let plist_arg = crate::runner::shell_quote(&plist.to_string_lossy());
     assert_eq!(
         m.runner().calls(),
         [
@@ -164,7 +164,7 @@ fn windows_plan_registers_the_task_and_uninstall_removes_exactly_it() {
     perform(&actions, &runner, "").unwrap();
     let xml = f.ctx.router_home.join("codex-routerd-task.xml");
     assert_eq!(&fs::read(&xml).unwrap()[..2], &[0xFF, 0xFE]);
-    let xml_arg = crate::command::shell_quote(&xml.to_string_lossy());
+    let xml_arg = crate::runner::shell_quote(&xml.to_string_lossy());
     assert_eq!(
         runner.calls(),
         [

@@ -17,7 +17,7 @@ use crate::model::{
     OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
     WebsocketMode,
 };
-use crate::raw::{RawFile, RawRotation};
+use crate::raw::{RawFile, RawOAuth, RawProxy, RawRotation, RawUpstream};
 
 /// The environment variables that override settings.
 pub const ENV_LISTEN: &str = "CODEX_ROUTER_LISTEN";
@@ -181,91 +181,14 @@ pub(crate) fn build(
     raw: &RawFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Settings, Vec<SettingEntry>), SettingsError> {
-    let d = Settings::default();
+    let defaults = Settings::default();
     let mut b = Builder {
         env,
         entries: Vec::new(),
     };
-    let positive = dur(Min::Positive);
-
-    let (p, dp) = (&raw.proxy, d.proxy);
-    let listen = &convert::listen;
-    let proxy = ProxySettings {
-        listen: b.get_env("proxy.listen", &p.listen, dp.listen, listen, (ENV_LISTEN, listen))?,
-        max_body_bytes: b.get(
-            "proxy.max_body_bytes",
-            &p.max_body_bytes,
-            dp.max_body_bytes,
-            &int(1u64),
-        )?,
-        hold_events: b.get("proxy.hold_events", &p.hold_events, dp.hold_events, &int(1u32))?,
-        hold_timeout: b.get("proxy.hold_timeout", &p.hold_timeout, dp.hold_timeout, &positive)?,
-        drain_timeout: b.get(
-            "proxy.drain_timeout",
-            &p.drain_timeout,
-            dp.drain_timeout,
-            &dur(Min::Zero),
-        )?,
-        ws_context_max_bytes: b.get(
-            "proxy.ws_context_max_bytes",
-            &p.ws_context_max_bytes,
-            dp.ws_context_max_bytes,
-            &int(0u64),
-        )?,
-    };
-
-    let (u, du) = (&raw.upstream, d.upstream);
-    let base_url = &|i: Input<'_>| convert::http_url(i, "https://chatgpt.com/backend-api");
-    let millis = &convert::millis;
-    let upstream = UpstreamSettings {
-        base_url: b.get_env(
-            "upstream.base_url",
-            &u.base_url,
-            du.base_url,
-            base_url,
-            (ENV_UPSTREAM, base_url),
-        )?,
-        connect_timeout: b.get(
-            "upstream.connect_timeout",
-            &u.connect_timeout,
-            du.connect_timeout,
-            &positive,
-        )?,
-        headers_timeout: b.get_env(
-            "upstream.headers_timeout",
-            &u.headers_timeout,
-            du.headers_timeout,
-            &positive,
-            (ENV_FETCH_TIMEOUT_MS, millis),
-        )?,
-        idle_timeout: b.get_env(
-            "upstream.idle_timeout",
-            &u.idle_timeout,
-            du.idle_timeout,
-            &positive,
-            (ENV_STREAM_STALL_TIMEOUT_MS, millis),
-        )?,
-        websocket: b.get(
-            "upstream.websocket",
-            &u.websocket,
-            du.websocket,
-            &convert::websocket,
-        )?,
-    };
-
-    let (o, dop) = (&raw.oauth, d.oauth);
-    let issuer = &|i: Input<'_>| convert::http_url(i, "https://auth.openai.com");
-    let oauth = OAuthSettings {
-        issuer: b.get_env(
-            "oauth.issuer",
-            &o.issuer,
-            dop.issuer,
-            issuer,
-            (ENV_ISSUER, issuer),
-        )?,
-        client_id: b.get("oauth.client_id", &o.client_id, dop.client_id, &convert::word)?,
-    };
-
+    let proxy = build_proxy(&mut b, &raw.proxy, defaults.proxy)?;
+    let upstream = build_upstream(&mut b, &raw.upstream, defaults.upstream)?;
+    let oauth = build_oauth(&mut b, &raw.oauth, defaults.oauth)?;
     let rotation = build_rotation(&mut b, &raw.rotation)?;
 
     let poll = &dur(Min::AtLeast(Duration::from_secs(10)));
@@ -273,7 +196,7 @@ pub(crate) fn build(
         poll_interval: b.get(
             "quota.poll_interval",
             &raw.quota.poll_interval,
-            d.quota.poll_interval,
+            defaults.quota.poll_interval,
             poll,
         )?,
     };
@@ -293,63 +216,197 @@ pub(crate) fn build(
     Ok((settings, b.entries))
 }
 
-fn build_rotation(b: &mut Builder<'_>, r: &RawRotation) -> Result<RotationSettings, SettingsError> {
-    let d = RotationSettings::default();
+fn build_proxy(
+    b: &mut Builder<'_>,
+    file: &RawProxy,
+    default: ProxySettings,
+) -> Result<ProxySettings, SettingsError> {
+    let positive = &dur(Min::Positive);
+    let listen = &convert::listen;
+    Ok(ProxySettings {
+        listen: b.get_env(
+            "proxy.listen",
+            &file.listen,
+            default.listen,
+            listen,
+            (ENV_LISTEN, listen),
+        )?,
+        max_body_bytes: b.get(
+            "proxy.max_body_bytes",
+            &file.max_body_bytes,
+            default.max_body_bytes,
+            &int(1u64),
+        )?,
+        hold_events: b.get(
+            "proxy.hold_events",
+            &file.hold_events,
+            default.hold_events,
+            &int(1u32),
+        )?,
+        hold_timeout: b.get(
+            "proxy.hold_timeout",
+            &file.hold_timeout,
+            default.hold_timeout,
+            positive,
+        )?,
+        drain_timeout: b.get(
+            "proxy.drain_timeout",
+            &file.drain_timeout,
+            default.drain_timeout,
+            &dur(Min::Zero),
+        )?,
+        ws_context_max_bytes: b.get(
+            "proxy.ws_context_max_bytes",
+            &file.ws_context_max_bytes,
+            default.ws_context_max_bytes,
+            &int(0u64),
+        )?,
+    })
+}
+
+fn build_upstream(
+    b: &mut Builder<'_>,
+    file: &RawUpstream,
+    default: UpstreamSettings,
+) -> Result<UpstreamSettings, SettingsError> {
+    let positive = &dur(Min::Positive);
+    let base_url = &|i: Input<'_>| convert::http_url(i, "https://chatgpt.com/backend-api");
+    let millis = &convert::millis;
+    Ok(UpstreamSettings {
+        base_url: b.get_env(
+            "upstream.base_url",
+            &file.base_url,
+            default.base_url,
+            base_url,
+            (ENV_UPSTREAM, base_url),
+        )?,
+        connect_timeout: b.get(
+            "upstream.connect_timeout",
+            &file.connect_timeout,
+            default.connect_timeout,
+            positive,
+        )?,
+        headers_timeout: b.get_env(
+            "upstream.headers_timeout",
+            &file.headers_timeout,
+            default.headers_timeout,
+            positive,
+            (ENV_FETCH_TIMEOUT_MS, millis),
+        )?,
+        idle_timeout: b.get_env(
+            "upstream.idle_timeout",
+            &file.idle_timeout,
+            default.idle_timeout,
+            positive,
+            (ENV_STREAM_STALL_TIMEOUT_MS, millis),
+        )?,
+        websocket: b.get(
+            "upstream.websocket",
+            &file.websocket,
+            default.websocket,
+            &convert::websocket,
+        )?,
+    })
+}
+
+fn build_oauth(
+    b: &mut Builder<'_>,
+    file: &RawOAuth,
+    default: OAuthSettings,
+) -> Result<OAuthSettings, SettingsError> {
+    let issuer = &|i: Input<'_>| convert::http_url(i, "https://auth.openai.com");
+    Ok(OAuthSettings {
+        issuer: b.get_env(
+            "oauth.issuer",
+            &file.issuer,
+            default.issuer,
+            issuer,
+            (ENV_ISSUER, issuer),
+        )?,
+        client_id: b.get(
+            "oauth.client_id",
+            &file.client_id,
+            default.client_id,
+            &convert::word,
+        )?,
+    })
+}
+
+fn build_rotation(b: &mut Builder<'_>, file: &RawRotation) -> Result<RotationSettings, SettingsError> {
+    let default = RotationSettings::default();
     let positive = &dur(Min::Positive);
     let at_least_one = &int(1u32);
     Ok(RotationSettings {
-        strategy: b.get("rotation.strategy", &r.strategy, d.strategy, &convert::strategy)?,
+        strategy: b.get(
+            "rotation.strategy",
+            &file.strategy,
+            default.strategy,
+            &convert::strategy,
+        )?,
         max_attempts: b.get(
             "rotation.max_attempts",
-            &r.max_attempts,
-            d.max_attempts,
+            &file.max_attempts,
+            default.max_attempts,
             at_least_one,
         )?,
-        session_ttl: b.get("rotation.session_ttl", &r.session_ttl, d.session_ttl, positive)?,
-        max_sessions: b.get("rotation.max_sessions", &r.max_sessions, d.max_sessions, &|i| {
-            convert::count(i, 1)
-        })?,
+        session_ttl: b.get(
+            "rotation.session_ttl",
+            &file.session_ttl,
+            default.session_ttl,
+            positive,
+        )?,
+        max_sessions: b.get(
+            "rotation.max_sessions",
+            &file.max_sessions,
+            default.max_sessions,
+            &|i| convert::count(i, 1),
+        )?,
         preemptive_quota_percent: b.get(
             "rotation.preemptive_quota_percent",
-            &r.preemptive_quota_percent,
-            d.preemptive_quota_percent,
+            &file.preemptive_quota_percent,
+            default.preemptive_quota_percent,
             &convert::percent,
         )?,
         rate_limit_default: b.get(
             "rotation.rate_limit_default",
-            &r.rate_limit_default,
-            d.rate_limit_default,
+            &file.rate_limit_default,
+            default.rate_limit_default,
             positive,
         )?,
         server_error_base: b.get(
             "rotation.server_error_base",
-            &r.server_error_base,
-            d.server_error_base,
+            &file.server_error_base,
+            default.server_error_base,
             positive,
         )?,
         network_error_base: b.get(
             "rotation.network_error_base",
-            &r.network_error_base,
-            d.network_error_base,
+            &file.network_error_base,
+            default.network_error_base,
             positive,
         )?,
-        backoff_max: b.get("rotation.backoff_max", &r.backoff_max, d.backoff_max, positive)?,
+        backoff_max: b.get(
+            "rotation.backoff_max",
+            &file.backoff_max,
+            default.backoff_max,
+            positive,
+        )?,
         outage_accounts: b.get(
             "rotation.outage_accounts",
-            &r.outage_accounts,
-            d.outage_accounts,
+            &file.outage_accounts,
+            default.outage_accounts,
             at_least_one,
         )?,
         outage_window: b.get(
             "rotation.outage_window",
-            &r.outage_window,
-            d.outage_window,
+            &file.outage_window,
+            default.outage_window,
             positive,
         )?,
         spare_codex_login: b.get(
             "rotation.spare_codex_login",
-            &r.spare_codex_login,
-            d.spare_codex_login,
+            &file.spare_codex_login,
+            default.spare_codex_login,
             &convert::boolean,
         )?,
     })

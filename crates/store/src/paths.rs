@@ -5,7 +5,6 @@
 //! pure function of [`Platform`] and that environment, tested for every OS on every OS; the
 //! `directories` crate is the fallback when the environment names no home at all.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::StoreError;
@@ -143,24 +142,10 @@ fn absolute(path: PathBuf) -> PathBuf {
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let fail = |source| StoreError::CreateDir {
+    crate::dirs::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
         path: dir.to_owned(),
         source,
-    };
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir).map_err(fail)?.permissions().mode();
-        if mode & 0o777 != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(fail)?;
-        }
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]

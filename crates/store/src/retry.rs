@@ -12,15 +12,15 @@ use std::time::Duration;
 
 /// How often and how patiently to retry. A value so tests can retry without pausing.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryPolicy {
-    pub(crate) attempts: u32,
+pub struct RetryPolicy {
+    pub attempts: u32,
     /// Pause after the first failure; doubles after each further one.
-    pub(crate) base: Duration,
+    pub base: Duration,
 }
 
 impl RetryPolicy {
     /// 6 attempts, pausing 10, 20, 40, 80, 160 ms: at most ~0.3 s before giving up.
-    pub(crate) const DEFAULT: RetryPolicy = RetryPolicy {
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
         attempts: 6,
         base: Duration::from_millis(10),
     };
@@ -30,7 +30,7 @@ impl RetryPolicy {
 ///
 /// `PermissionDenied` covers both `EACCES` and `EPERM` (and Windows' access denied, which is
 /// what a file pending deletion or opened without share-delete reports).
-pub(crate) fn is_transient(err: &io::Error) -> bool {
+pub fn is_transient(err: &io::Error) -> bool {
     if matches!(
         err.kind(),
         io::ErrorKind::ResourceBusy
@@ -52,7 +52,7 @@ pub(crate) fn is_transient(err: &io::Error) -> bool {
 
 /// Run `op` until it succeeds, fails with a non-transient error, or the attempts run out; the
 /// last error is returned.
-pub(crate) fn retry<T>(policy: RetryPolicy, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+pub fn retry<T>(policy: RetryPolicy, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     let mut pause = policy.base;
     let mut attempt = 1;
     loop {

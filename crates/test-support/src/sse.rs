@@ -1,6 +1,7 @@
 //! Server-sent events: the writer the fake uses and a spec-following parser for tests.
 
 use bytes::Bytes;
+use codex_router_core::sse_line::LineSplitter;
 use serde_json::Value;
 
 /// One dispatched event.
@@ -28,13 +29,13 @@ impl SseEvent {
 /// ends, `:` comments, one optional space after the colon, multi-line data joined by `\n`, and an event
 /// still being read when the bytes end is discarded (a truncated stream must not look complete).
 pub fn parse_sse(bytes: &[u8]) -> Vec<SseEvent> {
-    let text = String::from_utf8_lossy(bytes);
+    let mut lines = LineSplitter::default();
+    let mut pos = 0;
     let mut events = Vec::new();
     let mut event: Option<String> = None;
     let mut data: Option<String> = None;
-    let mut rest = text.as_ref();
-    while let Some((line, after)) = split_line(rest) {
-        rest = after;
+    while let Some(line) = lines.next_line(bytes, &mut pos) {
+        let line = String::from_utf8_lossy(line);
         if line.is_empty() {
             if let Some(d) = data.take() {
                 events.push(SseEvent {
@@ -50,7 +51,7 @@ pub fn parse_sse(bytes: &[u8]) -> Vec<SseEvent> {
         }
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-            None => (line, ""),
+            None => (line.as_ref(), ""),
         };
         match field {
             "event" => event = Some(value.to_owned()),
@@ -65,19 +66,6 @@ pub fn parse_sse(bytes: &[u8]) -> Vec<SseEvent> {
         }
     }
     events
-}
-
-/// The next complete line and what follows it; `None` when no line end remains.
-fn split_line(s: &str) -> Option<(&str, &str)> {
-    let idx = s.find(['\n', '\r'])?;
-    let line = &s[..idx];
-    let after = &s[idx..];
-    let after = if let Some(a) = after.strip_prefix("\r\n") {
-        a
-    } else {
-        &after[1..]
-    };
-    Some((line, after))
 }
 
 /// One event as the backend writes it: `event: <type>\ndata: <json>\n\n`.

@@ -66,7 +66,10 @@ pub struct Control {
 }
 
 impl Control {
-    #[allow(clippy::too_many_arguments)] // reason: a one-off constructor, each part named by type
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a one-off constructor, each part named by its type"
+    )]
     pub fn new(
         runtime: Runtime,
         proxy: Arc<ProxyState>,

@@ -1,5 +1,5 @@
 //! `doctor` exits 1 with the daemon down and 0 on a healthy setup. In the test environment
-//! there is no service manager (`CODEXCTL_SERVICE_MANAGER=none`, as in a container): the
+//! there is no service manager (`--service-manager none`, as in a container): the
 //! service check is then skipped with its reason, never failed.
 
 use codex_router_e2e::{Home, Upstream};

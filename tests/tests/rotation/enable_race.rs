@@ -1,6 +1,6 @@
 //! Two `rotation enable` at once end consistent: two real `codexctl` processes, no service manager
-//! (the harness's `CODEXCTL_SERVICE_MANAGER=none`, as in a container), end with one daemon, one
-//! backup and one binding; `disable --stop` undoes it all.
+//! (the harness's `--service-manager none`, as in a container), end with one daemon, one backup
+//! and one binding; `disable --stop` undoes it all.
 
 use std::process::Stdio;
 

@@ -2,7 +2,7 @@
 //! generated files are tested in crates/service); `service status` reports and exits 0 without a
 //! service manager.
 //!
-//! The dry run uses the platform's real manager (`CODEXCTL_SERVICE_MANAGER=system`) with HOME
+//! The dry run uses the platform's real manager (not `--service-manager none`) with HOME
 //! and XDG_CONFIG_HOME in the test's temporary root: the only thing it runs is the manager's
 //! read-only availability probe (`systemctl --user show-environment`, `launchctl print`), so it
 //! passes the same in a container (where the probe fails and the dry run says a real install
@@ -16,7 +16,7 @@ use crate::{ok, show, stdout, tree};
 fn system_home() -> Home {
     let mut home = Home::new();
     let xdg = home.root().join("xdg");
-    home.set_env("CODEXCTL_SERVICE_MANAGER", "system");
+    home.use_system_service_manager();
     home.set_env("XDG_CONFIG_HOME", &xdg.to_string_lossy());
     home.set_env("USER", "tester");
     home

@@ -1,49 +1,45 @@
 //! Which [`ServiceManager`] `codexctl` drives.
 //!
 //! Normally the platform's own (`SystemServiceManager`: systemd, launchd, Task Scheduler).
-//! `CODEXCTL_SERVICE_MANAGER=none` makes `codexctl` behave as on a machine without one (a
+//! The hidden `--service-manager none` makes `codexctl` behave as on a machine without one (a
 //! container, a Linux session without a user bus): nothing is installed, `rotation enable`
 //! starts the daemon detached. It exists for the end-to-end tests, which must never reach the
-//! developer's real service manager, and is harmless for a user who manages the daemon by hand.
+//! developer's real service manager.
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use codex_router_service::{
     Availability, InstallReport, ManagerKind, ServiceError, ServiceManager, ServiceReport, ServiceSpec,
     ServiceStatus, SystemServiceManager, UninstallReport,
 };
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, ServiceManagerChoice};
 
-/// The environment variable that selects the manager (`system`, the default, or `none`).
-pub const SELECT_VAR: &str = "CODEXCTL_SERVICE_MANAGER";
-
-/// The manager for this invocation.
+/// The manager for this invocation. No home directory is an error: the manager could not
+/// tell whether a service is installed.
 pub fn open(ctx: &Ctx<'_>) -> anyhow::Result<Box<dyn ServiceManager>> {
-    let choice = ctx.env(SELECT_VAR).unwrap_or_default();
-    let user = login_name(ctx);
-    let env = |key: &str| match key {
-        "USER" => user.clone(),
-        other => ctx.env(other),
-    };
-    match choice.trim() {
-        "" | "system" => Ok(match SystemServiceManager::current(&env) {
-            Ok(manager) => Box::new(manager),
-            // No home directory: nothing can be installed, but everything else still works.
-            Err(err) => Box::new(NoServiceManager::new(err.to_string())),
-        }),
-        "none" => Ok(Box::new(NoServiceManager::new(format!(
-            "{SELECT_VAR}=none disables the service manager"
-        )))),
-        other => anyhow::bail!("{SELECT_VAR} must be `system` or `none`, not {other:?}"),
+    match ctx.service_manager {
+        ServiceManagerChoice::System => {
+            let user = login_name(ctx);
+            let env = |key: &str| match key {
+                "USER" => user.clone(),
+                other => ctx.env(other),
+            };
+            let manager = SystemServiceManager::current(&env).context("finding the service manager")?;
+            Ok(Box::new(manager))
+        }
+        ServiceManagerChoice::None => Ok(Box::new(NoServiceManager::new(
+            "--service-manager none drives no service manager".to_owned(),
+        ))),
     }
 }
 
-/// The login name: `USER`, else `LOGNAME`, else (a `docker exec` shell sets neither) what
-/// `id -un` says, so `loginctl` and the definitions get a real name.
+/// The login name from the environment, else (a `docker exec` shell sets neither `USER` nor
+/// `LOGNAME`) what `id -un` says, so `loginctl` and the definitions get a real name.
 pub fn login_name(ctx: &Ctx<'_>) -> Option<String> {
-    let set = |k: &str| ctx.env(k).filter(|v| !v.trim().is_empty());
-    set("USER").or_else(|| set("LOGNAME")).or_else(|| {
+    let env = |key: &str| ctx.env(key);
+    codex_router_store::user::login_name(codex_router_service::Platform::current(), &env).or_else(|| {
         if cfg!(windows) {
             return None;
         }
@@ -163,18 +159,17 @@ pub fn platform_name() -> &'static str {
 mod tests {
     use super::*;
 
-    fn ctx_with<'e>(env: &'e crate::ctx::Env) -> Ctx<'e> {
-        Ctx::new(false, env).unwrap()
+    fn ctx_with<'e>(env: &'e crate::ctx::Env, choice: ServiceManagerChoice) -> Ctx<'e> {
+        Ctx::new(false, env).unwrap().with_service_manager(choice)
     }
 
     #[test]
     fn none_is_unavailable_and_installs_nothing() {
         let env = |k: &str| match k {
-            SELECT_VAR => Some("none".to_owned()),
             "CODEX_ROUTER_HOME" => Some("/tmp/unused-router-home".to_owned()),
             _ => None,
         };
-        let ctx = ctx_with(&env);
+        let ctx = ctx_with(&env, ServiceManagerChoice::None);
         let manager = open(&ctx).unwrap();
         assert!(!manager.detect().is_available());
         assert!(!manager.status().installed);
@@ -200,14 +195,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_choice_is_an_error() {
+    fn a_missing_home_is_an_error_not_nothing_installed() {
         let env = |k: &str| match k {
-            SELECT_VAR => Some("fake".to_owned()),
             "CODEX_ROUTER_HOME" => Some("/tmp/unused-router-home".to_owned()),
             _ => None,
         };
-        let ctx = ctx_with(&env);
-        let err = open(&ctx).err().unwrap().to_string();
-        assert!(err.contains(SELECT_VAR), "{err}");
+        let ctx = ctx_with(&env, ServiceManagerChoice::System);
+        let err = open(&ctx).err().unwrap();
+        assert!(format!("{err:#}").contains("service manager"), "{err:#}");
     }
 }

@@ -5,7 +5,7 @@
 //! stopped before the service takes over, lingering is offered, a bound Codex is warned about)
 //! and print the steps.
 //!
-//! - [`manager`] — which `ServiceManager` to drive (`CODEXCTL_SERVICE_MANAGER`).
+//! - [`manager`] — which `ServiceManager` to drive (`--service-manager`).
 //! - [`install`] — install and uninstall; `linger` — whether to run `loginctl enable-linger`.
 //! - `status` — `service status`; `render` — the steps, as text and JSON.
 

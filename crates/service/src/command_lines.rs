@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::command::CommandSpec;
+use crate::runner::CommandSpec;
 use crate::spec::{LAUNCHD_LABEL, TASK_NAME, UNIT_NAME, text};
 
 /// `systemctl --user …` and `loginctl …` (Linux).
