@@ -26,6 +26,7 @@ pub mod session;
 pub mod time;
 pub mod usage;
 pub mod ws_context;
+pub mod ws_counters;
 pub mod wsframe;
 
 pub use secret::Secret;

@@ -4,14 +4,16 @@
 //! Params structs reject unknown fields: a newer `codexctl` sending an option an older daemon
 //! does not understand gets `invalid_params` instead of having it silently ignored. Result
 //! structs accept unknown fields, so a daemon may add to its answers without breaking older
-//! clients. `status`, `status.subscribe` events, `accounts.list` and `config.show` are opaque
-//! [`Value`]s here: their schemas belong to the daemon (`docs/status-schema.md`).
+//! clients. `status` and `status.subscribe` events are [`crate::status::StatusDoc`]s
+//! (`docs/status-schema.md`); `accounts.list` and `config.show` are opaque [`Value`]s here.
 
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::status::QuotaView;
 
 pub const PING: &str = "ping";
 pub const STATUS: &str = "status";
@@ -277,11 +279,10 @@ pub struct CheckOutcome {
     /// Why it did not (or why no poll was made); never contains a token.
     #[serde(default)]
     pub error: Option<String>,
-    /// The account's reading after the check, shaped like the status `quota` object
-    /// (`docs/status-schema.md`); opaque here because the daemon owns that schema. On failure,
-    /// the older reading if there is one, so its age shows how old it is.
+    /// The account's reading after the check, the status `quota` object. On failure, the
+    /// older reading if there is one, so its age shows how old it is.
     #[serde(default)]
-    pub quota: Value,
+    pub quota: Option<QuotaView>,
     /// This reading ended a usage-limit cooldown early: the account is usable again.
     #[serde(default)]
     pub reset_early: bool,

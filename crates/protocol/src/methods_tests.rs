@@ -205,7 +205,7 @@ fn check_params_and_result_snapshots() {
             label: "pro-1".into(),
             ok: false,
             error: Some("usage answer had status 500".into()),
-            quota: Value::Null,
+            quota: None,
             reset_early: false,
         }],
     };

@@ -17,7 +17,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Control, error, to_json};
-use crate::status::{AccountRow, account_row};
+use crate::status::account_row;
+use codex_router_protocol::status::AccountRow;
 
 /// An `accounts.list` row: the `status` row plus what only the account's owner may see.
 #[derive(Serialize)]

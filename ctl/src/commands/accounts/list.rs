@@ -62,7 +62,10 @@ pub async fn list(ctx: &Ctx<'_>) -> anyhow::Result<()> {
             field(row, "label"),
             field(row, "email"),
             field(row, "plan_type"),
-            state_cell(row),
+            state_cell(
+                &field(row, "state"),
+                row.get("state_reason").and_then(Value::as_str),
+            ),
         ]);
     }
     output::print(&t.render())
