@@ -67,7 +67,7 @@ fn render(doc: &Value, binding: &BindingView, found: &[Problem]) -> String {
         out.push_str(&format!(" ({reason})"));
     }
     out.push('\n');
-    if doc["mode"] == "native" {
+    if binding.is_native() {
         let native = &doc["native"];
         out.push_str(&format!("mode      native: {}\n", text(&native["codex_will"])));
         out.push_str(&format!(
@@ -78,32 +78,30 @@ fn render(doc: &Value, binding: &BindingView, found: &[Problem]) -> String {
                 format!("Codex is not signed in with ChatGPT ({})", text(&native["login"]))
             }
         ));
-    } else if doc["bound"] == true {
+    } else if binding.bound {
         out.push_str(&format!(
             "mode      provider: {} on port {}{}\n",
             text(&doc["provider"]),
-            text(&doc["port"]),
-            if doc["remote_compaction"] == true {
+            binding.port.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            if binding.remote_compaction {
                 ", remote compaction on"
             } else {
                 ""
             },
         ));
     }
-    if doc["bound"] == true {
-        let override_key = if doc["mode"] == "native" {
+    if binding.bound {
+        let override_key = if binding.is_native() {
             "`-c model_provider=...` or `-c openai_base_url=...`"
         } else {
             "`-c model_provider=...`"
         };
         out.push_str(&format!(
             "profiles  {}; a {override_key} on Codex's command line bypasses it too\n",
-            match doc["bypassed_by"].as_array().filter(|a| !a.is_empty()) {
-                Some(by) => format!(
-                    "bypassed by {}",
-                    by.iter().map(text).collect::<Vec<_>>().join(", ")
-                ),
-                None => "no profile bypasses the binding".to_owned(),
+            if binding.bypassed_by.is_empty() {
+                "no profile bypasses the binding".to_owned()
+            } else {
+                format!("bypassed by {}", binding.bypassed_by.join(", "))
             }
         ));
     }
