@@ -132,3 +132,7 @@ fn bypassed_by(b: &Binding) -> Vec<String> {
     }
     names.into_iter().map(|n| format!("profiles.{n}")).collect()
 }
+
+#[cfg(test)]
+#[path = "binding_read_tests.rs"]
+mod tests;
