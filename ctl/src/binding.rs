@@ -1,18 +1,19 @@
 //! The Codex binding as `codexctl` reports it (SPEC §7, §9): `rotation status`, `status` with
 //! the daemon down, `daemon stop`, `service uninstall` and `doctor` all read it here, through
-//! `codex-config`'s read-only [`status`] (no lock, no write: review #7), so they agree with each
-//! other and with the daemon's `status` document (`daemon/src/binding.rs`).
+//! `codex-config`'s read-only [`read_binding`] (no lock, no write), the reader behind the
+//! daemon's `status` document too, so they all agree.
 //!
 //! "Bound" means what Codex will do: `config.toml` selects the `codex-router` provider (the
 //! provider binding), or keeps the built-in provider with `openai_base_url` at the router (the
 //! native binding); `mode` says which. The bind state in `bind/` only says how unbind will undo
 //! it, so it is reported next to it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use codex_router_codex_config::login::{auth_path, login_state};
 use codex_router_codex_config::{
-    BindMode, BindStatus, Binding, ConfigStatus, LoginState, StateStatus, base_url, status,
+    BindMode, Binding, BindingRead, BindingView, ConfigStatus, LoginState, StateStatus, base_url,
+    read_binding,
 };
 use codex_router_core::Secret;
 use serde_json::{Value, json};
@@ -30,13 +31,21 @@ pub enum DaemonSide {
     Down,
 }
 
+impl DaemonSide {
+    fn up(&self) -> Option<(u16, &Secret)> {
+        match self {
+            Self::Up { port, key } => Some((*port, key)),
+            Self::Down => None,
+        }
+    }
+}
+
 /// The binding as found on disk.
 #[derive(Debug)]
 pub struct View {
-    /// The `config.toml` read; `None` when no Codex home can be found.
-    pub config_path: Option<PathBuf>,
-    /// `Err`: `bind/` or the file could not be read at all (permissions).
-    pub status: Result<BindStatus, String>,
+    /// `codex-config`'s read (the `config.toml` read and what it says), shared with the
+    /// daemon's `status`.
+    pub read: BindingRead,
     /// Codex's own login (`auth.json` next to the config), which the native binding needs.
     pub login: LoginState,
 }
@@ -49,43 +58,19 @@ impl View {
     }
 
     pub fn read_at(codex_config: Option<&Path>, bind_dir: &Path) -> View {
-        let Some(path) = codex_config else {
-            return View {
-                config_path: None,
-                status: Err("cannot find Codex's home: set CODEX_HOME or HOME".to_owned()),
-                login: LoginState::Missing,
-            };
-        };
-        let first = status(path, bind_dir).map_err(|e| e.to_string());
-        if let Ok(BindStatus {
-            state: StateStatus::Valid { config_path, .. },
-            ..
-        }) = &first
-            && config_path != path
-        {
-            let other = config_path.clone();
-            return View {
-                status: status(&other, bind_dir).map_err(|e| e.to_string()),
-                login: read_login(&other),
-                config_path: Some(other),
-            };
-        }
+        let read = read_binding(codex_config, bind_dir);
         View {
-            config_path: Some(path.to_owned()),
-            status: first,
-            login: read_login(path),
+            login: read
+                .config_path
+                .as_deref()
+                .map_or(LoginState::Missing, read_login),
+            read,
         }
     }
 
     /// What `config.toml` says, when it could be read and parsed.
     pub fn binding(&self) -> Option<&Binding> {
-        match &self.status {
-            Ok(BindStatus {
-                config: ConfigStatus::Read(binding),
-                ..
-            }) => Some(binding),
-            _ => None,
-        }
+        self.read.binding()
     }
 
     /// New Codex sessions send their requests to the router, in either mode.
@@ -95,43 +80,34 @@ impl View {
 
     /// The binding Codex will actually use.
     pub fn mode(&self) -> Option<BindMode> {
-        self.binding().and_then(Binding::mode)
+        self.read.mode()
     }
 
-    /// The JSON object of `rotation status` (and of `status` with the daemon down).
+    /// The `binding` object of `status`, compared with `daemon` when it is up.
+    pub fn view(&self, daemon: &DaemonSide) -> BindingView {
+        self.read.view(daemon.up())
+    }
+
+    /// The JSON object of `rotation status` (and of `status` with the daemon down): the
+    /// `binding` object's facts, with what only the CLI shows.
     pub fn to_json(&self, daemon: Option<&DaemonSide>) -> Value {
         let b = self.binding();
-        let mode = self.mode();
-        let (daemon_port, key_matches) = match (daemon, b.filter(|b| b.bound)) {
-            (Some(DaemonSide::Up { port, key }), Some(b)) => (Some(*port), Some(b.key_matches(key))),
-            (Some(DaemonSide::Up { port, .. }), None) => (Some(*port), None),
-            _ => (None, None),
-        };
-        let port_matches = daemon_port
-            .zip(b.filter(|_| mode.is_some()))
-            .map(|(d, b)| b.effective_port() == Some(d));
-        // The native binding carries no key: the daemon accepts Codex's own bearer.
-        let matches_daemon = match mode {
-            Some(BindMode::Native) => port_matches,
-            _ => port_matches.zip(key_matches).map(|(p, k)| p && k),
-        };
+        let up = daemon.and_then(DaemonSide::up);
+        let view = self.read.view(up);
         json!({
-            "bound": match &self.status {
-                Ok(BindStatus { config: ConfigStatus::Unreadable { .. }, .. }) | Err(_) => Value::Null,
-                Ok(_) => json!(self.bound()),
-            },
-            "config_path": self.config_path,
+            "bound": self.read.error().is_none().then_some(view.bound),
+            "config_path": self.read.config_path,
             "config": self.config_json(),
-            "mode": mode.map(BindMode::as_str),
+            "mode": view.mode,
             "provider": b.and_then(|b| b.model_provider.clone()),
-            "port": b.and_then(|b| b.effective_port().or(b.port)),
-            "remote_compaction": b.is_some_and(|b| b.remote_compaction),
+            "port": view.port,
+            "remote_compaction": view.remote_compaction,
             "foreign_binding": b.is_some_and(|b| b.ancestor_binding),
-            "daemon_port": daemon_port,
-            "matches_daemon": matches_daemon,
-            "key_matches": key_matches,
+            "daemon_port": up.map(|(port, _)| port),
+            "matches_daemon": up.filter(|_| view.bound).map(|_| view.matches_daemon),
+            "key_matches": view.key_matches,
             "active_profile": b.and_then(|b| b.active_profile.clone()),
-            "bypassed_by": b.map_or_else(Vec::new, bypassed_by),
+            "bypassed_by": view.bypassed_by,
             "native": self.native_json(),
             "bind_state": self.state_json(),
         })
@@ -153,7 +129,7 @@ impl View {
     }
 
     fn config_json(&self) -> Value {
-        match &self.status {
+        match &self.read.status {
             Err(reason) => json!({"state": "error", "reason": reason}),
             Ok(s) => match &s.config {
                 ConfigStatus::Missing => json!({"state": "missing"}),
@@ -164,7 +140,7 @@ impl View {
     }
 
     fn state_json(&self) -> Value {
-        let Ok(s) = &self.status else {
+        let Ok(s) = &self.read.status else {
             return Value::Null;
         };
         match &s.state {
@@ -215,74 +191,45 @@ pub fn native_summary(port: u16) -> String {
     )
 }
 
-/// The profiles that bypass the binding in use, as TOML paths (`profiles.work`), the default
-/// one first.
-pub fn bypassed_by(b: &Binding) -> Vec<String> {
-    let mut names = b.bypassing_profiles(b.mode().unwrap_or_default()).to_vec();
-    if let Some(active) = b.active_profile.as_ref().filter(|_| b.active_profile_bypasses()) {
-        names.retain(|n| n != active);
-        names.insert(0, active.clone());
+/// One line for the human `status` and `rotation status`. `compared`: the view was compared
+/// with a running daemon, so a mismatch is worth a hint.
+pub fn describe(binding: &BindingView, compared: bool) -> String {
+    if !binding.bound {
+        return match &binding.error {
+            Some(why) => format!("unknown: {why}"),
+            None => {
+                "not bound: Codex talks to OpenAI directly (`codexctl rotation enable` binds it)".to_owned()
+            }
+        };
     }
-    names.into_iter().map(|n| format!("profiles.{n}")).collect()
+    let config = binding.config_path.as_deref().unwrap_or("Codex's config.toml");
+    let port = binding.port.map_or_else(|| "?".to_owned(), |p| p.to_string());
+    let mut text = if binding.is_native() {
+        format!(
+            "bound natively: Codex sends its model traffic to port {port} with its own ChatGPT login \
+             ({config})"
+        )
+    } else {
+        format!("bound: Codex sends its requests to port {port} ({config})")
+    };
+    if binding.key_matches == Some(false) {
+        text.push_str("; the key written there is not the daemon's: run `codexctl rotation bind-app`");
+    } else if compared && !binding.matches_daemon {
+        text.push_str("; the daemon listens on another port: run `codexctl rotation bind-app`");
+    }
+    if !binding.bypassed_by.is_empty() {
+        text.push_str(&format!("; bypassed by {}", binding.bypassed_by.join(", ")));
+    }
+    text
 }
 
-/// One line for the human `status`, from a `binding` object (the daemon's or [`View::to_json`]).
-/// `daemon_up: false` adds the SPEC §7 warning.
-pub fn describe(binding: &Value, daemon_up: bool) -> String {
-    let config = binding
-        .get("config_path")
-        .and_then(Value::as_str)
-        .unwrap_or("Codex's config.toml");
-    match binding.get("bound").and_then(Value::as_bool) {
-        Some(true) => {
-            let port = binding.get("port").map_or_else(|| "?".to_owned(), show);
-            let mut text = if binding.get("mode").and_then(Value::as_str) == Some("native") {
-                format!(
-                    "bound natively: Codex sends its model traffic to port {port} with its own ChatGPT login \
-                     ({config})"
-                )
-            } else {
-                format!("bound: Codex sends its requests to port {port} ({config})")
-            };
-            if binding.get("key_matches").and_then(Value::as_bool) == Some(false) {
-                text.push_str(
-                    "; the key written there is not the daemon's: run `codexctl rotation bind-app`",
-                );
-            } else if binding.get("matches_daemon").and_then(Value::as_bool) == Some(false) {
-                text.push_str("; the daemon listens on another port: run `codexctl rotation bind-app`");
-            }
-            if let Some(by) = binding
-                .get("bypassed_by")
-                .and_then(Value::as_array)
-                .filter(|a| !a.is_empty())
-            {
-                let names: Vec<String> = by.iter().map(show).collect();
-                text.push_str(&format!("; bypassed by {}", names.join(", ")));
-            }
-            if !daemon_up {
-                text.push_str(&format!("\n          {DOWN_WARNING}"));
-            }
-            text
-        }
-        Some(false) => {
-            "not bound: Codex talks to OpenAI directly (`codexctl rotation enable` binds it)".to_owned()
-        }
-        None => {
-            let why = binding
-                .get("config")
-                .and_then(|c| c.get("reason"))
-                .or_else(|| binding.get("error"))
-                .map_or_else(|| "unknown".to_owned(), show);
-            format!("unknown: {why}")
-        }
-    }
-}
-
-/// A JSON scalar without quotes.
-fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// [`describe`] while the daemon is down, with the SPEC §7 warning when Codex is bound.
+pub fn describe_down(binding: &BindingView) -> String {
+    let text = describe(binding, false);
+    if binding.bound {
+        format!("{text}\n          {DOWN_WARNING}")
+    } else {
+        text
     }
 }
 

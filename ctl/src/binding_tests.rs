@@ -1,5 +1,8 @@
 use codex_router_codex_config::{BindSpec, bind_app};
+use std::path::PathBuf;
+
 use codex_router_core::Timestamp;
+use serde_json::Value;
 
 use super::*;
 
@@ -47,7 +50,7 @@ fn unbound_missing_config_and_no_bind_dir_is_read_without_writing() {
     // review #7: reading created nothing, not even bind/ or a lock file.
     assert!(!s.bind_dir.exists());
     assert!(!s.config.exists());
-    assert!(describe(&v, false).starts_with("not bound"));
+    assert!(describe(&view.view(&DaemonSide::Down), false).starts_with("not bound"));
 }
 
 #[test]
@@ -81,6 +84,10 @@ fn bound_config_is_compared_with_the_daemon_port_and_key() {
         key: Secret::new(KEY),
     }));
     assert_eq!(moved["matches_daemon"], false);
+    let moved = view.view(&DaemonSide::Up {
+        port: 3000,
+        key: Secret::new(KEY),
+    });
     assert!(describe(&moved, true).contains("listens on another port"));
 
     let rekeyed = view.to_json(Some(&DaemonSide::Up {
@@ -89,11 +96,14 @@ fn bound_config_is_compared_with_the_daemon_port_and_key() {
     }));
     assert_eq!(rekeyed["key_matches"], false);
     assert_eq!(rekeyed["matches_daemon"], false);
+    let rekeyed = view.view(&DaemonSide::Up {
+        port: 2456,
+        key: Secret::new("f".repeat(64)),
+    });
     assert!(describe(&rekeyed, true).contains("not the daemon's"));
 
     // Acceptance 8: bound and down says that Codex requests fail, and how to fix it.
-    let down = view.to_json(Some(&DaemonSide::Down));
-    let line = describe(&down, false);
+    let line = describe_down(&view.view(&DaemonSide::Down));
     assert!(line.contains("Codex requests fail"), "{line}");
     assert!(line.contains("codexctl daemon start") && line.contains("codexctl rotation disable"));
 }
@@ -119,10 +129,11 @@ fn a_default_profile_with_its_own_provider_is_listed_first() {
 #[test]
 fn unreadable_config_and_tampered_state_are_reported_not_trusted() {
     let s = setup(Some("model = \n"));
-    let v = View::read_at(Some(&s.config), &s.bind_dir).to_json(None);
+    let view = View::read_at(Some(&s.config), &s.bind_dir);
+    let v = view.to_json(None);
     assert_eq!(v["bound"], Value::Null);
     assert_eq!(v["config"]["state"], "unreadable");
-    assert!(describe(&v, true).starts_with("unknown: "));
+    assert!(describe(&view.view(&DaemonSide::Down), true).starts_with("unknown: "));
 
     // review #48: a state with port 0 is not trusted.
     let s = setup(Some("model = \"gpt-5\"\n"));
@@ -136,9 +147,10 @@ fn unreadable_config_and_tampered_state_are_reported_not_trusted() {
 #[test]
 fn no_codex_home_is_an_explained_unknown() {
     let dir = tempfile::tempdir().unwrap();
-    let v = View::read_at(None, dir.path()).to_json(None);
-    assert_eq!(v["bound"], Value::Null);
-    assert!(describe(&v, true).contains("CODEX_HOME"), "{v}");
+    let view = View::read_at(None, dir.path());
+    assert_eq!(view.to_json(None)["bound"], Value::Null);
+    let line = describe(&view.view(&DaemonSide::Down), true);
+    assert!(line.contains("CODEX_HOME"), "{line}");
 }
 
 #[test]
@@ -180,7 +192,13 @@ fn a_native_binding_reports_its_mode_login_and_what_codex_will_do() {
     assert!(v["native"]["codex_will"].as_str().unwrap().contains("WebSocket"));
     assert_eq!(v["bind_state"]["mode"], "native");
     assert!(!v.to_string().contains("at-secret-1"), "the token is never shown");
-    let line = describe(&v, true);
+    let line = describe(
+        &view.view(&DaemonSide::Up {
+            port: 2456,
+            key: Secret::new(KEY),
+        }),
+        true,
+    );
     assert!(
         line.starts_with("bound natively") && line.contains("own ChatGPT login"),
         "{line}"

@@ -105,7 +105,7 @@ fn scripted(replies: Value) -> Scripted {
 async fn a_pid_that_is_not_the_lock_holder_is_not_trusted() {
     // A recycled pid is not trusted: the socket answers, but as another process than the one
     // run/daemon.lock names.
-    let f = Fixture::start(scripted(json!({"status": {"daemon": {}}}))).await;
+    let f = Fixture::start(scripted(json!({"status": status_doc(0)}))).await;
     std::fs::write(f.lock_file(), format!("{}\n", std::process::id())).unwrap();
     let out = f.ctl(&["status"]).await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -153,8 +153,7 @@ async fn daemon_errors_fail_with_their_message() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_draws_each_pushed_snapshot_and_ends_with_the_stream() {
-    let snapshot =
-        |n: u64| json!({"daemon": {"pid": 4242}, "counters": {"total_requests": n}, "accounts": []});
+    let snapshot = status_doc;
     let f = Fixture::start(Scripted {
         pid: 4242,
         replies: json!({}),
@@ -204,4 +203,17 @@ async fn config_show_renders_the_daemons_rows() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["daemon_running"], true);
     assert_eq!(doc["settings"][0]["source"], "env CODEX_ROUTER_LISTEN");
+}
+
+/// The smallest status document the CLI draws: daemon 4242, `total` requests, no accounts.
+fn status_doc(total: u64) -> Value {
+    json!({
+        "daemon": {"pid": 4242, "version": "0.1.0", "started_at": "2026-01-01T00:00:00Z", "uptime_s": 0,
+                   "listen": "127.0.0.1:2456", "socket": "/s"},
+        "binding": {"bound": false, "config_path": null, "port": null, "matches_daemon": false,
+                    "bypassed_by": []},
+        "storage": {"state": "empty", "path": "/a"},
+        "counters": {"total_requests": total},
+        "accounts": [],
+    })
 }

@@ -26,14 +26,14 @@ fn absent_then_bound_to_this_daemon_then_to_another_port() {
     let bind_dir = dir.path().join("bind");
     let b = read(&bind_dir, Some(&config), 2456, &key());
     assert!(!b.bound && !b.matches_daemon && b.port.is_none());
-    assert_eq!((b.state, b.key_matches), ("missing", None));
+    assert_eq!((b.state.as_str(), b.key_matches), ("missing", None));
     assert_eq!(b.config_path, Some(config.display().to_string()));
     assert!(!bind_dir.exists(), "reading created nothing");
 
     bind(&config, &bind_dir, 2456);
     let b = read(&bind_dir, Some(&config), 2456, &key());
     assert_eq!((b.bound, b.port, b.matches_daemon), (true, Some(2456), true));
-    assert_eq!((b.state, b.key_matches), ("valid", Some(true)));
+    assert_eq!((b.state.as_str(), b.key_matches), ("valid", Some(true)));
     assert!(
         !serde_json::to_string(&b).unwrap().contains(KEY),
         "the key is never shown"
@@ -95,13 +95,16 @@ fn a_native_binding_reports_mode_native_and_matches_by_port_alone() {
     )
     .unwrap();
     let b = read(&bind_dir, Some(&config), 2456, &Secret::new("f".repeat(64)));
-    assert_eq!((b.bound, b.mode, b.port), (true, Some("native"), Some(2456)));
+    assert_eq!(
+        (b.bound, b.mode.as_deref(), b.port),
+        (true, Some("native"), Some(2456))
+    );
     assert_eq!((b.matches_daemon, b.key_matches), (true, None));
     assert!(!read(&bind_dir, Some(&config), 3000, &key()).matches_daemon);
 
     bind(&config, &bind_dir, 2456);
     let b = read(&bind_dir, Some(&config), 2456, &key());
-    assert_eq!((b.mode, b.matches_daemon), (Some("provider"), true));
+    assert_eq!((b.mode.as_deref(), b.matches_daemon), (Some("provider"), true));
     let json = serde_json::to_value(&b).unwrap();
     assert_eq!(json["mode"], "provider");
 }
@@ -132,7 +135,10 @@ fn the_cache_reads_files_only_when_they_change_and_reports_every_change() {
     // Bound: config.toml and the bind state appear.
     bind(&config, &bind_dir, 2456);
     let b = same(&cache);
-    assert_eq!((b.bound, b.matches_daemon, b.state), (true, true, "valid"));
+    assert_eq!(
+        (b.bound, b.matches_daemon, b.state.as_str()),
+        (true, true, "valid")
+    );
     assert_eq!(cache.reads(), 2);
     same(&cache);
     assert_eq!(cache.reads(), 2);
@@ -153,7 +159,7 @@ fn the_cache_reads_files_only_when_they_change_and_reports_every_change() {
     std::fs::remove_dir_all(&bind_dir).unwrap();
     std::fs::remove_file(&config).unwrap();
     let b = same(&cache);
-    assert_eq!((b.bound, b.state), (false, "missing"));
+    assert_eq!((b.bound, b.state.as_str()), (false, "missing"));
     let reads = cache.reads();
     same(&cache);
     assert_eq!(cache.reads(), reads);

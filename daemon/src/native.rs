@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use codex_router_protocol::status::CodexLogin;
 use codex_router_proxy::NativeBearer;
 use codex_router_runtime::Runtime;
 use codex_router_runtime::native::{Locate, NativeLogin, NativeView, Now};
 use codex_router_runtime::normalize::identity_of;
-use serde::Serialize;
 
 /// Codex's home while `bind/state.json` says the native binding is active.
 fn native_home(bind_dir: &Path) -> Option<PathBuf> {
@@ -20,21 +20,6 @@ pub struct DaemonNative {
     login: NativeLogin,
     runtime: Runtime,
     spare: AtomicBool,
-}
-
-/// The `codex_login` object of `status --json` (only while natively bound).
-#[derive(Clone, Debug, Serialize)]
-pub struct CodexLogin {
-    /// `$CODEX_HOME/auth.json` holds a ChatGPT login.
-    pub signed_in: bool,
-    /// The pool account Codex is signed in to (label), `null` when it is not in the pool.
-    pub account: Option<String>,
-    pub in_pool: bool,
-    /// Chosen only when no other account can serve (`[rotation] spare_codex_login`).
-    pub spared: bool,
-    /// That account's quota reading (its row's), when it is in the pool and has one: Codex
-    /// refuses to send a message once *this* account is out of quota.
-    pub quota: Option<crate::status::QuotaView>,
 }
 
 impl DaemonNative {

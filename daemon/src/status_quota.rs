@@ -1,5 +1,5 @@
 //! The quota parts of `status --json`: each account's reading with its age and staleness, each
-//! window's countdown, and the `pool` object (issue 9, `docs/quota.md`).
+//! window's countdown, and the `pool` object (`docs/quota.md`).
 //!
 //! A reading is a fact about the moment it was taken. The document therefore says how old it is
 //! (`age_s`) and flags it `stale` once it is older than two poll intervals, when the poller
@@ -12,7 +12,7 @@ use codex_router_core::Timestamp;
 use codex_router_core::account::State;
 use codex_router_core::pool::Snapshot;
 use codex_router_core::quota::{QuotaReading, QuotaSource, QuotaWindow};
-use serde::Serialize;
+use codex_router_protocol::status::{PoolView, QuotaView, WindowView};
 
 /// What the quota fields need beyond the snapshot.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,36 +32,6 @@ impl QuotaContext {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct QuotaView {
-    pub primary: Option<WindowView>,
-    pub secondary: Option<WindowView>,
-    pub source: &'static str,
-    pub read_at: Timestamp,
-    /// Whole seconds since `read_at` (0 for a reading stamped in the future).
-    pub age_s: u64,
-    /// Older than two poll intervals: shown as stale, not as fact.
-    pub stale: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct WindowView {
-    pub used_percent: f64,
-    pub window_minutes: Option<u32>,
-    pub resets_at: Option<Timestamp>,
-    /// Whole seconds until `resets_at` (0 once it has passed); `null` without a reset time.
-    pub resets_in_s: Option<u64>,
-}
-
-/// The top-level `pool` object.
-#[derive(Clone, Debug, Serialize)]
-pub struct PoolView {
-    /// When the soonest rate-limited or cooling-down account becomes usable again.
-    pub next_account_back_at: Option<Timestamp>,
-    /// How long the quota left lasts at the current pace (`docs/quota.md`); `null` when unknown.
-    pub lasts_s: Option<u64>,
-}
-
 pub fn quota_view(q: &QuotaReading, now: Timestamp, stale_after: Duration) -> QuotaView {
     let window = |w: &QuotaWindow| WindowView {
         used_percent: w.used_percent,
@@ -76,7 +46,8 @@ pub fn quota_view(q: &QuotaReading, now: Timestamp, stale_after: Duration) -> Qu
         source: match q.source {
             QuotaSource::Headers => "headers",
             QuotaSource::Usage => "usage",
-        },
+        }
+        .to_owned(),
         read_at: q.read_at,
         age_s: age.as_secs(),
         stale: age > stale_after,

@@ -15,6 +15,8 @@
 //! IO, thin:
 //! - [`bind_app()`], [`unbind_app()`] — lock `bind/bind.lock`, read, plan, re-read, write.
 //! - [`status()`] — read-only; [`native_binding()`] — the daemon's read of a native bind.
+//! - [`read_binding()`] — the binding every reporter shows: follows a moved `CODEX_HOME` and
+//!   builds the one `binding` object ([`BindingView`]) of `status`.
 //! - [`login`] — is Codex signed in with ChatGPT (the native binding needs it)?
 //! - [`fsio`] — [`BindFs`], the injectable writer, with retries of transient errors.
 //!
@@ -23,6 +25,7 @@
 
 mod bind_app;
 mod bind_plan;
+mod binding_read;
 pub mod edit;
 mod error;
 pub mod fsio;
@@ -42,6 +45,8 @@ mod unbind_app;
 mod unbind_plan;
 
 pub use bind_app::{bind_app, bind_app_with};
+pub use binding_read::{BindingRead, NO_CODEX_HOME, read_binding};
+pub use codex_router_protocol::status::BindingView;
 pub use edit::{Originals, Stripped, bind, bind_over, strip_binding, unbind_surgical, unbind_surgical_to};
 pub use error::{BindError, TomlProblem};
 pub use fsio::{BindFs, RealFs};

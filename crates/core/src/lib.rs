@@ -27,6 +27,7 @@ pub mod sse_line;
 pub mod time;
 pub mod usage;
 pub mod ws_context;
+pub mod ws_counters;
 pub mod wsframe;
 
 pub use secret::Secret;

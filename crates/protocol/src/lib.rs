@@ -10,6 +10,8 @@
 //!   [`ServerFrame`], which decodes whatever the daemon sends.
 //! - [`error_code`]: [`ErrorCode`], the snake_case codes clients match on (never the message).
 //! - [`methods`]: method names and typed params/results of every control-plane method.
+//! - [`status`]: the `status` document, shared by the daemon that builds it and the CLI that
+//!   draws it; its timestamps and counters are `codex-router-core`'s own types.
 //!
 //! The transport (framing on `\n`, size limits, the listener) lives in `codex-router-ipc`;
 //! `docs/ipc.md` documents the protocol for humans.
@@ -17,6 +19,7 @@
 pub mod error_code;
 pub mod frames;
 pub mod methods;
+pub mod status;
 
 pub use error_code::ErrorCode;
 pub use frames::{ErrorBody, ErrorFrame, EventFrame, Request, Response, ServerFrame, VersionMismatchData};

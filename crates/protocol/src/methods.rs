@@ -4,14 +4,18 @@
 //! Params structs reject unknown fields: a newer `codexctl` sending an option an older daemon
 //! does not understand gets `invalid_params` instead of having it silently ignored. Result
 //! structs accept unknown fields, so a daemon may add to its answers without breaking older
-//! clients. `status`, `status.subscribe` events, `accounts.list` and `config.show` are opaque
-//! [`Value`]s here: their schemas belong to the daemon (`docs/status-schema.md`).
+//! clients. `status` and `status.subscribe` events are [`crate::status::StatusDoc`]s
+//! (`docs/status-schema.md`); `config.show` is an opaque [`Value`] here.
 
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use codex_router_core::Timestamp;
+
+use crate::status::{AccountRow, QuotaView};
 
 pub const PING: &str = "ping";
 pub const STATUS: &str = "status";
@@ -277,14 +281,41 @@ pub struct CheckOutcome {
     /// Why it did not (or why no poll was made); never contains a token.
     #[serde(default)]
     pub error: Option<String>,
-    /// The account's reading after the check, shaped like the status `quota` object
-    /// (`docs/status-schema.md`); opaque here because the daemon owns that schema. On failure,
-    /// the older reading if there is one, so its age shows how old it is.
+    /// The account's reading after the check, the status `quota` object. On failure, the
+    /// older reading if there is one, so its age shows how old it is.
     #[serde(default)]
-    pub quota: Value,
+    pub quota: Option<QuotaView>,
     /// This reading ended a usage-limit cooldown early: the account is usable again.
     #[serde(default)]
     pub reset_early: bool,
+}
+
+/// Result of `accounts.list`: one row per account, in pool order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountsList {
+    pub accounts: Vec<AccountListRow>,
+}
+
+/// An `accounts.list` row: the `status` row plus what only the account's owner may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountListRow {
+    #[serde(flatten)]
+    pub row: AccountRow,
+    /// SPEC §5: emails appear only in `codexctl accounts list` (local, same user).
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub added_at: Option<Timestamp>,
+    #[serde(default)]
+    pub linked_auth_json: Option<String>,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 /// Result of `config.reload` (SPEC §8: apply what can be applied live, name the rest).

@@ -205,7 +205,7 @@ fn check_params_and_result_snapshots() {
             label: "pro-1".into(),
             ok: false,
             error: Some("usage answer had status 500".into()),
-            quota: Value::Null,
+            quota: None,
             reset_early: false,
         }],
     };
@@ -216,4 +216,14 @@ fn check_params_and_result_snapshots() {
             r#""error":"usage answer had status 500","quota":null,"reset_early":false}]}"#
         )
     );
+}
+
+/// An `accounts.list` row is the status row, then the owner-only members, flat.
+#[test]
+fn an_accounts_list_row_extends_the_status_row() {
+    let text = r#"{"accounts":[{"id":"i","label":"a","state":"ready","state_reason":null,"until":null,"plan_type":null,"quota":null,"requests":0,"failures":0,"in_flight":0,"last_used":null,"reset_early_at":null,"email":"a@example.com","source":null,"enabled":true,"added_at":null,"linked_auth_json":null}]}"#;
+    let list: AccountsList = serde_json::from_str(text).unwrap();
+    assert_eq!(list.accounts[0].row.label, "a");
+    assert_eq!(list.accounts[0].email.as_deref(), Some("a@example.com"));
+    assert_eq!(serde_json::to_string(&list).unwrap(), text);
 }

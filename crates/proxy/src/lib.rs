@@ -148,11 +148,7 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
     }
     match route {
         Route::Metrics => {
-            let body = metrics::render(
-                &state.runtime.snapshot(),
-                &state.ws.stats.counters(),
-                state.ws.context_bytes(),
-            );
+            let body = metrics::render(&state.runtime.snapshot(), &state.ws.counters());
             let mut resp = Response::new(Body::from(body));
             resp.headers_mut().insert(
                 http::header::CONTENT_TYPE,

@@ -7,7 +7,7 @@ use codex_router_core::pool::Snapshot;
 
 use crate::ws::WsCounters;
 
-pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String {
+pub fn render(s: &Snapshot, ws: &WsCounters) -> String {
     let mut out = String::with_capacity(2048);
     let c = &s.counters;
     let counters = [
@@ -96,7 +96,8 @@ pub fn render(s: &Snapshot, ws: &WsCounters, ws_context_bytes: usize) -> String 
     );
     let _ = writeln!(
         out,
-        "# HELP codex_router_websocket_context_bytes conversation context kept for moves\n# TYPE codex_router_websocket_context_bytes gauge\ncodex_router_websocket_context_bytes {ws_context_bytes}"
+        "# HELP codex_router_websocket_context_bytes conversation context kept for moves\n# TYPE codex_router_websocket_context_bytes gauge\ncodex_router_websocket_context_bytes {}",
+        ws.context_bytes
     );
     per_account(
         &mut out,

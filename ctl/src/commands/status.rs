@@ -42,12 +42,14 @@ fn show(ctx: &Ctx<'_>, snapshot: &Value) -> anyhow::Result<()> {
 
 /// Daemon down: say so, show the binding (a bound Codex is broken right now), exit 3.
 fn down(ctx: &Ctx<'_>, detail: &str) -> anyhow::Result<()> {
-    let binding = binding::View::read(ctx).to_json(Some(&binding::DaemonSide::Down));
+    let view = binding::View::read(ctx);
     if ctx.json {
+        let binding = view.to_json(Some(&binding::DaemonSide::Down));
         output::json(&json!({"daemon": null, "running": false, "detail": detail, "binding": binding}))?;
     } else {
         output::line(&format!("daemon    not running ({detail})"))?;
-        output::line(&format!("binding   {}", binding::describe(&binding, false)))?;
+        let binding = view.view(&binding::DaemonSide::Down);
+        output::line(&format!("binding   {}", binding::describe_down(&binding)))?;
     }
     output::error_line(&format!("codexctl: codex-routerd is not running; {START_HINT}"));
     Err(Quiet(NOT_RUNNING).into())

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use codex_router_core::Timestamp;
-use serde_json::Value;
+use codex_router_protocol::status::{PoolView, QuotaView, WindowView};
 
 use crate::timefmt::{relative, span, window};
 
@@ -31,58 +31,56 @@ pub fn bar(used: f64) -> String {
     )
 }
 
-fn time(v: Option<&Value>) -> Option<Timestamp> {
-    v.and_then(Value::as_str)
-        .and_then(|s| Timestamp::parse_rfc3339(s).ok())
-}
-
 /// One window: `5h [#######---] 72%, resets in 3h 12m`; `5h [#######---] was 72%, ...` for a
 /// stale reading; `5h reset 4m 10s ago` once its reset time has passed; `-` without a window.
-pub fn window_cell(w: Option<&Value>, stale: bool, now: Timestamp) -> String {
-    let Some(w) = w.filter(|w| w.is_object()) else {
+pub fn window_cell(w: Option<&WindowView>, stale: bool, now: Timestamp) -> String {
+    let Some(w) = w else {
         return "-".to_owned();
     };
     let len = w
-        .get("window_minutes")
-        .and_then(Value::as_u64)
-        .map(|m| format!("{} ", window(m)))
+        .window_minutes
+        .map(|m| format!("{} ", window(u64::from(m))))
         .unwrap_or_default();
-    let reset = time(w.get("resets_at"));
-    if let Some(reset) = reset.filter(|r| *r <= now) {
+    if let Some(reset) = w.resets_at.filter(|r| *r <= now) {
         return format!("{len}reset {}", relative(reset, now));
     }
-    let used = match w.get("used_percent").and_then(Value::as_f64) {
-        Some(p) if stale => bar(p).replace("] ", "] was "),
-        Some(p) => bar(p),
-        None => "?".to_owned(),
+    let used = if stale {
+        bar(w.used_percent).replace("] ", "] was ")
+    } else {
+        bar(w.used_percent)
     };
-    match reset {
+    match w.resets_at {
         Some(reset) => format!("{len}{used}, resets {}", relative(reset, now)),
         None => format!("{len}{used}"),
     }
 }
 
+/// Both windows of a reading, stale ones worded as the past.
+pub fn window_cells(quota: Option<&QuotaView>, now: Timestamp) -> [String; 2] {
+    let stale = quota.is_some_and(|q| q.stale);
+    [
+        window_cell(quota.and_then(|q| q.primary.as_ref()), stale, now),
+        window_cell(quota.and_then(|q| q.secondary.as_ref()), stale, now),
+    ]
+}
+
 /// Where the reading came from and how old it is: `usage 2m ago`, `headers 10s ago`, or
 /// `stale 31m` once the daemon says it is older than two poll intervals.
-pub fn reading_cell(quota: Option<&Value>, now: Timestamp) -> String {
-    let Some(q) = quota.filter(|q| q.is_object()) else {
+pub fn reading_cell(quota: Option<&QuotaView>, now: Timestamp) -> String {
+    let Some(q) = quota else {
         return "-".to_owned();
     };
     // From `read_at` and this clock, so a `--watch` redraw keeps counting between events.
-    let age = time(q.get("read_at"))
-        .map(|t| t.until(now))
-        .or_else(|| q.get("age_s").and_then(Value::as_u64).map(Duration::from_secs));
-    let age = age.map_or_else(|| "?".to_owned(), short);
-    if q.get("stale").and_then(Value::as_bool) == Some(true) {
+    let age = short(q.read_at.until(now));
+    if q.stale {
         return format!("stale {age}");
     }
-    let source = q.get("source").and_then(Value::as_str).unwrap_or("reading");
-    format!("{source} {age} ago")
+    format!("{} {age} ago", q.source)
 }
 
 /// `, reset early 12m ago` while an early reset is recent; empty otherwise.
-pub fn reset_early_note(account: &Value, now: Timestamp) -> String {
-    match time(account.get("reset_early_at")) {
+pub fn reset_early_note(reset_early_at: Option<Timestamp>, now: Timestamp) -> String {
+    match reset_early_at {
         Some(at) if at.until(now) <= RESET_EARLY_RECENT => {
             format!(", reset early {} ago", short(at.until(now)))
         }
@@ -91,13 +89,13 @@ pub fn reset_early_note(account: &Value, now: Timestamp) -> String {
 }
 
 /// `lasts ~5h at the current pace; next account back in 42m 10s`.
-pub fn pool_line(pool: &Value, now: Timestamp) -> String {
-    let lasts = match pool.get("lasts_s").and_then(Value::as_u64) {
+pub fn pool_line(pool: &PoolView, now: Timestamp) -> String {
+    let lasts = match pool.lasts_s {
         Some(s) if s < 60 => "lasts under a minute at the current pace".to_owned(),
         Some(s) => format!("lasts ~{} at the current pace", rough(s)),
         None => "too little recent usage to tell how long it lasts".to_owned(),
     };
-    let back = match time(pool.get("next_account_back_at")) {
+    let back = match pool.next_account_back_at {
         Some(at) => format!("next account back {}", relative(at, now)),
         None => "no account is waiting to come back".to_owned(),
     };

@@ -8,41 +8,27 @@ use codex_router_core::account::State;
 use codex_router_ipc::RpcError;
 use codex_router_ipc::protocol::ErrorCode;
 use codex_router_ipc::protocol::methods::{
-    AccountParams, AccountResult, AddAccountParams, AddAccountResult, LabelParams, RefreshOutcome,
-    RefreshParams, RefreshResult, RefreshTarget,
+    AccountListRow, AccountParams, AccountResult, AccountsList, AddAccountParams, AddAccountResult,
+    LabelParams, RefreshOutcome, RefreshParams, RefreshResult, RefreshTarget,
 };
 use codex_router_runtime::{AccountRef, ManageError, RefreshFailure};
 use codex_router_store::StoredAccount;
-use serde::Serialize;
 use serde_json::Value;
 
 use super::{Control, error, to_json};
-use crate::status::{AccountRow, account_row};
-
-/// An `accounts.list` row: the `status` row plus what only the account's owner may see.
-#[derive(Serialize)]
-struct ListRow {
-    #[serde(flatten)]
-    row: AccountRow,
-    /// SPEC §5: emails appear only in `codexctl accounts list` (local, same user).
-    email: Option<String>,
-    source: Option<String>,
-    enabled: bool,
-    added_at: Option<codex_router_core::Timestamp>,
-    linked_auth_json: Option<String>,
-}
+use crate::status::account_row;
 
 pub(super) fn list(ctl: &Control) -> Result<Value, RpcError> {
     let now = ctl.runtime.now();
     let snap = ctl.runtime.with_pool_read(|p| p.snapshot(now));
     let stale_after = ctl.poll_interval().saturating_mul(2);
     let stored = ctl.runtime.accounts();
-    let rows: Vec<ListRow> = snap
+    let rows: Vec<AccountListRow> = snap
         .accounts
         .iter()
         .map(|view| {
             let a = stored.iter().find(|a| a.id.as_deref() == Some(view.id.as_str()));
-            ListRow {
+            AccountListRow {
                 row: account_row(view, now, stale_after),
                 email: a.and_then(|a| a.email.clone()),
                 source: a.and_then(|a| a.source.clone()),
@@ -54,7 +40,7 @@ pub(super) fn list(ctl: &Control) -> Result<Value, RpcError> {
             }
         })
         .collect();
-    to_json(&serde_json::json!({ "accounts": rows }))
+    to_json(&AccountsList { accounts: rows })
 }
 
 pub(super) async fn add(ctl: &Control, params: AddAccountParams) -> Result<Value, RpcError> {

@@ -59,7 +59,7 @@ pub(super) async fn check(ctl: &Control, p: CheckParams) -> Result<Value, RpcErr
             ok: result.is_ok(),
             reset_early: result.as_ref().is_ok_and(|early| *early),
             error: result.err(),
-            quota: to_json(&quota)?,
+            quota,
         });
     }
     to_json(&CheckResult { accounts })

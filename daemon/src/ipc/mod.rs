@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::binding::{self, Binding, BindingCache};
+use crate::binding::{Binding, BindingCache};
 use crate::env::DaemonEnv;
 use crate::status::pace::Pace;
 use crate::status::{self, DaemonFacts};
@@ -117,23 +117,9 @@ impl Control {
             binding,
             &self.pace,
             self.poll_interval(),
-            self.websocket_view(),
+            self.proxy.ws.counters(),
             codex_login,
         ))
-    }
-
-    fn websocket_view(&self) -> status::WebsocketView {
-        let c = self.proxy.ws.stats.counters();
-        status::WebsocketView {
-            open: c.open,
-            connections: c.connections,
-            responses: c.responses,
-            incremental: c.incremental,
-            full_resends: c.full_resends,
-            forced_reconnects: c.forced_reconnects,
-            http_fallbacks: c.http_fallbacks,
-            context_bytes: u64::try_from(self.proxy.ws.context_bytes()).unwrap_or(u64::MAX),
-        }
     }
 
     /// The `binding` object. Reading Codex's `config.toml` and the bind state (and hashing
@@ -151,7 +137,7 @@ impl Control {
             )
         })
         .await
-        .unwrap_or_else(|_| binding::unknown(None, "reading the binding failed".to_owned()))
+        .unwrap_or_else(|_| Binding::unknown("reading the binding failed"))
     }
 
     /// `[quota] poll_interval` as configured now; a reading older than two is stale.

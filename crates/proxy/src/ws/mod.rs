@@ -72,6 +72,12 @@ impl WsShared {
     pub fn context_bytes(&self) -> usize {
         self.contexts.lock().bytes()
     }
+
+    /// What `status` and `/metrics` show about the transport.
+    pub fn counters(&self) -> WsCounters {
+        self.stats
+            .counters(u64::try_from(self.context_bytes()).unwrap_or(u64::MAX))
+    }
 }
 
 /// Handshake headers Codex reads, copied from the upstream's `101`.

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use codex_router_core::ws_counters::WsCounters;
+
 /// Monotonic counters plus the open-connection gauge; relaxed atomics (each is read alone).
 #[derive(Debug, Default)]
 pub struct WsStats {
@@ -12,25 +14,6 @@ pub struct WsStats {
     full_resends: AtomicU64,
     forced_reconnects: AtomicU64,
     http_fallbacks: AtomicU64,
-}
-
-/// A consistent-enough copy for one status document.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct WsCounters {
-    /// Client WebSocket connections open now.
-    pub open: u64,
-    /// Client WebSocket connections accepted since start.
-    pub connections: u64,
-    /// `response.create` requests served over WebSocket.
-    pub responses: u64,
-    /// Of those, sent upstream incrementally (only the new items).
-    pub incremental: u64,
-    /// Requests re-sent in full from the kept context (a move, or a reconnect).
-    pub full_resends: u64,
-    /// Upstream connections reopened for the same account (60-minute limit, dropped idle).
-    pub forced_reconnects: u64,
-    /// Client connections served over HTTP upstream (the upstream refused WebSocket).
-    pub http_fallbacks: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -65,9 +48,11 @@ impl WsStats {
         self.open.fetch_sub(1, Ordering::Relaxed);
     }
 
-    pub fn counters(&self) -> WsCounters {
+    /// The counters; the context size is the context store's, which these atomics do not see.
+    pub(crate) fn counters(&self, context_bytes: u64) -> WsCounters {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         WsCounters {
+            context_bytes,
             open: get(&self.open),
             connections: get(&self.connections),
             responses: get(&self.responses),

@@ -58,7 +58,7 @@ async fn follow_up_requests_travel_incrementally_on_the_same_upstream_connection
         r.fake.requests().iter().all(|q| q.method != "POST"),
         "no HTTP /responses call"
     );
-    let ws = r.state.ws.stats.counters();
+    let ws = r.state.ws.counters();
     assert_eq!((ws.responses, ws.incremental, ws.full_resends), (3, 1, 0));
     assert_eq!(r.status().counters.streams_completed, 2);
 }
@@ -109,7 +109,7 @@ async fn the_upstream_connection_limit_is_crossed_without_the_client_noticing() 
         resent.json["input"]
     );
     assert!(frames.last().unwrap().incremental, "then incremental again");
-    let c = r.state.ws.stats.counters();
+    let c = r.state.ws.counters();
     assert_eq!((c.forced_reconnects, c.full_resends), (1, 1));
     assert_eq!(r.status().counters.streams_failed, 0);
 }
@@ -153,7 +153,7 @@ async fn an_upstream_without_websocket_is_served_over_http_with_the_full_input()
         types.len() >= 4,
         "user message, first response's output, the tool output: {types:?}"
     );
-    assert_eq!(r.state.ws.stats.counters().http_fallbacks, 1);
+    assert_eq!(r.state.ws.counters().http_fallbacks, 1);
 }
 
 #[tokio::test]

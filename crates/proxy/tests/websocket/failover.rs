@@ -64,7 +64,7 @@ async fn move_mid_conversation(script: Behavior) {
         2,
         "step 1, refused step 2"
     );
-    let c = r.state.ws.stats.counters();
+    let c = r.state.ws.counters();
     assert_eq!(c.full_resends, 1);
     assert!(r.status().counters.rotations >= 1);
 }

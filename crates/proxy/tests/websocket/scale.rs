@@ -34,10 +34,10 @@ async fn two_hundred_concurrent_five_step_conversations_complete_with_exact_coun
     assert_eq!(c.streams_failed, 0);
     assert_eq!(c.total_requests, n * 6);
     assert_eq!(c.upstream_requests, n * 6);
-    let ws = r.state.ws.stats.counters();
+    let ws = r.state.ws.counters();
     assert_eq!((ws.connections, ws.responses), (n, n * 6));
     eventually(&r.runtime, "connections closed", || {
-        r.state.ws.stats.counters().open == 0 && r.state.ws.context_bytes() == 0
+        r.state.ws.counters().open == 0 && r.state.ws.context_bytes() == 0
     })
     .await;
     assert!(r.status().accounts.iter().all(|a| a.in_flight == 0));

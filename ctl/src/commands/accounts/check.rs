@@ -11,7 +11,7 @@ use codex_router_core::Timestamp;
 use codex_router_protocol::methods::{self, CheckParams, CheckResult};
 
 use crate::cli::CheckArgs;
-use crate::commands::status_render::quota::{reading_cell, window_cell};
+use crate::commands::status_render::quota::{reading_cell, window_cells};
 use crate::ctx::Ctx;
 use crate::exit::{FAILURE, Quiet};
 use crate::liveness::{decode, probe};
@@ -55,8 +55,7 @@ pub fn render(result: &CheckResult, now: Timestamp) -> String {
     let mut t = Table::new(&["LABEL", "CHECK", "PRIMARY", "SECONDARY", "READING"]);
     let mut notes = String::new();
     for a in &result.accounts {
-        let q = Some(&a.quota).filter(|q| q.is_object());
-        let stale = q.and_then(|q| q.get("stale")).and_then(|s| s.as_bool()) == Some(true);
+        let [primary, secondary] = window_cells(a.quota.as_ref(), now);
         let check = match (a.ok, a.reset_early) {
             (true, true) => "ok, reset early",
             (true, false) => "ok",
@@ -65,9 +64,9 @@ pub fn render(result: &CheckResult, now: Timestamp) -> String {
         t.row(vec![
             a.label.clone(),
             check.to_owned(),
-            window_cell(q.and_then(|q| q.get("primary")), stale, now),
-            window_cell(q.and_then(|q| q.get("secondary")), stale, now),
-            reading_cell(q, now),
+            primary,
+            secondary,
+            reading_cell(a.quota.as_ref(), now),
         ]);
         if a.reset_early {
             notes.push_str(&format!(

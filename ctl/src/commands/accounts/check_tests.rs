@@ -9,7 +9,7 @@ fn outcome(label: &str, ok: bool, error: Option<&str>, quota: Value, reset_early
         label: label.into(),
         ok,
         error: error.map(Into::into),
-        quota,
+        quota: serde_json::from_value(quota).unwrap(),
         reset_early,
     }
 }

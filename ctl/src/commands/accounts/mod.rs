@@ -16,7 +16,7 @@ mod offline;
 use std::time::Duration;
 
 use codex_router_protocol::methods::{self, AccountResult, RefreshParams, RefreshResult};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::{AccountsCommand, RefreshArgs};
 use crate::ctx::Ctx;
@@ -114,9 +114,4 @@ async fn refresh(ctx: &Ctx<'_>, args: &RefreshArgs) -> anyhow::Result<()> {
         return Err(Quiet(FAILURE).into());
     }
     Ok(())
-}
-
-/// Helper for `list`: a row's string field, or `-`.
-fn field(row: &Value, key: &str) -> String {
-    crate::commands::status_render::text(row.get(key))
 }

@@ -19,7 +19,7 @@ mod script;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::interrupt::armed_ctrl_c;
@@ -83,15 +83,17 @@ async fn demo(screen: &mut Screen) -> anyhow::Result<(Facts, PathBuf)> {
 /// What happened, in plain words, from the facts the script collected.
 fn summary(facts: &Facts, removed: &std::path::Path) -> Vec<String> {
     let mut out = vec!["What happened:".to_owned()];
-    let rows = facts.status["accounts"].as_array().map_or(&[][..], Vec::as_slice);
+    let rows = facts.status.as_ref().map_or(&[][..], |s| s.accounts.as_slice());
     let per_account: Vec<String> = rows
         .iter()
-        .map(|a| format!("{} {}", text(&a["label"]), text(&a["requests"])))
+        .map(|a| format!("{} {}", a.label, a.requests))
         .collect();
-    let c = &facts.status["counters"];
+    let total = facts
+        .status
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |s| s.counters.total_requests.to_string());
     out.push(format!(
-        "  - Rotation: {} requests from 3 Codex sessions were spread over {} accounts ({}).",
-        text(&c["total_requests"]),
+        "  - Rotation: {total} requests from 3 Codex sessions were spread over {} accounts ({}).",
         rows.len(),
         per_account.join(", ")
     ));
@@ -122,8 +124,4 @@ fn summary(facts: &Facts, removed: &std::path::Path) -> Vec<String> {
             .to_owned(),
     );
     out
-}
-
-fn text(v: &Value) -> String {
-    crate::commands::status_render::text(Some(v))
 }

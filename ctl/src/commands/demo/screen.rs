@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use codex_router_core::Timestamp;
-use serde_json::Value;
+use codex_router_protocol::status::StatusDoc;
 
-use crate::commands::status_render::{state_cell, text};
+use crate::commands::status_render::state_cell;
 use crate::output;
 use crate::table::Table;
-use crate::timefmt::relative_str;
+use crate::timefmt::relative;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -74,7 +74,7 @@ impl Screen {
     /// printed only at the end of an act (`act_done`).
     pub fn table(
         &mut self,
-        snapshot: &Value,
+        snapshot: &StatusDoc,
         sessions: &BTreeMap<String, Vec<&str>>,
         now: Timestamp,
         act_done: bool,
@@ -107,43 +107,54 @@ impl Screen {
 }
 
 /// The accounts as the daemon reports them, plus which demo sessions each one serves.
-pub fn render(snapshot: &Value, sessions: &BTreeMap<String, Vec<&str>>, now: Timestamp) -> String {
+pub fn render(snapshot: &StatusDoc, sessions: &BTreeMap<String, Vec<&str>>, now: Timestamp) -> String {
     let mut t = Table::new(&[
         "ACCOUNT", "PLAN", "STATE", "UNTIL", "5H USED", "REQUESTS", "SESSIONS",
     ]);
-    for a in snapshot["accounts"].as_array().map_or(&[][..], Vec::as_slice) {
-        let label = text(a.get("label"));
-        let used = a["quota"]["primary"]["used_percent"]
-            .as_f64()
-            .map_or_else(|| "-".to_owned(), |p| format!("{p:.0}%"));
+    for a in &snapshot.accounts {
+        let used = a
+            .quota
+            .as_ref()
+            .and_then(|q| q.primary.as_ref())
+            .map_or_else(|| "-".to_owned(), |w| format!("{:.0}%", w.used_percent));
         let served = sessions
-            .get(&label)
+            .get(&a.label)
             .map_or_else(|| "-".to_owned(), |s| s.join(", "));
         t.row(vec![
-            label,
-            text(a.get("plan_type")),
-            state_cell(a),
-            relative_str(a.get("until").and_then(Value::as_str), now),
+            a.label.clone(),
+            a.plan_type.clone().unwrap_or_else(|| "-".to_owned()),
+            state_cell(&a.state, a.state_reason.as_deref()),
+            a.until.map_or_else(|| "-".to_owned(), |t| relative(t, now)),
             used,
-            text(a.get("requests")),
+            a.requests.to_string(),
             served,
         ]);
     }
-    let c = &snapshot["counters"];
+    let c = &snapshot.counters;
     format!(
         "{}requests {}, rotations {}, token refreshes {}, upstream calls {}\n",
         t.render(),
-        text(c.get("total_requests")),
-        text(c.get("rotations")),
-        text(c.get("refreshes")),
-        text(c.get("upstream_requests")),
+        c.total_requests,
+        c.rotations,
+        c.refreshes,
+        c.upstream_requests,
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// `partial` with the sections the table does not read.
+    fn doc(mut partial: Value) -> StatusDoc {
+        partial["daemon"] = json!({"pid": 1, "version": "0", "started_at": "1970-01-01T00:00:00Z",
+                                   "uptime_s": 0, "listen": "127.0.0.1:1", "socket": "/s"});
+        partial["binding"] = json!({"bound": false, "config_path": null, "port": null,
+                                    "matches_daemon": false, "bypassed_by": []});
+        partial["storage"] = json!({"state": "ok", "path": "/a", "kept_aside": null, "reason": null});
+        serde_json::from_value(partial).unwrap()
+    }
 
     #[test]
     fn the_table_shows_state_quota_requests_and_sessions_without_escape_codes() {
@@ -151,14 +162,15 @@ mod tests {
         let snapshot = json!({
             "counters": {"total_requests": 7, "rotations": 1, "refreshes": 1, "upstream_requests": 9},
             "accounts": [
-                {"label": "team", "plan_type": "team", "state": "rate_limited", "state_reason": "usage_limit",
-                 "until": "1970-01-12T14:46:40Z", "quota": {"primary": {"used_percent": 100.0}}, "requests": 3},
-                {"label": "spare", "plan_type": "plus", "state": "ready", "state_reason": null, "until": null,
+                {"id": "t", "label": "team", "plan_type": "team", "state": "rate_limited", "state_reason": "usage_limit",
+                 "until": "1970-01-12T14:46:40Z", "quota": {"primary": {"used_percent": 100.0}, "secondary": null, "source": "usage",
+                           "read_at": "1970-01-01T00:00:00Z"}, "requests": 3},
+                {"id": "s", "label": "spare", "plan_type": "plus", "state": "ready", "state_reason": null, "until": null,
                  "quota": null, "requests": 4},
             ],
         });
         let sessions = BTreeMap::from([("spare".to_owned(), vec!["alpha", "bravo"])]);
-        let out = render(&snapshot, &sessions, now);
+        let out = render(&doc(snapshot), &sessions, now);
         assert!(!out.contains('\x1b'), "{out}");
         let team = out.lines().find(|l| l.starts_with("team")).unwrap();
         assert!(

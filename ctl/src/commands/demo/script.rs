@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use codex_router_protocol::methods;
+use codex_router_protocol::status::StatusDoc;
 use codex_router_test_support::{Behavior, FakeBackend, UsageState, encrypted_content_owner};
 use serde_json::{Value, json};
 
 use super::client::{self, Session};
 use super::rig::{ACCOUNTS, DemoAccount, Rig, START_USED};
 use super::screen::Screen;
+use crate::liveness::decode;
 use crate::timefmt;
 
 /// How long a usage limit the fake reports lasts.
@@ -31,7 +33,8 @@ pub struct Facts {
     pub refreshed: Option<(String, usize)>,
     pub sticky: bool,
     pub refresh_reuse: usize,
-    pub status: Value,
+    /// The last status document, for the summary.
+    pub status: Option<StatusDoc>,
 }
 
 struct Story<'a> {
@@ -75,7 +78,7 @@ pub async fn run(rig: &mut Rig, screen: &mut Screen) -> anyhow::Result<Facts> {
     story.usage_limit().await?;
     story.expired_token().await?;
     story.facts.refresh_reuse = story.rig.fake.refresh_reuse_count();
-    story.facts.status = story.status().await?;
+    story.facts.status = Some(story.status().await?);
     Ok(story.facts)
 }
 
@@ -188,8 +191,8 @@ impl Story<'_> {
         }
     }
 
-    async fn status(&mut self) -> anyhow::Result<Value> {
-        self.rig.daemon.call(methods::STATUS, json!({})).await
+    async fn status(&mut self) -> anyhow::Result<StatusDoc> {
+        decode(self.rig.daemon.call(methods::STATUS, json!({})).await?)
     }
 
     async fn redraw(&mut self, act_done: bool) -> anyhow::Result<()> {

@@ -3,8 +3,8 @@
 //! disabled are fine, unless that leaves none. From the daemon's snapshot when it runs (it
 //! knows cooldowns and refresh failures), else from the file, read-only.
 
+use codex_router_protocol::status::StatusDoc;
 use codex_router_store::{ACCOUNTS_VERSION, AccountsFile, StoredStatus};
-use serde_json::Value;
 
 use super::facts::Facts;
 use super::report::Check;
@@ -46,19 +46,15 @@ pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
 /// files, read-only.
 fn link_checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
     let links: Vec<(String, String, String)> = match &facts.snapshot {
-        Some(snapshot) => snapshot["codex_links"]
-            .as_array()
-            .map(|links| {
-                links
-                    .iter()
-                    .filter(|l| l["state"] != "ok")
-                    .map(|l| {
-                        let s = |k: &str| l[k].as_str().unwrap_or("?").to_owned();
-                        (s("state"), s("message"), s("fix"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        Some(snapshot) => {
+            let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_owned());
+            snapshot
+                .codex_links
+                .iter()
+                .filter(|l| !l.is_ok())
+                .map(|l| (l.state.clone(), or_unknown(&l.message), or_unknown(&l.fix)))
+                .collect()
+        }
         None => links_from_file(&ctx.paths.accounts),
     };
     links
@@ -93,26 +89,26 @@ fn links_from_file(path: &std::path::Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn from_snapshot(snapshot: &Value) -> Result<Vec<Row>, Check> {
-    let storage = &snapshot["storage"];
-    if storage["state"] == "corrupt" {
+fn from_snapshot(snapshot: &StatusDoc) -> Result<Vec<Row>, Check> {
+    let storage = &snapshot.storage;
+    if storage.state == "corrupt" {
         return Err(Check::fail(
             "accounts_file",
             format!(
                 "accounts.json was unreadable ({}) and was kept aside as {}; the pool started empty",
-                storage["reason"].as_str().unwrap_or("?"),
-                storage["kept_aside"].as_str().unwrap_or("?")
+                storage.reason.as_deref().unwrap_or("?"),
+                storage.kept_aside.as_deref().unwrap_or("?")
             ),
             format!("repair the kept-aside file and restore it while the daemon is stopped, or {LOGIN}"),
         ));
     }
-    let rows = snapshot["accounts"].as_array().cloned().unwrap_or_default();
-    Ok(rows
+    Ok(snapshot
+        .accounts
         .iter()
         .map(|a| Row {
-            label: a["label"].as_str().unwrap_or("?").to_owned(),
-            state: a["state"].as_str().unwrap_or("?").to_owned(),
-            reason: a["state_reason"].as_str().map(str::to_owned),
+            label: a.label.clone(),
+            state: a.state.clone(),
+            reason: a.state_reason.clone(),
         })
         .collect())
 }

@@ -2,6 +2,7 @@
 //! snapshot, port and key), and the service manager.
 
 use codex_router_protocol::methods;
+use codex_router_protocol::status::StatusDoc;
 use codex_router_service::ServiceManager;
 use serde_json::{Value, json};
 
@@ -10,11 +11,11 @@ use crate::binding::DaemonSide;
 use crate::commands::rotation::status::daemon_side;
 use crate::commands::service::manager;
 use crate::ctx::Ctx;
-use crate::liveness::{Liveness, probe};
+use crate::liveness::{Liveness, decode, probe};
 
 pub struct Facts {
     /// `Some` when the daemon answered: its `status` document.
-    pub snapshot: Option<Value>,
+    pub snapshot: Option<StatusDoc>,
     /// Why the daemon is not up, when it is not.
     pub down: Option<String>,
     /// Its port and key, for the binding check.
@@ -27,7 +28,11 @@ pub struct Facts {
 impl Facts {
     pub async fn gather(ctx: &Ctx<'_>) -> anyhow::Result<Facts> {
         let (snapshot, down) = match probe(&ctx.paths).await {
-            Liveness::Up(mut daemon) => match daemon.call(methods::STATUS, json!({})).await {
+            Liveness::Up(mut daemon) => match daemon
+                .call(methods::STATUS, json!({}))
+                .await
+                .and_then(decode::<StatusDoc>)
+            {
                 Ok(snapshot) => (Some(snapshot), None),
                 Err(e) => (None, Some(format!("it answers `ping` but not `status`: {e:#}"))),
             },

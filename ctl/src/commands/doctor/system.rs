@@ -31,11 +31,7 @@ pub fn clock(ctx: &Ctx<'_>, facts: &Facts) -> Check {
         .and_then(|p| p.metadata().ok()?.modified().ok())
         .map(Timestamp::now_from);
     let mut newest = newest_write(&router_files(ctx));
-    let started = facts
-        .snapshot
-        .as_ref()
-        .and_then(|s| s["daemon"]["started_at"].as_str());
-    if let Some(started) = started.and_then(|s| Timestamp::parse_rfc3339(s).ok())
+    if let Some(started) = facts.snapshot.as_ref().map(|s| s.daemon.started_at)
         && newest.as_ref().is_none_or(|(_, t)| started > *t)
     {
         newest = Some(("the daemon's start".to_owned(), started));

@@ -52,7 +52,7 @@ impl Problem {
 const REBIND: &str = "run `codexctl rotation bind-app`";
 
 pub fn problems(view: &View, daemon: &DaemonSide) -> Vec<Problem> {
-    let status = match &view.status {
+    let status = match &view.read.status {
         Err(reason) => {
             return vec![Problem::fail(
                 format!("cannot read the binding: {reason}"),

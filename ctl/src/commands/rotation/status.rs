@@ -2,6 +2,7 @@
 //! Read-only (review #7): the config and `bind/` are read without a lock, the daemon only
 //! answers `ping` and `proxy.info`; nothing is created, started or written. Exit 0 either way.
 
+use codex_router_codex_config::BindingView;
 use codex_router_core::Secret;
 use codex_router_protocol::methods::{self, ProxyInfo};
 use codex_router_settings::ListenAddr;
@@ -23,7 +24,7 @@ pub async fn status(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(&doc);
     }
-    output::print(&render(&doc, &found))
+    output::print(&render(&doc, &view.view(&side), &found))
 }
 
 /// The daemon's port and key (for the comparison) and what to show about it.
@@ -57,16 +58,16 @@ pub async fn daemon_side(ctx: &Ctx<'_>) -> (DaemonSide, Value) {
     }
 }
 
-fn render(doc: &Value, found: &[Problem]) -> String {
+fn render(doc: &Value, binding: &BindingView, found: &[Problem]) -> String {
     let running = doc["daemon"]["running"] == true;
-    let mut out = format!("binding   {}\n", binding::describe(doc, true));
+    let mut out = format!("binding   {}\n", binding::describe(binding, running));
     let text = |v: &Value| crate::commands::status_render::text(Some(v));
     out.push_str(&format!("config    {}", text(&doc["config_path"])));
     if let Some(reason) = doc["config"]["reason"].as_str() {
         out.push_str(&format!(" ({reason})"));
     }
     out.push('\n');
-    if doc["mode"] == "native" {
+    if binding.is_native() {
         let native = &doc["native"];
         out.push_str(&format!("mode      native: {}\n", text(&native["codex_will"])));
         out.push_str(&format!(
@@ -77,32 +78,30 @@ fn render(doc: &Value, found: &[Problem]) -> String {
                 format!("Codex is not signed in with ChatGPT ({})", text(&native["login"]))
             }
         ));
-    } else if doc["bound"] == true {
+    } else if binding.bound {
         out.push_str(&format!(
             "mode      provider: {} on port {}{}\n",
             text(&doc["provider"]),
-            text(&doc["port"]),
-            if doc["remote_compaction"] == true {
+            binding.port.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            if binding.remote_compaction {
                 ", remote compaction on"
             } else {
                 ""
             },
         ));
     }
-    if doc["bound"] == true {
-        let override_key = if doc["mode"] == "native" {
+    if binding.bound {
+        let override_key = if binding.is_native() {
             "`-c model_provider=...` or `-c openai_base_url=...`"
         } else {
             "`-c model_provider=...`"
         };
         out.push_str(&format!(
             "profiles  {}; a {override_key} on Codex's command line bypasses it too\n",
-            match doc["bypassed_by"].as_array().filter(|a| !a.is_empty()) {
-                Some(by) => format!(
-                    "bypassed by {}",
-                    by.iter().map(text).collect::<Vec<_>>().join(", ")
-                ),
-                None => "no profile bypasses the binding".to_owned(),
+            if binding.bypassed_by.is_empty() {
+                "no profile bypasses the binding".to_owned()
+            } else {
+                format!("bypassed by {}", binding.bypassed_by.join(", "))
             }
         ));
     }
@@ -165,7 +164,14 @@ mod tests {
             "bind_state": {"state": "valid", "mode": "native", "bound_at": "2026-12-07T00:00:00Z"},
             "daemon": {"running": true, "pid": 7, "listen": "127.0.0.1:2456"},
         });
-        let out = render(&doc, &[]);
+        let view = BindingView {
+            bound: true,
+            mode: Some("native".to_owned()),
+            port: Some(2456),
+            matches_daemon: true,
+            ..BindingView::default()
+        };
+        let out = render(&doc, &view, &[]);
         assert!(out.contains("bound natively"), "{out}");
         assert!(
             out.contains("mode      native: Codex keeps its built-in provider"),
