@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use codex_router_proxy::NativeBearer;
 use codex_router_runtime::Runtime;
 use codex_router_runtime::native::{Locate, NativeLogin, NativeView, Now};
-use codex_router_runtime::normalize::identity_of;
+use codex_router_store::normalize::identity_of;
 use serde::Serialize;
 
 /// Codex's home while `bind/state.json` says the native binding is active.

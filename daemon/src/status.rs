@@ -94,8 +94,8 @@ pub struct CodexLinkRow {
     pub fix: Option<String>,
 }
 
-impl From<codex_router_runtime::linked::LinkHealth> for CodexLinkRow {
-    fn from(h: codex_router_runtime::linked::LinkHealth) -> Self {
+impl From<codex_router_store::linked::LinkHealth> for CodexLinkRow {
+    fn from(h: codex_router_store::linked::LinkHealth) -> Self {
         Self {
             account: h.label,
             path: h.path.display().to_string(),

@@ -80,8 +80,8 @@ fn links_from_file(path: &std::path::Path) -> Vec<(String, String, String)> {
         .filter_map(|(i, a)| {
             let linked = a.linked_auth_json.as_ref()?;
             let label = a.label.clone().unwrap_or_else(|| format!("#{}", i + 1));
-            let identity = codex_router_runtime::normalize::identity_of(a);
-            let h = codex_router_runtime::linked::health("", &label, linked, identity.as_ref(), None);
+            let identity = codex_router_store::normalize::identity_of(a);
+            let h = codex_router_store::linked::health("", &label, linked, identity.as_ref(), None);
             (h.state != "ok").then(|| {
                 (
                     h.state.to_owned(),
