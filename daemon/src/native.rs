@@ -9,7 +9,7 @@ use codex_router_protocol::status::CodexLogin;
 use codex_router_proxy::NativeBearer;
 use codex_router_runtime::Runtime;
 use codex_router_runtime::native::{Locate, NativeLogin, NativeView, Now};
-use codex_router_runtime::normalize::identity_of;
+use codex_router_store::normalize::identity_of;
 
 /// Codex's home while `bind/state.json` says the native binding is active.
 fn native_home(bind_dir: &Path) -> Option<PathBuf> {

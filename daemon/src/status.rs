@@ -129,7 +129,7 @@ fn empty_pool_hint(storage: &StorageSection) -> String {
 }
 
 /// One linked Codex `auth.json`, as the runtime judged it.
-fn link_row(h: codex_router_runtime::linked::LinkHealth) -> CodexLinkRow {
+fn link_row(h: codex_router_store::linked::LinkHealth) -> CodexLinkRow {
     CodexLinkRow {
         account: h.label,
         path: h.path.display().to_string(),

@@ -8,11 +8,13 @@
 //! Layout: [`outcome`] turns upstream answers into [`outcome::Outcome`]s; [`pool`] holds the
 //! accounts; [`select`] hands out leases; [`record`] applies outcomes; [`exhausted`] builds the
 //! `pool_exhausted` answer; [`persist`] is the `state.json` schema; [`body`] and [`session`]
-//! read request bodies and keys.
+//! read request bodies and keys; [`claims`] reads the unverified claims of ChatGPT tokens.
 
 pub mod account;
 pub mod body;
 mod body_scan;
+pub mod claims;
+pub mod clock;
 pub mod exhausted;
 pub mod label;
 pub mod outcome;
@@ -30,5 +32,6 @@ pub mod ws_context;
 pub mod ws_counters;
 pub mod wsframe;
 
+pub use clock::Clock;
 pub use secret::Secret;
 pub use time::Timestamp;

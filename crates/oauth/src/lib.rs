@@ -7,7 +7,8 @@
 //! - [`http`]: [`client_builder`], the configured `reqwest` builder every outbound client starts
 //!   from (trust roots, proxies, `TCP_NODELAY`, pooling, no decompression); `trust` adds the OS
 //!   trust store back when `SSL_CERT_FILE`/`SSL_CERT_DIR` would otherwise replace it.
-//! - [`claims`]: unverified JWT payload decoding and the account identity of SPEC §5.
+//! - [`claims`]: unverified JWT payload decoding and the account identity of SPEC §5; pure, so
+//!   it lives in `codex-router-core` (the store completes accounts with it) and is re-exported here.
 //! - [`client`]: [`OAuthClient`], the issuer endpoint, client id and HTTP client in one handle.
 //! - [`refresh`]: `POST {issuer}/oauth/token` with a refresh token, and the permanent/transient
 //!   classification of its failures (backend-shapes §3). It never retries: refresh tokens are
@@ -21,7 +22,6 @@
 //! or an error message from this crate: they are held as [`Secret`](codex_router_core::Secret)
 //! and issuer messages are scrubbed of the value that was presented.
 
-pub mod claims;
 pub mod client;
 pub mod device;
 pub mod http;
@@ -32,8 +32,8 @@ pub mod refresh;
 mod tokens;
 mod trust;
 
-pub use claims::{Claims, ClaimsError, decode_claims, identity};
 pub use client::{CODEX_CLIENT_ID, DEFAULT_ISSUER, DEFAULT_REDIRECT_URI, OAuthClient};
+pub use codex_router_core::claims::{self, Claims, ClaimsError, decode_claims, identity};
 pub use device::{DeviceCode, DevicePoll};
 pub use http::client_builder;
 pub use login::{LoginError, authorize_url, parse_redirect};

@@ -4,12 +4,10 @@
 //! # Layout
 //! - [`runtime`] — [`Runtime`], the cheap-clone handle; loading, persisting, snapshots.
 //! - [`refresh`] — single-flight refresh (SPEC §6) and the crash-safe in-flight mark.
-//! - [`linked`] — adopting from and writing back to a Codex `auth.json`.
-//! - [`normalize`] — completing hand-written accounts; duplicate merging.
 //! - [`manage`] — resolving `codexctl`'s account references; add/remove/enable/disable/label.
 //! - [`background`] — the coalesced `state.json` writer and proactive refresh.
 //! - [`usage`] — `/wham/usage` polling and early-reset detection.
-//! - [`clock`] — [`Clock`]: the system clock, or a manual one in tests.
+//! - [`clock`] — [`Clock`]: the system clock here; tests use `codex-router-test-support`'s manual one.
 //!
 //! # Invariants
 //! - No lock here is held across an `.await`, except the per-account refresh gate, whose whole
@@ -19,15 +17,13 @@
 pub mod background;
 pub mod clock;
 mod error;
-pub mod linked;
 pub mod manage;
 pub mod native;
-pub mod normalize;
 pub mod refresh;
 pub mod runtime;
 pub mod usage;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use error::RuntimeError;
 pub use manage::{AccountRef, Added, ManageError};
 pub use refresh::RefreshFailure;

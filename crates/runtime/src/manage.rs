@@ -13,8 +13,8 @@ use codex_router_core::label::is_valid_label;
 use codex_router_store::{AccountsFile, StoredAccount, StoredStatus};
 
 use crate::error::RuntimeError;
-use crate::normalize;
 use crate::runtime::Runtime;
+use codex_router_store::normalize;
 
 /// The account an edit resolved to, as the user will see it confirmed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -223,7 +223,7 @@ async fn edits_keep_a_status_still_on_its_way_to_the_file() {
         paths: paths.clone(),
         pool_config: Default::default(),
         oauth: codex_router_oauth::OAuthClient::new(http, "http://127.0.0.1:9", "client"),
-        clock: std::sync::Arc::new(crate::ManualClock::new(NOW)),
+        clock: std::sync::Arc::new(codex_router_test_support::ManualClock::new(NOW)),
     })
     .unwrap();
     let id = rt.accounts()[0].id.clone().unwrap();

@@ -4,7 +4,9 @@ use codex_router_test_support::make_jwt;
 use serde_json::json;
 
 use super::*;
-use crate::clock::{Clock, ManualClock};
+use codex_router_test_support::ManualClock;
+
+use crate::clock::Clock;
 
 fn token(account: &str, user: &str, n: u32) -> String {
     make_jwt(

@@ -17,9 +17,8 @@ use codex_router_core::Secret;
 use codex_router_core::account::{AccountStatus, NeedsLoginReason};
 use codex_router_oauth::RefreshError;
 
-use crate::linked;
-use crate::normalize;
 use crate::runtime::Runtime;
+use codex_router_store::{linked, normalize};
 
 /// Why a refresh did not produce a usable token.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::error::RuntimeError;
-use crate::normalize;
+use codex_router_store::normalize;
 
 /// How `accounts.json` looks (the `storage` object of `status --json`): as found at start, until
 /// the daemon writes the file, which makes it `ok`. A file found corrupt stays named in
@@ -164,7 +164,7 @@ impl Runtime {
     }
 
     /// The health of every account's link to a Codex `auth.json` (reads those files now).
-    pub fn codex_links(&self) -> Vec<crate::linked::LinkHealth> {
+    pub fn codex_links(&self) -> Vec<codex_router_store::linked::LinkHealth> {
         let linked: Vec<_> = {
             let doc = self.inner.doc.lock();
             doc.accounts
@@ -179,7 +179,7 @@ impl Runtime {
             .into_iter()
             .map(|(id, path, identity)| {
                 let error = self.inner.link_errors.lock().get(&id).cloned();
-                crate::linked::health(
+                codex_router_store::linked::health(
                     &id,
                     &self.label_of(&id),
                     &path,

@@ -9,8 +9,9 @@ use codex_router_core::Secret;
 use codex_router_core::account::{AccountStatus, NeedsLoginReason};
 use codex_router_core::pool::PoolConfig;
 use codex_router_oauth::OAuthClient;
-use codex_router_runtime::{ManualClock, RefreshFailure, Runtime, RuntimeOptions};
+use codex_router_runtime::{RefreshFailure, Runtime, RuntimeOptions};
 use codex_router_store::{AccountsFile, JsonLoad, RouterPaths, StoredAccount, StoredTokens, load_accounts};
+use codex_router_test_support::ManualClock;
 use codex_router_test_support::{FakeAccount, FakeBackend, IssuedTokens, RefreshBehavior};
 use serde_json::{Value, json};
 

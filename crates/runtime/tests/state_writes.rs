@@ -11,8 +11,9 @@ use codex_router_core::select::Selection;
 use codex_router_core::session::SessionHash;
 use codex_router_core::{Secret, Timestamp};
 use codex_router_oauth::OAuthClient;
-use codex_router_runtime::{ManualClock, Runtime, RuntimeOptions};
+use codex_router_runtime::{Runtime, RuntimeOptions};
 use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens};
+use codex_router_test_support::ManualClock;
 use tokio_util::sync::CancellationToken;
 
 fn open(home: &std::path::Path, clock: Arc<ManualClock>) -> Runtime {

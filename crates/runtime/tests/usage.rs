@@ -12,8 +12,9 @@ use codex_router_core::pool::PoolConfig;
 use codex_router_core::usage::Applied;
 use codex_router_oauth::OAuthClient;
 use codex_router_runtime::usage::PollConfig;
-use codex_router_runtime::{ManualClock, Runtime, RuntimeOptions};
+use codex_router_runtime::{Runtime, RuntimeOptions};
 use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens};
+use codex_router_test_support::ManualClock;
 use codex_router_test_support::{FakeAccount, FakeBackend, UsageState, Window};
 use tokio_util::sync::CancellationToken;
 

@@ -17,6 +17,17 @@ pub enum ManagerKind {
     TaskScheduler,
 }
 
+impl ManagerKind {
+    /// The name messages use ("started through systemd"), one spelling everywhere.
+    pub fn name(self) -> &'static str {
+        match self {
+            ManagerKind::SystemdUser => "systemd",
+            ManagerKind::Launchd => "launchd",
+            ManagerKind::TaskScheduler => "Task Scheduler",
+        }
+    }
+}
+
 /// Whether the service manager can be used now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {

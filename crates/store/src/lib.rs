@@ -13,6 +13,8 @@
 //! - [`state`] — generic JSON files that are moved aside, never overwritten, when unreadable.
 //! - [`client_key`] — the local client key.
 //! - [`daemon_info`] — `run/daemon.json`.
+//! - [`normalize`] — completing hand-written or imported accounts; duplicate merging.
+//! - [`linked`] — a Codex `auth.json` linked to an account: its health, reading and writing back.
 //!
 //! Nothing here logs or returns file content: the files hold tokens, and the errors
 //! ([`StoreError`]) name paths and remedies only.
@@ -24,7 +26,9 @@ pub mod daemon_info;
 pub mod dirs;
 mod error;
 mod json_error;
+pub mod linked;
 pub mod lock;
+pub mod normalize;
 pub mod paths;
 pub mod retry;
 pub mod state;

@@ -27,7 +27,8 @@
 //!   expired, revoked tokens and a wrong `chatgpt-account-id` get the real 401 bodies ([`bodies`]).
 //! - Reasoning and compaction items carry `encrypted_content` bound to the account that produced them;
 //!   replaying one on another account gets the real `400 invalid_encrypted_content`.
-//! - Helpers for tests: [`parse_sse`], [`unused_local_addr`], request capture ([`CapturedRequest`]).
+//! - Helpers for tests: [`parse_sse`], [`unused_local_addr`], request capture ([`CapturedRequest`]),
+//!   and [`ManualClock`], the clock tests give the runtime so time moves only when they say.
 //!
 //! # Device-code flow
 //! Modelled on Codex's client (`codex-rs/login/src/device_code_auth.rs`): `usercode` answers
@@ -54,6 +55,7 @@ mod handle;
 mod handle_ws;
 mod issuer;
 mod jwt;
+mod manual_clock;
 mod routes;
 mod server;
 mod sse;
@@ -67,6 +69,7 @@ pub use chatgpt::{FakeChatgpt, FakeChatgptError};
 pub use encrypted::{encrypted_content_owner, mint_encrypted_content};
 pub use handle::FakeBackend;
 pub use jwt::{decode_jwt_claims, make_jwt};
+pub use manual_clock::ManualClock;
 pub use sse::{SseEvent, parse_sse};
 pub use usage::{UsageState, Window};
 

@@ -32,7 +32,7 @@ pub struct Setup {
     /// `[upstream] base_url` instead of the fake's.
     pub upstream: Option<String>,
     /// A manual clock for the daemon's runtime; `None`: the wall clock.
-    pub clock: Option<Arc<codex_router_runtime::ManualClock>>,
+    pub clock: Option<Arc<codex_router_test_support::ManualClock>>,
 }
 
 impl Setup {

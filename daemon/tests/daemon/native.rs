@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_router_runtime::ManualClock;
+use codex_router_test_support::ManualClock;
 
 use codex_router_test_support::Behavior;
 use serde_json::json;

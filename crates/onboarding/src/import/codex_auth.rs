@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use codex_router_core::{Secret, Timestamp};
-use codex_router_runtime::normalize::claims_of;
+use codex_router_store::normalize::claims_of;
 use codex_router_store::{StoredAccount, StoredTokens};
 use serde_json::{Map, Value};
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use codex_router_core::Timestamp;
 use codex_router_core::label::is_valid_label;
-use codex_router_runtime::normalize::{claims_of, complete};
+use codex_router_store::normalize::{claims_of, complete};
 use codex_router_store::{AccountsFile, StoredAccount, StoredStatus};
 
 use super::{ImportBatch, Skipped};

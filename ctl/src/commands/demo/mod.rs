@@ -1,32 +1,28 @@
 //! `codexctl demo` (issue 7): watch the router work before trusting it with real logins.
 //!
 //! A throwaway `codex-routerd` serves a temporary router home whose upstream and issuer are the
-//! fake ChatGPT backend, running inside this process ([`rig`]); a stand-in for Codex
-//! ([`client`]) plays a short scripted session against it ([`script`]) while the account table
-//! updates ([`screen`]); then everything is stopped and removed, and the story is told in plain
-//! words. It never reads or writes the user's router home, accounts or Codex config, and it
+//! fake ChatGPT backend, running inside this process (`codex-router-demo`'s rig); a stand-in for
+//! Codex plays a short scripted session against it while the account table updates
+//! ([`screen`]); then everything is stopped and removed, and the story is told in plain words. It never reads or writes the user's router home, accounts or Codex config, and it
 //! never leaves loopback: every path and address the daemon gets is passed explicitly.
 //!
 //! Ctrl-C or an error at any point still cleans up: the normal path stops the daemon through
 //! its socket; an abandoned one drops the rig, whose guards stop the process and remove the
 //! directory.
 
-mod client;
-mod rig;
 mod screen;
-mod script;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context;
+use codex_router_demo::{ACCOUNTS, Facts, Rig, StoryError, script};
 use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::interrupt::armed_ctrl_c;
-use crate::output;
-use rig::{ACCOUNTS, Rig};
+use crate::{output, process};
 use screen::Screen;
-use script::Facts;
 
 pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -65,7 +61,10 @@ async fn demo(screen: &mut Screen) -> anyhow::Result<(Facts, PathBuf)> {
         "codexctl demo: a throwaway codex-router and a fake ChatGPT backend, both on this machine. Your \
          own router home, accounts and Codex config are not touched, and nothing leaves loopback.",
     )?;
-    let mut rig = Rig::start().await?;
+    let exe = process::locate_daemon().context(
+        "cannot find codex-routerd next to codexctl or on PATH; install both binaries side by side",
+    )?;
+    let mut rig = Rig::start(&exe, process::terminate).await?;
     let names: Vec<String> = ACCOUNTS
         .iter()
         .map(|a| format!("{} ({})", a.label, a.plan))
@@ -77,7 +76,12 @@ async fn demo(screen: &mut Screen) -> anyhow::Result<(Facts, PathBuf)> {
     ))?;
     let facts = script::run(&mut rig, screen).await;
     let removed = rig.shutdown().await;
-    Ok((facts?, removed?))
+    let facts = facts.map_err(|e| match e {
+        // The screen's own error, kept whole (a closed stdout is a quiet success).
+        StoryError::Show(e) => e,
+        StoryError::Demo(e) => e.into(),
+    })?;
+    Ok((facts, removed?))
 }
 
 /// What happened, in plain words, from the facts the script collected.

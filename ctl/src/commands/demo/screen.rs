@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use codex_router_core::Timestamp;
+use codex_router_demo::Show;
 use codex_router_protocol::status::StatusDoc;
 
 use crate::commands::status_render::state_cell;
@@ -103,6 +104,27 @@ impl Screen {
         } else {
             format!("\x1b[{}F\x1b[J", self.live)
         }
+    }
+}
+
+impl Show for Screen {
+    type Error = anyhow::Error;
+
+    fn say(&mut self, line: &str) -> anyhow::Result<()> {
+        Screen::say(self, line)
+    }
+
+    fn is_tty(&self) -> bool {
+        Screen::is_tty(self)
+    }
+
+    fn show_table(
+        &mut self,
+        status: &StatusDoc,
+        sessions: &BTreeMap<String, Vec<&str>>,
+        act_done: bool,
+    ) -> anyhow::Result<()> {
+        self.table(status, sessions, crate::timefmt::now(), act_done)
     }
 }
 

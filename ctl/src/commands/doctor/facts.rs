@@ -1,12 +1,12 @@
 //! What doctor learns once and several checks use: is the daemon up (and its `status`
 //! snapshot, port and key), and the service manager.
 
+use codex_router_doctor::Check;
 use codex_router_protocol::methods;
 use codex_router_protocol::status::StatusDoc;
 use codex_router_service::ServiceManager;
 use serde_json::{Value, json};
 
-use super::report::Check;
 use crate::binding::DaemonSide;
 use crate::commands::rotation::status::daemon_side;
 use crate::commands::service::manager;

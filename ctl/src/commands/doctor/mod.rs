@@ -1,26 +1,16 @@
 //! `codexctl doctor [--json]`: every check a user would otherwise do by hand, each with a
 //! one-line fix. Exit 1 when any check fails, the daemon being down included (SPEC §9).
 //!
-//! Doctor only reads (files, modes, the daemon's answers); the one write is a probe file
-//! created and removed in `logs/` to prove it writable. Checks that cannot pass where there is
-//! no service manager (a container) are reported as skipped with the reason, never as failed.
-//!
-//! - `facts` — what is gathered once (daemon, status snapshot, service manager).
-//! - `files` — router home, `run/`, socket, `client.key`, `logs/`.
-//! - `accounts` — `accounts.json` and the accounts' health.
-//! - `system` — clock, service and lingering, proxy environment.
-//! - `websocket` — one WebSocket handshake through the daemon, end to end.
-//! - `report` — [`Check`] and its rendering.
+//! The checks themselves are `codex-router-doctor`'s; here is what they share, gathered once
+//! (`facts`: daemon, status snapshot, service manager), the binding checks (they reuse
+//! `rotation status`'s problems), and the rendering (`render`).
 
-mod accounts;
 mod facts;
-mod files;
-mod report;
-mod system;
-mod websocket;
+mod render;
 
 use codex_router_codex_config::BindMode;
 use codex_router_core::Secret;
+use codex_router_doctor::{Check, Status, accounts, files, system, websocket};
 
 use crate::binding::View;
 use crate::commands::rotation::problems::{Problem, Severity, problems};
@@ -28,13 +18,11 @@ use crate::ctx::Ctx;
 use crate::exit::{FAILURE, Quiet};
 use crate::output;
 
-pub use report::{Check, Status};
-
 pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     let facts = facts::Facts::gather(ctx).await?;
     let mut checks = vec![facts.daemon_check()];
-    checks.extend(files::checks(ctx, &facts));
-    checks.extend(accounts::checks(ctx, &facts));
+    checks.extend(files::checks(&ctx.paths, facts.up()));
+    checks.extend(accounts::checks(&ctx.paths, facts.snapshot.as_ref()));
     checks.extend(binding_checks(ctx, &facts));
     // Codex asks for a WebSocket first (the built-in provider always does): prove the route
     // once Codex is bound and the daemon is up.
@@ -43,13 +31,13 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     {
         checks.push(websocket::check(&websocket::probe(*port, key).await));
     }
-    checks.push(system::clock(ctx, &facts));
-    checks.extend(system::service(&facts));
-    checks.push(system::proxy_env(ctx));
+    checks.push(system::clock(&ctx.paths, facts.snapshot.as_ref()));
+    checks.extend(system::service(facts.manager.as_ref()));
+    checks.push(system::proxy_verdict(&|k| ctx.env(k)));
     if ctx.json {
-        output::json(&report::json(&checks))?;
+        output::json(&render::json(&checks))?;
     } else {
-        output::print(&report::text(&checks))?;
+        output::print(&render::text(&checks))?;
     }
     if checks.iter().any(|c| c.status == Status::Fail) {
         return Err(Quiet(FAILURE).into());

@@ -135,15 +135,6 @@ fn platform_kind() -> ManagerKind {
     }
 }
 
-/// The manager's name for messages ("systemd", "launchd", "Task Scheduler").
-pub fn kind_name(kind: ManagerKind) -> &'static str {
-    match kind {
-        ManagerKind::SystemdUser => "systemd",
-        ManagerKind::Launchd => "launchd",
-        ManagerKind::TaskScheduler => "Task Scheduler",
-    }
-}
-
 /// Whether the service manager runs the daemon now, so `daemon stop|restart` must go through it
 /// (SPEC §9). An installed but inactive service leaves a detached daemon to `codexctl` itself.
 pub fn owns_daemon(status: &ServiceStatus) -> bool {
@@ -152,7 +143,7 @@ pub fn owns_daemon(status: &ServiceStatus) -> bool {
 
 /// This platform's service manager, by name, for "started through systemd".
 pub fn platform_name() -> &'static str {
-    kind_name(platform_kind())
+    platform_kind().name()
 }
 
 #[cfg(test)]

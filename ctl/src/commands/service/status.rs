@@ -4,7 +4,6 @@
 use codex_router_service::{Availability, ServiceManager, ServiceStatus};
 use serde_json::{Value, json};
 
-use super::manager::kind_name;
 use crate::ctx::Ctx;
 use crate::output;
 
@@ -18,9 +17,9 @@ pub fn status(ctx: &Ctx<'_>, manager: &dyn ServiceManager) -> anyhow::Result<()>
 
 pub fn to_json(available: &Availability, status: &ServiceStatus) -> Value {
     let manager = match available {
-        Availability::Available(kind) => json!({"available": true, "kind": kind_name(*kind)}),
+        Availability::Available(kind) => json!({"available": true, "kind": kind.name()}),
         Availability::Unavailable { kind, reason, advice } => json!({
-            "available": false, "kind": kind_name(*kind), "reason": reason, "advice": advice,
+            "available": false, "kind": kind.name(), "reason": reason, "advice": advice,
         }),
     };
     json!({

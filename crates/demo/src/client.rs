@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use codex_router_protocol::methods::ProxyInfo;
 use codex_router_test_support::parse_sse;
 use serde_json::{Value, json};
+
+use crate::DemoError;
 
 /// Longer than any scripted answer; keeps a wedged demo well under its 30 s promise.
 const TURN_TIMEOUT: Duration = Duration::from_secs(8);
@@ -41,15 +42,24 @@ impl Session {
 }
 
 /// The loopback client: never through a proxy, whatever the user's environment says.
-pub fn http() -> anyhow::Result<reqwest::Client> {
+pub fn http() -> Result<reqwest::Client, DemoError> {
     codex_router_oauth::client_builder(Duration::from_secs(5))
         .no_proxy()
         .build()
-        .context("building the demo's HTTP client")
+        .map_err(|source| DemoError::Http {
+            what: "building the demo's HTTP client",
+            source,
+        })
 }
 
 /// Sends the session's next turn and reads the stream to its end.
-pub async fn turn(http: &reqwest::Client, proxy: &ProxyInfo, session: &mut Session) -> anyhow::Result<Turn> {
+pub async fn turn(
+    http: &reqwest::Client,
+    proxy: &ProxyInfo,
+    session: &mut Session,
+) -> Result<Turn, DemoError> {
+    let timeout = |what| move |source| DemoError::Timeout { what, source };
+    let http_error = |what| move |source| DemoError::Http { what, source };
     session.turns += 1;
     let prompt = format!("{}: step {} of the plan", session.name, session.turns);
     session.history.push(json!({
@@ -75,8 +85,8 @@ pub async fn turn(http: &reqwest::Client, proxy: &ProxyInfo, session: &mut Sessi
         .send();
     let response = tokio::time::timeout(TURN_TIMEOUT, send)
         .await
-        .context("the router did not answer in time")?
-        .context("sending a request to the demo router")?;
+        .map_err(timeout("the router did not answer in time"))?
+        .map_err(http_error("sending a request to the demo router"))?;
     let status = response.status();
     let header = |name: &str| {
         response
@@ -91,19 +101,19 @@ pub async fn turn(http: &reqwest::Client, proxy: &ProxyInfo, session: &mut Sessi
         .unwrap_or(1);
     let bytes = tokio::time::timeout(TURN_TIMEOUT, response.bytes())
         .await
-        .context("the stream did not end in time")?
-        .context("reading the stream")?;
+        .map_err(timeout("the stream did not end in time"))?
+        .map_err(http_error("reading the stream"))?;
     if !status.is_success() {
-        anyhow::bail!(
-            "the router answered HTTP {status}: {}",
-            String::from_utf8_lossy(&bytes)
-        );
+        return Err(DemoError::Refused {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        });
     }
     let completed = parse_sse(&bytes)
         .iter()
         .filter_map(|e| e.json())
         .find(|e| e["type"] == "response.completed")
-        .context("the stream ended without response.completed")?;
+        .ok_or(DemoError::Incomplete)?;
     if let Some(output) = completed["response"]["output"].as_array() {
         session.history.extend(output.iter().cloned());
     }

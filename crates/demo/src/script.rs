@@ -6,16 +6,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use codex_router_protocol::methods;
 use codex_router_protocol::status::StatusDoc;
 use codex_router_test_support::{Behavior, FakeBackend, UsageState, encrypted_content_owner};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::client::{self, Session};
-use super::rig::{ACCOUNTS, DemoAccount, Rig, START_USED};
-use super::screen::Screen;
-use crate::liveness::decode;
-use crate::timefmt;
+use crate::client::{self, Session};
+use crate::rig::{ACCOUNTS, DemoAccount, Rig, START_USED};
+use crate::{DemoError, StoryError};
 
 /// How long a usage limit the fake reports lasts.
 const LIMIT_SECS: i64 = 2 * 3600;
@@ -37,9 +34,33 @@ pub struct Facts {
     pub status: Option<StatusDoc>,
 }
 
-struct Story<'a> {
+/// Where the story is told. `codexctl` draws the account table under the story lines; the
+/// script only says what happened and hands over the daemon's status after each step.
+pub trait Show {
+    /// The caller's own error, handed back untouched.
+    type Error;
+
+    /// One line of the story.
+    fn say(&mut self, line: &str) -> Result<(), Self::Error>;
+
+    /// A human is watching: worth pausing between steps.
+    fn is_tty(&self) -> bool;
+
+    /// The accounts from a `status` document, with the sessions each serves; `act_done` at the
+    /// end of an act.
+    fn show_table(
+        &mut self,
+        status: &StatusDoc,
+        sessions: &BTreeMap<String, Vec<&str>>,
+        act_done: bool,
+    ) -> Result<(), Self::Error>;
+}
+
+type Step<T, S> = Result<T, StoryError<<S as Show>::Error>>;
+
+struct Story<'a, S: Show> {
     rig: &'a mut Rig,
-    screen: &'a mut Screen,
+    screen: &'a mut S,
     http: reqwest::Client,
     sessions: Vec<Session>,
     /// Which account serves each session now.
@@ -48,7 +69,7 @@ struct Story<'a> {
     facts: Facts,
 }
 
-pub async fn run(rig: &mut Rig, screen: &mut Screen) -> anyhow::Result<Facts> {
+pub async fn run<S: Show>(rig: &mut Rig, screen: &mut S) -> Step<Facts, S> {
     let mut story = Story {
         rig,
         screen,
@@ -82,14 +103,18 @@ pub async fn run(rig: &mut Rig, screen: &mut Screen) -> anyhow::Result<Facts> {
     Ok(story.facts)
 }
 
-impl Story<'_> {
-    fn act(&mut self, title: &str) -> anyhow::Result<()> {
-        self.screen.say("")?;
-        self.screen.say(title)
+impl<S: Show> Story<'_, S> {
+    fn say(&mut self, line: &str) -> Step<(), S> {
+        self.screen.say(line).map_err(StoryError::Show)
+    }
+
+    fn act(&mut self, title: &str) -> Step<(), S> {
+        self.say("")?;
+        self.say(title)
     }
 
     /// One turn of session `i`, shown as `  alpha    turn 2 -> personal`.
-    async fn step(&mut self, i: usize, note: &str) -> anyhow::Result<client::Turn> {
+    async fn step(&mut self, i: usize, note: &str) -> Step<client::Turn, S> {
         let turn = client::turn(&self.http, &self.rig.proxy, &mut self.sessions[i]).await?;
         let session = &self.sessions[i];
         self.serving.insert(session.name, turn.account.clone());
@@ -102,7 +127,7 @@ impl Story<'_> {
             "   {:<8} turn {} -> {}{calls}{note}",
             session.name, session.turns, turn.account
         );
-        self.screen.say(&line)?;
+        self.say(&line)?;
         self.spend(&turn.account);
         self.redraw(false).await?;
         if self.screen.is_tty() {
@@ -111,7 +136,7 @@ impl Story<'_> {
         Ok(turn)
     }
 
-    async fn usage_limit(&mut self) -> anyhow::Result<()> {
+    async fn usage_limit(&mut self) -> Step<(), S> {
         let victim = self.serving.get("bravo").cloned().unwrap_or_default();
         self.act(&format!(
             "3. {victim} hits its usage limit in the middle of session bravo."
@@ -136,7 +161,7 @@ impl Story<'_> {
                 ),
                 _ => String::new(),
             };
-            self.screen.say(&format!(
+            self.say(&format!(
                 "   {victim} answered 429 usage_limit_reached; the router rested it until its window resets and \
                  moved session bravo to {} before Codex saw a byte.{history}",
                 turn.account
@@ -147,7 +172,7 @@ impl Story<'_> {
         self.act_done().await
     }
 
-    async fn expired_token(&mut self) -> anyhow::Result<()> {
+    async fn expired_token(&mut self) -> Step<(), S> {
         let victim = self.facts.moved.as_ref().map(|m| m.1.clone()).unwrap_or_default();
         let i = [2, 0]
             .into_iter()
@@ -160,14 +185,14 @@ impl Story<'_> {
             .unwrap_or_default();
         self.act(&format!("4. The access token of {target} expires."))?;
         let Some(a) = account(&target) else {
-            anyhow::bail!("the router named an account the demo does not know: {target}");
+            return Err(DemoError::UnknownAccount(target).into());
         };
         self.rig.fake.expire_access_tokens(a.workspace);
         let before = self.rig.fake.refresh_calls();
         let turn = self.step(i, "").await?;
         let calls = self.rig.fake.refresh_calls() - before;
         if calls > 0 {
-            self.screen.say(&format!(
+            self.say(&format!(
                 "   The backend answered 401 token_expired. The router refreshed {target}'s token ({calls} call to \
                  the issuer; the old refresh token is spent and never presented again), saved it, and retried \
                  on {}: Codex saw an ordinary answer.",
@@ -191,20 +216,22 @@ impl Story<'_> {
         }
     }
 
-    async fn status(&mut self) -> anyhow::Result<StatusDoc> {
-        decode(self.rig.daemon.call(methods::STATUS, json!({})).await?)
+    async fn status(&mut self) -> Step<StatusDoc, S> {
+        Ok(self.rig.status().await?)
     }
 
-    async fn redraw(&mut self, act_done: bool) -> anyhow::Result<()> {
+    async fn redraw(&mut self, act_done: bool) -> Step<(), S> {
         let status = self.status().await?;
         let mut by_account: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (session, account) in &self.serving {
             by_account.entry(account.clone()).or_default().push(session);
         }
-        self.screen.table(&status, &by_account, timefmt::now(), act_done)
+        self.screen
+            .show_table(&status, &by_account, act_done)
+            .map_err(StoryError::Show)
     }
 
-    async fn act_done(&mut self) -> anyhow::Result<()> {
+    async fn act_done(&mut self) -> Step<(), S> {
         self.redraw(true).await
     }
 }

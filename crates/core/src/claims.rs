@@ -8,9 +8,9 @@
 
 use std::fmt;
 
+use crate::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use codex_router_core::Timestamp;
 use serde_json::{Map, Value};
 
 /// The namespaced claim holding the ChatGPT account, user and plan.

@@ -1,6 +1,6 @@
 //! The demo's throwaway world: a temporary directory holding a router home and a Codex home, the
 //! fake ChatGPT backend and OAuth issuer running inside this process with three demo accounts,
-//! and a real `codex-routerd` (found like `daemon start` finds it) serving that home.
+//! and a real `codex-routerd` (the caller finds it, like `daemon start` does) serving that home.
 //!
 //! The daemon gets an explicit environment, built here and nowhere else: the temporary homes,
 //! `127.0.0.1:0`, and the fake as upstream and issuer. On Unix the inherited environment is
@@ -16,16 +16,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use codex_router_core::Secret;
+use codex_router_ipc::IpcClient;
 use codex_router_protocol::methods::{self, ProxyInfo};
 use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens, save_accounts};
 use codex_router_test_support::{FakeAccount, FakeBackend, UsageState};
-use serde_json::json;
+use codex_router_protocol::status::StatusDoc;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::liveness::{Daemon, Liveness, decode, probe};
-use crate::process;
+use crate::DemoError;
 
 /// One demo account: its label in the pool, its workspace id at the fake, its plan.
 #[derive(Debug, Clone, Copy)]
@@ -57,12 +57,17 @@ pub const ACCOUNTS: [DemoAccount; 3] = [
 pub const START_USED: f64 = 12.0;
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_TIMEOUT: Duration = Duration::from_secs(8);
+/// A healthy daemon answers `ping` in microseconds; a wedged one must not hold up the wait.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// Short drains: nothing the demo leaves in flight is worth waiting for.
 const DEMO_CONFIG: &str = "[proxy]\ndrain_timeout = \"2s\"\n";
 
+/// Asks a process to shut down gracefully (the caller's SIGTERM; a no-op where there is none).
+pub type Terminate = fn(u32) -> std::io::Result<()>;
+
 /// The running demo. Field order is drop order: the daemon goes before its directory.
 pub struct Rig {
-    pub daemon: Daemon,
+    daemon: IpcClient,
     pub proxy: ProxyInfo,
     pub fake: FakeBackend,
     child: DaemonChild,
@@ -70,25 +75,30 @@ pub struct Rig {
 }
 
 impl Rig {
-    pub async fn start() -> anyhow::Result<Rig> {
-        let exe = process::locate_daemon().context(
-            "cannot find codex-routerd next to codexctl or on PATH; install both binaries side by side",
-        )?;
+    /// Starts the daemon at `exe`; `terminate` stops it at teardown when asking nicely failed.
+    pub async fn start(exe: &Path, terminate: Terminate) -> Result<Rig, DemoError> {
         let dir = tempfile::Builder::new()
             .prefix("codexctl-demo-")
             .tempdir()
-            .context("creating the demo's temporary directory")?;
+            .map_err(DemoError::io("creating the demo's temporary directory"))?;
+        let store = |what| move |source| DemoError::Store { what, source };
         let paths = RouterPaths::from_home(dir.path().join("router"));
-        paths.ensure_dirs().context("creating the demo router home")?;
-        std::fs::write(&paths.config, DEMO_CONFIG).context("writing the demo config.toml")?;
+        paths
+            .ensure_dirs()
+            .map_err(store("creating the demo router home"))?;
+        std::fs::write(&paths.config, DEMO_CONFIG).map_err(DemoError::io("writing the demo config.toml"))?;
         let fake = FakeBackend::try_start()
             .await
-            .context("starting the fake backend")?;
-        save_accounts(&paths.accounts, &demo_pool(&fake)).context("writing the demo accounts")?;
+            .map_err(DemoError::io("starting the fake backend"))?;
+        save_accounts(&paths.accounts, &demo_pool(&fake)).map_err(store("writing the demo accounts"))?;
         let log = paths.logs_dir.join("daemon-stderr.log");
-        let mut child = DaemonChild::spawn(&exe, &daemon_env(dir.path(), &fake), &log)?;
+        let mut child = DaemonChild::spawn(exe, &daemon_env(dir.path(), &fake), &log, terminate)?;
         let mut rig_daemon = wait_ready(&paths, &mut child, &log).await?;
-        let proxy: ProxyInfo = decode(rig_daemon.call(methods::PROXY_INFO, json!({})).await?)?;
+        let raw = call(&mut rig_daemon, methods::PROXY_INFO).await?;
+        let proxy: ProxyInfo = serde_json::from_value(raw.clone()).map_err(|e| DemoError::Reply {
+            reason: e.to_string(),
+            raw,
+        })?;
         Ok(Rig {
             daemon: rig_daemon,
             proxy,
@@ -98,14 +108,23 @@ impl Rig {
         })
     }
 
+    /// The daemon's `status` document.
+    pub async fn status(&mut self) -> Result<StatusDoc, DemoError> {
+        let raw = call(&mut self.daemon, methods::STATUS).await?;
+        serde_json::from_value(raw.clone()).map_err(|e| DemoError::Reply {
+            reason: format!("not a status document: {e}"),
+            raw,
+        })
+    }
+
     /// The temporary directory (for the goodbye message).
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// Stops the daemon (gracefully, forced after a grace period) and removes the directory.
-    pub async fn shutdown(mut self) -> anyhow::Result<PathBuf> {
-        let _ = self.daemon.call(methods::DAEMON_STOP, json!({})).await;
+    pub async fn shutdown(mut self) -> Result<PathBuf, DemoError> {
+        let _ = call(&mut self.daemon, methods::DAEMON_STOP).await;
         let deadline = Instant::now() + STOP_TIMEOUT;
         while !self.child.exited() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -114,7 +133,7 @@ impl Rig {
         let path = self.dir.path().to_owned();
         self.dir
             .close()
-            .with_context(|| format!("removing {}", path.display()))?;
+            .map_err(DemoError::io(format!("removing {}", path.display())))?;
         Ok(path)
     }
 }
@@ -157,22 +176,45 @@ fn daemon_env(root: &Path, fake: &FakeBackend) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// `method` without parameters; the daemon's error answer becomes an error naming the method.
+async fn call(daemon: &mut IpcClient, method: &str) -> Result<Value, DemoError> {
+    daemon
+        .call_with_timeout(method, json!({}), Some(codex_router_ipc::DEFAULT_CALL_TIMEOUT))
+        .await
+        .map_err(|source| DemoError::Daemon {
+            method: method.to_owned(),
+            source: Box::new(source),
+        })
+}
+
+/// A connection to the demo's daemon once it answers `ping`. The lock-holder checks of
+/// `codexctl`'s own probe are not needed: this daemon is our child, in a directory only we know.
+async fn answers_ping(paths: &RouterPaths) -> Option<IpcClient> {
+    let mut client = IpcClient::connect(&paths.socket).await.ok()?;
+    client
+        .call_with_timeout(methods::PING, json!({}), Some(PING_TIMEOUT))
+        .await
+        .ok()?;
+    Some(client)
+}
+
 /// Waits for the daemon to answer `ping`; its early exit ends the wait with its last log lines.
-async fn wait_ready(paths: &RouterPaths, child: &mut DaemonChild, log: &Path) -> anyhow::Result<Daemon> {
+async fn wait_ready(
+    paths: &RouterPaths,
+    child: &mut DaemonChild,
+    log: &Path,
+) -> Result<IpcClient, DemoError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     let mut pause = Duration::from_millis(10);
     loop {
-        if let Liveness::Up(daemon) = probe(paths).await {
+        if let Some(daemon) = answers_ping(paths).await {
             return Ok(daemon);
         }
         if child.exited() || Instant::now() >= deadline {
             let text = std::fs::read_to_string(log).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(10).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            anyhow::bail!(
-                "the demo daemon did not come up; its last words:\n{}",
-                tail.join("\n")
-            );
+            return Err(DemoError::NotReady(tail.join("\n")));
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(100));
@@ -182,6 +224,7 @@ async fn wait_ready(paths: &RouterPaths, child: &mut DaemonChild, log: &Path) ->
 /// The daemon process, stopped on drop if nobody stopped it before.
 struct DaemonChild {
     child: Option<Child>,
+    terminate: Terminate,
 }
 
 /// Variables scrubbed where the environment cannot be cleared (Windows needs its system ones).
@@ -195,9 +238,14 @@ const SCRUBBED: &[&str] = &[
 ];
 
 impl DaemonChild {
-    fn spawn(exe: &Path, env: &[(&'static str, String)], log_path: &Path) -> anyhow::Result<Self> {
-        let log =
-            std::fs::File::create(log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    fn spawn(
+        exe: &Path,
+        env: &[(&'static str, String)],
+        log_path: &Path,
+        terminate: Terminate,
+    ) -> Result<Self, DemoError> {
+        let log = std::fs::File::create(log_path)
+            .map_err(DemoError::io(format!("creating {}", log_path.display())))?;
         let mut cmd = Command::new(exe);
         #[cfg(unix)]
         cmd.env_clear();
@@ -211,8 +259,11 @@ impl DaemonChild {
             .stderr(log);
         let child = cmd
             .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
-        Ok(Self { child: Some(child) })
+            .map_err(DemoError::io(format!("starting {}", exe.display())))?;
+        Ok(Self {
+            child: Some(child),
+            terminate,
+        })
     }
 
     fn exited(&mut self) -> bool {
@@ -229,7 +280,7 @@ impl DaemonChild {
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
-        let _ = process::terminate(child.id());
+        let _ = (self.terminate)(child.id());
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {

@@ -4,11 +4,12 @@
 
 use codex_router_core::Timestamp;
 use codex_router_core::account::{AccountStatus, NeedsLoginReason};
+use codex_router_core::claims::{Claims, decode_claims};
 use codex_router_core::label::{derive_label, is_valid_label};
 use codex_router_core::pool::AccountMeta;
-use codex_router_oauth::{Claims, decode_claims};
-use codex_router_store::{StoredAccount, StoredStatus};
 use sha2::{Digest, Sha256};
+
+use crate::{StoredAccount, StoredStatus};
 
 /// Claims of the id token, else of the access token.
 pub fn claims_of(a: &StoredAccount) -> Claims {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use codex_router_core::Secret;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use super::report::Check;
+use crate::report::Check;
 
 /// What a handshake attempt came back with.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ pub async fn probe(port: u16, key: &Secret) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::doctor::Status;
+    use crate::Status;
 
     #[test]
     fn a_handshake_result_becomes_a_check_with_its_fix() {

@@ -4,11 +4,9 @@
 //! knows cooldowns and refresh failures), else from the file, read-only.
 
 use codex_router_protocol::status::StatusDoc;
-use codex_router_store::{ACCOUNTS_VERSION, AccountsFile, StoredStatus};
+use codex_router_store::{ACCOUNTS_VERSION, AccountsFile, RouterPaths, StoredStatus};
 
-use super::facts::Facts;
-use super::report::Check;
-use crate::ctx::Ctx;
+use crate::report::Check;
 
 /// One account as the check sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +18,10 @@ pub struct Row {
 
 const LOGIN: &str = "add one with `codexctl accounts login` (or `codexctl accounts import`)";
 
-pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
-    let path = &ctx.paths.accounts;
-    let rows = match &facts.snapshot {
+/// `snapshot` is the daemon's `status` document when it answered.
+pub fn checks(paths: &RouterPaths, snapshot: Option<&StatusDoc>) -> Vec<Check> {
+    let path = &paths.accounts;
+    let rows = match snapshot {
         Some(snapshot) => from_snapshot(snapshot),
         None => from_file(path),
     };
@@ -37,15 +36,15 @@ pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
     };
     let mut out = vec![Check::ok("accounts_file", file)];
     out.extend(health(&rows));
-    out.extend(link_checks(ctx, facts));
+    out.extend(link_checks(paths, snapshot));
     out
 }
 
 /// A linked Codex `auth.json` the router leaves alone is a warning with its fix (SPEC §6:
 /// "`status`/`doctor` say so"). From the daemon's snapshot when it runs, else judged here on the
 /// files, read-only.
-fn link_checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
-    let links: Vec<(String, String, String)> = match &facts.snapshot {
+fn link_checks(paths: &RouterPaths, snapshot: Option<&StatusDoc>) -> Vec<Check> {
+    let links: Vec<(String, String, String)> = match snapshot {
         Some(snapshot) => {
             let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_owned());
             snapshot
@@ -55,7 +54,7 @@ fn link_checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
                 .map(|l| (l.state.clone(), or_unknown(&l.message), or_unknown(&l.fix)))
                 .collect()
         }
-        None => links_from_file(&ctx.paths.accounts),
+        None => links_from_file(&paths.accounts),
     };
     links
         .into_iter()
@@ -76,8 +75,8 @@ fn links_from_file(path: &std::path::Path) -> Vec<(String, String, String)> {
         .filter_map(|(i, a)| {
             let linked = a.linked_auth_json.as_ref()?;
             let label = a.label.clone().unwrap_or_else(|| format!("#{}", i + 1));
-            let identity = codex_router_runtime::normalize::identity_of(a);
-            let h = codex_router_runtime::linked::health("", &label, linked, identity.as_ref(), None);
+            let identity = codex_router_store::normalize::identity_of(a);
+            let h = codex_router_store::linked::health("", &label, linked, identity.as_ref(), None);
             (h.state != "ok").then(|| {
                 (
                     h.state.to_owned(),
@@ -218,7 +217,7 @@ pub fn health(rows: &[Row]) -> Vec<Check> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::doctor::Status;
+    use crate::Status;
 
     fn row(label: &str, state: &str, reason: Option<&str>) -> Row {
         Row {

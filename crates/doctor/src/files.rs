@@ -4,17 +4,18 @@
 
 use std::path::Path;
 
-use super::facts::Facts;
-use super::report::Check;
-use crate::ctx::Ctx;
+use codex_router_store::RouterPaths;
 
-pub fn checks(ctx: &Ctx<'_>, facts: &Facts) -> Vec<Check> {
-    let p = &ctx.paths;
+use crate::report::Check;
+
+/// `daemon_up`: a running daemon has created what a stopped one may not have yet, so what is
+/// missing fails only then.
+pub fn checks(p: &RouterPaths, daemon_up: bool) -> Vec<Check> {
     vec![
-        private_dir("router_home", &p.home, facts.up()),
-        private_dir("run_dir", &p.run_dir, facts.up()),
-        socket(&p.socket, facts.up()),
-        client_key(&p.client_key, facts.up()),
+        private_dir("router_home", &p.home, daemon_up),
+        private_dir("run_dir", &p.run_dir, daemon_up),
+        socket(&p.socket, daemon_up),
+        client_key(&p.client_key, daemon_up),
         logs_writable(&p.logs_dir),
     ]
 }
@@ -177,7 +178,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-    use crate::commands::doctor::Status;
+    use crate::Status;
 
     fn chmod(p: &Path, mode: u32) {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();

@@ -1,10 +1,8 @@
 use codex_router_service::fake::FakeServiceManager;
 use codex_router_service::{Availability, ManagerKind};
-use serde_json::json;
 
 use super::*;
-use crate::binding::DaemonSide;
-use crate::commands::doctor::Status;
+use crate::Status;
 
 const T: Timestamp = Timestamp::from_unix_secs(1_789_000_000);
 
@@ -67,16 +65,6 @@ fn no_proxy_must_cover_both_loopback_names() {
     assert!(!covers("10.0.0.0/8", "127.0.0.1"));
 }
 
-fn facts(manager: FakeServiceManager) -> Facts {
-    Facts {
-        snapshot: None,
-        down: None,
-        side: DaemonSide::Down,
-        daemon: json!({}),
-        manager: Box::new(manager),
-    }
-}
-
 #[test]
 fn service_checks_follow_the_fake_manager() {
     // No service manager (a container): skipped with the reason, never failed.
@@ -85,13 +73,13 @@ fn service_checks_follow_the_fake_manager() {
         reason: "no user bus".into(),
         advice: "run `codexctl daemon start` at login".into(),
     });
-    let c = service(&facts(none));
+    let c = service(&none);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].status, Status::Skip);
     assert!(c[0].detail.contains("no user bus"), "{c:?}");
 
     let m = FakeServiceManager::available();
-    assert_eq!(service(&facts(m))[0].status, Status::Warn, "not installed");
+    assert_eq!(service(&m)[0].status, Status::Warn, "not installed");
 
     let m = FakeServiceManager::available();
     {
@@ -100,7 +88,7 @@ fn service_checks_follow_the_fake_manager() {
         s.active = false;
         s.linger = Some(false);
     }
-    let c = service(&facts(m));
+    let c = service(&m);
     assert_eq!(c[0].status, Status::Fail, "installed but stopped");
     assert_eq!(c[0].fix.as_deref(), Some("run `codexctl daemon start`"));
     if Platform::current() == Platform::Linux {

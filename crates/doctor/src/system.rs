@@ -11,12 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use codex_router_core::Timestamp;
-use codex_router_service::{Availability, Platform};
+use codex_router_service::{Availability, Platform, ServiceManager};
+use codex_router_store::RouterPaths;
+use codex_router_protocol::status::StatusDoc;
 
-use super::facts::Facts;
-use super::report::Check;
-use crate::commands::service::manager::kind_name;
-use crate::ctx::Ctx;
+use crate::report::Check;
 
 /// Router files may be dated this far ahead (coarse file systems, a clock slewed by NTP).
 const FILE_SLACK: Duration = Duration::from_secs(5 * 60);
@@ -24,14 +23,15 @@ const FILE_SLACK: Duration = Duration::from_secs(5 * 60);
 const EXE_SLACK: Duration = Duration::from_secs(24 * 3600);
 const CLOCK_FIX: &str = "set the system clock (e.g. turn on NTP: `timedatectl set-ntp true`)";
 
-pub fn clock(ctx: &Ctx<'_>, facts: &Facts) -> Check {
+/// `snapshot` is the daemon's `status` document when it answered (it says when it started).
+pub fn clock(paths: &RouterPaths, snapshot: Option<&StatusDoc>) -> Check {
     let now = Timestamp::now_from(SystemTime::now());
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.metadata().ok()?.modified().ok())
         .map(Timestamp::now_from);
-    let mut newest = newest_write(&router_files(ctx));
-    if let Some(started) = facts.snapshot.as_ref().map(|s| s.daemon.started_at)
+    let mut newest = newest_write(&router_files(paths));
+    if let Some(started) = snapshot.map(|s| s.daemon.started_at)
         && newest.as_ref().is_none_or(|(_, t)| started > *t)
     {
         newest = Some(("the daemon's start".to_owned(), started));
@@ -61,8 +61,7 @@ pub fn clock_verdict(now: Timestamp, exe: Option<Timestamp>, newest: Option<(Str
     )
 }
 
-fn router_files(ctx: &Ctx<'_>) -> Vec<PathBuf> {
-    let p = &ctx.paths;
+fn router_files(p: &RouterPaths) -> Vec<PathBuf> {
     let mut files = vec![
         p.accounts.clone(),
         p.state.clone(),
@@ -89,10 +88,9 @@ fn newest_write(files: &[PathBuf]) -> Option<(String, Timestamp)> {
 
 /// Installed and running, and (Linux) lingering. Skipped where there is no service manager:
 /// in a container these cannot pass, and the daemon then runs detached by design.
-pub fn service(facts: &Facts) -> Vec<Check> {
-    let manager = &facts.manager;
+pub fn service(manager: &dyn ServiceManager) -> Vec<Check> {
     let kind = match manager.detect() {
-        Availability::Available(kind) => kind_name(kind),
+        Availability::Available(kind) => kind.name(),
         Availability::Unavailable { reason, advice, .. } => {
             return vec![Check::skip(
                 "service",
@@ -131,10 +129,6 @@ pub fn service(facts: &Facts) -> Vec<Check> {
         });
     }
     out
-}
-
-pub fn proxy_env(ctx: &Ctx<'_>) -> Check {
-    proxy_verdict(&|k| ctx.env(k))
 }
 
 const PROXY_VARS: [&str; 6] = [

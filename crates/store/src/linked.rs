@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
+use codex_router_core::claims::{decode_claims, identity};
 use codex_router_core::{Secret, Timestamp};
-use codex_router_oauth::{decode_claims, identity};
-use codex_router_store::{StoreError, StoredTokens, write_atomic};
 use serde_json::Value;
+
+use crate::{StoreError, StoredTokens, write_atomic};
 
 fn tokens_identity(tokens: &Value) -> Option<(String, String)> {
     ["id_token", "access_token"]
