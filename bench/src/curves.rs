@@ -117,8 +117,11 @@ pub fn points(r: &Report, kind: Kind) -> Vec<Point<'_>> {
 pub fn cpu_growth(r: &Report, kind: Kind) -> Option<(f64, f64, f64)> {
     let p = points(r, kind);
     let (first, last) = (p.first()?.cpu(), p.last()?.cpu());
-    (p.len() > 1 && first.is_finite() && last.is_finite() && first > 0.0)
-        .then_some((last / first, first, last))
+    (p.len() > 1 && first.is_finite() && last.is_finite() && first > 0.0).then_some((
+        last / first,
+        first,
+        last,
+    ))
 }
 
 /// The worst added total p99 over a curve's points.
@@ -161,7 +164,11 @@ mod tests {
             daemon_env: Vec::new(),
             quiet_wait_s: 0.0,
             busy_starts: 0,
-            cells: vec![cell("accounts-1000", 0.12), cell("accounts-1", 0.10), cell("c16", 1.0)],
+            cells: vec![
+                cell("accounts-1000", 0.12),
+                cell("accounts-1", 0.10),
+                cell("c16", 1.0),
+            ],
             checks: Vec::new(),
             targets: Vec::new(),
         };

@@ -73,8 +73,16 @@ fn bodies(s: &mut String, points: &[Point<'_>]) {
             s,
             "| {} | {} | {} | {} | {} | {} | {} ({}×) |",
             curves::x_text(Kind::Bodies, p.x),
-            pair(p, "router_added_first_byte_p50_ms", "router_added_first_byte_p99_ms"),
-            pair(p, "nginx_added_first_byte_p50_ms", "nginx_added_first_byte_p99_ms"),
+            pair(
+                p,
+                "router_added_first_byte_p50_ms",
+                "router_added_first_byte_p99_ms"
+            ),
+            pair(
+                p,
+                "nginx_added_first_byte_p50_ms",
+                "nginx_added_first_byte_p99_ms"
+            ),
             f(p.get("router_added_total_p50_ms"), 3),
             f(p.cpu(), 3),
             f(p.get("nginx_cpu_ms_per_request"), 3),

@@ -98,11 +98,22 @@ fn panel(s: &mut String, kind: Kind, points: &[Point<'_>], x0: f64, y0: f64) {
     let n = points.len();
     let px = |i: usize| left + (right - left) * if n > 1 { i as f64 / (n - 1) as f64 } else { 0.5 };
     let py = |v: f64| bottom - (bottom - top) * v / max;
-    let _ = writeln!(s, r#"<text x="{left}" y="{}" font-weight="bold">{title}</text>"#, y0 + 16.0);
-    let _ = writeln!(s, r##"<path d="M{left},{top} V{bottom} H{right}" stroke="#555" fill="none"/>"##);
+    let _ = writeln!(
+        s,
+        r#"<text x="{left}" y="{}" font-weight="bold">{title}</text>"#,
+        y0 + 16.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<path d="M{left},{top} V{bottom} H{right}" stroke="#555" fill="none"/>"##
+    );
     for i in 0..=4 {
         let v = max * f64::from(i) / 4.0;
-        let label = if max < 10.0 { format!("{v:.2}") } else { format!("{v:.0}") };
+        let label = if max < 10.0 {
+            format!("{v:.2}")
+        } else {
+            format!("{v:.0}")
+        };
         let _ = writeln!(
             s,
             r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#555">{label}</text>"##,

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use codex_router_core::Secret;
 use codex_router_ipc::IpcClient;
 use codex_router_protocol::methods::{self, ProxyInfo};
+use codex_router_protocol::status::StatusDoc;
 use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens, save_accounts};
 use codex_router_test_support::{FakeAccount, FakeBackend, UsageState};
-use codex_router_protocol::status::StatusDoc;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use codex_router_core::Timestamp;
+use codex_router_protocol::status::StatusDoc;
 use codex_router_service::{Availability, Platform, ServiceManager};
 use codex_router_store::RouterPaths;
-use codex_router_protocol::status::StatusDoc;
 
 use crate::report::Check;
 
