@@ -99,7 +99,7 @@ pub fn render(r: &Report) -> String {
 }
 
 fn targets(s: &mut String, r: &Report) {
-    s.push_str("### Targets (issues 7 and 13)\n\n| # | target | measured | met |\n|---|---|---|---|\n");
+    s.push_str("### Targets\n\n| # | target | measured | met |\n|---|---|---|---|\n");
     for t in &r.targets {
         let met = match t.met {
             Some(true) => "yes",
@@ -199,9 +199,7 @@ fn conversations(s: &mut String, r: &Report) {
     if cells.is_empty() && r.cell(FAILOVER).is_none() && r.cell(GROW).is_none() {
         return;
     }
-    s.push_str(
-        "### WebSocket conversations (issue 13; times in ms, p50 over every conversation and repetition)\n\n",
-    );
+    s.push_str("### WebSocket conversations (times in ms, p50 over every conversation and repetition)\n\n");
     for c in cells {
         let _ = writeln!(s, "`{}`: {}.\n", c.name, c.title);
         step_table(s, c, |_| true);

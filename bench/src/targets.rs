@@ -29,20 +29,20 @@ fn added(v: f64) -> String {
     format!("{v:+.3} ms")
 }
 
-/// The flat-cost targets (rows 17.x of the table): the small-body, new-session cells against nginx
-/// and direct, and the session curve's slope (per-request CPU from 0 to 100 000 live sessions,
-/// added p99 at c=16).
-fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
+/// The flat-cost targets (rows `scale-1` to `scale-3` of the table): the small-body, new-session
+/// cells against nginx and direct, and the session curve's slope (per-request CPU from 0 to
+/// 100 000 live sessions, added p99 at c=16).
+fn scale_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
     for c in ["small-new-c16", "small-new-c64"] {
         out.push(eval(
-            "17.1",
+            "scale-1",
             &format!("{c}: throughput ≥ 0.9× nginx"),
             g(c, "router_vs_nginx_rps_ratio"),
             ratio,
             |v| v >= 0.9,
         ));
         out.push(eval(
-            "17.1",
+            "scale-1",
             &format!("{c}: throughput ≥ 0.65× direct"),
             g(c, "router_rps_ratio"),
             ratio,
@@ -51,7 +51,7 @@ fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
     }
     for c in ["small-new-c16", "small-new-c64"] {
         out.push(eval(
-            "17.1",
+            "scale-1",
             &format!("{c}: daemon CPU per request ≤ 1.3× nginx's"),
             g(c, "router_vs_nginx_cpu_ratio"),
             ratio,
@@ -62,7 +62,7 @@ fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
     let cpu0 = g("sessions-0", "daemon_cpu_ms_per_request");
     let cpu100k = g("sessions-100k", "daemon_cpu_ms_per_request");
     out.push(eval(
-        "17.2",
+        "scale-2",
         "0 → 100 000 live sessions: daemon CPU per request grows ≤ 20 %",
         cpu0.zip(cpu100k).map(|(a, b)| b / a),
         |v| {
@@ -80,7 +80,7 @@ fn issue_17(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
         .filter_map(|c| g(c, "router_added_total_p99_ms"))
         .reduce(f64::max);
     out.push(eval(
-        "17.2",
+        "scale-2",
         "session curve at c=16: added total p99 < 1 ms (worst point)",
         p99,
         added,
@@ -93,7 +93,7 @@ fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64
     let cpu1 = g("accounts-1", "daemon_cpu_ms_per_request");
     let cpu1000 = g("accounts-1000", "daemon_cpu_ms_per_request");
     out.push(eval(
-        "17.2",
+        "scale-2",
         "1 → 1 000 accounts: daemon CPU per request grows ≤ 20 %",
         cpu1.zip(cpu1000).map(|(a, b)| b / a),
         |v| {
@@ -111,7 +111,7 @@ fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64
         .filter_map(|c| g(c, "router_added_total_p99_ms"))
         .reduce(f64::max);
     out.push(eval(
-        "17.2",
+        "scale-2",
         "pool curve at c=16: added total p99 < 1 ms (worst point)",
         p99,
         added,
@@ -120,7 +120,7 @@ fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64
     let router = g("body-8m", "router_added_first_byte_p50_ms");
     let nginx = g("body-8m", "nginx_added_first_byte_p50_ms");
     out.push(eval(
-        "17.3",
+        "scale-3",
         "8 MB body: added first byte ≤ 2× nginx's (p50)",
         router.zip(nginx).map(|(r, n)| r / n.max(1e-3)),
         |v| {
@@ -133,7 +133,7 @@ fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64
         |v| v <= 2.0,
     ));
     out.push(eval(
-        "17.3",
+        "scale-3",
         "8 MB body: daemon memory above idle ≤ 3× the body",
         g("body-8m", "daemon_hwm_over_idle_mib").map(|m| m * 1024.0 * 1024.0 / 8e6),
         |v| format!("{v:.2}× ({:.1} MiB)", v * 8e6 / 1024.0 / 1024.0),
@@ -272,7 +272,7 @@ pub fn evaluate(r: &Report) -> Vec<TargetEval> {
         |v| format!("{v:.1} ms ({max:.1} ms)"),
         |v| v <= 300.0,
     ));
-    issue_17(&mut out, &g);
+    scale_targets(&mut out, &g);
     let failed: Vec<String> = r
         .checks
         .iter()
@@ -295,7 +295,7 @@ pub fn evaluate(r: &Report) -> Vec<TargetEval> {
     out
 }
 
-/// The WebSocket targets (rows 13 of the table), from the conversation cells
+/// The WebSocket targets (rows `ws` of the table), from the conversation cells
 /// (`cells::conversation`).
 fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
     let g = |cell: &str, key: &str| {
@@ -309,7 +309,7 @@ fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
     let step1 = g(conv, "ws_router_added_step1_p50_ms");
     let inc = g(conv, "ws_router_added_incremental_p50_ms");
     out.push(TargetEval {
-        id: "13".to_owned(),
+        id: "ws".to_owned(),
         target: "WebSocket through the router within 0.1 ms (p50) of WebSocket direct per step (step 1 and \
                  the incremental steps, each)"
             .to_owned(),
@@ -323,7 +323,7 @@ fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
     let ws = g(conv, "ws_router_upstream_bytes_per_conversation").unwrap_or(f64::NAN);
     let http = g(conv, "http_router_upstream_bytes_per_conversation").unwrap_or(f64::NAN);
     out.push(eval(
-        "13",
+        "ws",
         "bytes sent upstream per conversation over WebSocket ≤ 1/5 of the HTTP path's",
         ratio,
         |v| format!("{v:.3} ({:.0} KB against {:.0} KB)", ws / 1000.0, http / 1000.0),
@@ -331,7 +331,7 @@ fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
     ));
     let normal = g(crate::cells::conversation::FAILOVER, "normal_step_p50_ms").unwrap_or(f64::NAN);
     out.push(eval(
-        "13",
+        "ws",
         "a failover step adds ≤ 5 ms over a normal step (p50)",
         g(crate::cells::conversation::FAILOVER, "failover_added_p50_ms"),
         |v| format!("{v:+.3} ms (normal step {normal:.3} ms)"),

@@ -47,7 +47,8 @@ fn unbound_missing_config_and_no_bind_dir_is_read_without_writing() {
     assert_eq!(v["bound"], false);
     assert_eq!(v["config"]["state"], "missing");
     assert_eq!(v["bind_state"]["state"], "missing");
-    // review #7: reading created nothing, not even bind/ or a lock file.
+    // Status is read-only and changes no shared state: reading created nothing, not even bind/
+    // or a lock file.
     assert!(!s.bind_dir.exists());
     assert!(!s.config.exists());
     assert!(describe(&view.view(&DaemonSide::Down), false).starts_with("not bound"));
@@ -102,7 +103,7 @@ fn bound_config_is_compared_with_the_daemon_port_and_key() {
     });
     assert!(describe(&rekeyed, true).contains("not the daemon's"));
 
-    // Acceptance 8: bound and down says that Codex requests fail, and how to fix it.
+    // Bound with the daemon down: the line says that Codex requests fail, and how to fix it.
     let line = describe_down(&view.view(&DaemonSide::Down));
     assert!(line.contains("Codex requests fail"), "{line}");
     assert!(line.contains("codexctl daemon start") && line.contains("codexctl rotation disable"));
@@ -135,7 +136,7 @@ fn unreadable_config_and_tampered_state_are_reported_not_trusted() {
     assert_eq!(v["config"]["state"], "unreadable");
     assert!(describe(&view.view(&DaemonSide::Down), true).starts_with("unknown: "));
 
-    // review #48: a state with port 0 is not trusted.
+    // A persisted port is validated and a tampered state rejected: port 0 is not trusted.
     let s = setup(Some("model = \"gpt-5\"\n"));
     std::fs::create_dir_all(&s.bind_dir).unwrap();
     std::fs::write(s.bind_dir.join("state.json"), r#"{"port":0}"#).unwrap();

@@ -58,7 +58,8 @@ fn tampered_state_is_invalid_and_profiles_are_listed() {
     let b = read(&bind_dir, Some(&config), 2456, &key());
     assert_eq!(b.bypassed_by, vec!["profiles.w".to_owned()]);
 
-    // review #48: a state with a port outside 1..65535 is not trusted; the file still decides.
+    // A persisted port is validated and a tampered state rejected: a state with a port outside
+    // 1..65535 is not trusted; the file still decides.
     std::fs::write(bind_dir.join("state.json"), r#"{"port":0}"#).unwrap();
     let b = read(&bind_dir, Some(&config), 2456, &key());
     assert_eq!(b.state, "invalid");
@@ -109,8 +110,9 @@ fn a_native_binding_reports_mode_native_and_matches_by_port_alone() {
     assert_eq!(json["mode"], "provider");
 }
 
-/// Issue 17: `status --watch` asks for the binding ten times a second. The cache reads the files
-/// once while they stay the same, and every change to any of them shows in the next answer.
+/// No file IO per status call: `status --watch` asks for the binding ten times a second. The
+/// cache reads the files once while they stay the same, and every change to any of them shows in
+/// the next answer.
 #[test]
 fn the_cache_reads_files_only_when_they_change_and_reports_every_change() {
     let dir = tempfile::tempdir().unwrap();

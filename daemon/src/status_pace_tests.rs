@@ -198,8 +198,8 @@ fn history_is_bounded_in_time_and_spacing_and_forgets_removed_accounts() {
     assert!(pace.tracks.lock().is_empty());
 }
 
-// Issue 16 item 7: a window that resets before the pool has spent it gives a full window
-// again, so the pool lasts longer than its headroom alone says.
+// A window that resets before the pool has spent it gives a full window again, so the pool
+// lasts longer than its headroom alone says (`lasts_s` counts early resets).
 #[test]
 fn lasts_counts_a_window_that_resets_before_it_runs_out() {
     let pace = Pace::default();

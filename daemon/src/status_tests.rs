@@ -166,7 +166,7 @@ fn reading(used: f64, resets_at: Timestamp, read_at: Timestamp) -> QuotaReading 
     }
 }
 
-// Issue 9 acceptance 4: a reading older than two poll intervals is reported stale.
+// A stale reading is not shown as fact: one older than two poll intervals is reported stale.
 #[test]
 fn quota_age_staleness_countdowns_and_the_pool_object() {
     let mut pool = Pool::new(PoolConfig::default());

@@ -1,5 +1,6 @@
 //! The filesystem under the binder: reads, private directories, and every write, removal and
-//! rename retried on transient errors (SPEC §3; review #32, #46).
+//! rename retried on transient errors (SPEC §3): a bind, an unbind or a service file is written
+//! atomically and does not fail on one passing `EPERM` or `EBUSY`.
 //!
 //! Writes go through [`BindFs`] so tests can inject failures; [`RealFs`] is the store's
 //! [`codex_router_store::write_atomic`] (temp file, fsync, rename, directory fsync). The store

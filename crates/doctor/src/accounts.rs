@@ -256,7 +256,8 @@ mod tests {
         );
     }
 
-    // Issue 16 item 5: with the daemon down, doctor judges the linked files itself.
+    // A linked auth.json the router left alone is reported with its fix: with the daemon down,
+    // doctor judges the linked files itself.
     #[test]
     fn a_linked_auth_json_that_is_gone_is_a_warning_with_the_fix() {
         let dir = tempfile::tempdir().unwrap();

@@ -131,7 +131,11 @@ mod tests {
         assert_eq!(out["authorization"], "Bearer access");
         assert!(out["authorization"].is_sensitive());
         assert_eq!(out["chatgpt-account-id"], "acct-1");
-        assert_eq!(out.get_all("chatgpt-account-id").iter().count(), 1, "review #12");
+        assert_eq!(
+            out.get_all("chatgpt-account-id").iter().count(),
+            1,
+            "the account-id header is set exactly once"
+        );
         for gone in [
             "x-api-key",
             "x-codex-router-key",

@@ -71,7 +71,8 @@ pub(crate) mod launchd {
     pub(crate) fn bootstrap(domain: &str, plist: &Path) -> CommandSpec {
         CommandSpec::new("launchctl", &["bootstrap", domain, &text(plist)])
     }
-    /// Unload the agent, stopping the daemon: KeepAlive cannot bring it back (review #62).
+    /// Unload the agent, stopping the daemon: unlike a plain stop, launchd's KeepAlive cannot
+    /// bring it back during an unbind or uninstall.
     pub(crate) fn bootout(domain: &str) -> CommandSpec {
         CommandSpec::new("launchctl", &["bootout", &service_target(domain)])
     }

@@ -46,7 +46,7 @@ fn linux_without_a_user_bus_says_what_to_do_instead() {
     assert!(reason.starts_with("no systemd user session"), "{reason}");
     assert!(
         reason.contains(stderr),
-        "the raw output is shown (review #36): {reason}"
+        "the manager's raw output is shown: {reason}"
     );
     assert!(
         advice.contains("`codexctl daemon start` at login from your shell profile"),

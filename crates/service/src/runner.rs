@@ -2,7 +2,7 @@
 //!
 //! Commands are argv vectors run without a shell, so paths in them need no quoting; the
 //! quoting in [`CommandSpec`]'s `Display` is only for showing them to a user who may paste
-//! them into a POSIX shell (review #37).
+//! them into a POSIX shell, so every value is quoted for that shell.
 
 use std::fmt;
 use std::io::{self, Read};

@@ -325,7 +325,7 @@ fn a_failed_registration_reports_the_output_and_uninstall_cleans_up() {
     let err = m.install(&f.spec, false).unwrap_err().to_string();
     assert!(
         err.contains("Failed to enable unit: Access denied"),
-        "review #36: {err}"
+        "the error quotes the manager's raw output: {err}"
     );
     assert!(err.contains("run `codexctl service uninstall`"), "{err}");
     manager(&f, FakeRunner::new()).uninstall(false).unwrap();

@@ -1,4 +1,4 @@
-//! The quota parts of the status screen (issue 9): a bar and a reset countdown per window, the
+//! The quota parts of the status screen: a bar and a reset countdown per window, the
 //! source and age of the reading, "reset early", and the pool line. `accounts check` prints its
 //! readings with the same cells, so both commands read alike.
 //!

@@ -112,9 +112,10 @@ fn corrupt_storage_is_called_out() {
     assert!(out.contains("kept aside as /h/accounts.json.corrupt-1"), "{out}");
 }
 
-/// Issue 9 acceptance 5: the whole screen, byte for byte, at a fixed `now`. Four accounts cover
-/// a fresh headers reading, no reading, a usage reading after an early reset, and a stale
-/// reading whose 5-hour window has reset since (no percentage shown for it).
+/// The status table renders readable bars and countdowns: the whole screen, byte for byte, at a
+/// fixed `now`. Four accounts cover a fresh headers reading, no reading, a usage reading after an
+/// early reset, and a stale reading whose 5-hour window has reset since (no percentage shown for
+/// it).
 #[test]
 fn snapshot_of_bars_countdowns_readings_and_the_pool_line() {
     let expected = [
@@ -193,7 +194,8 @@ fn quota_cells() {
     );
 }
 
-// Issue 16 item 5: the table says when Codex's linked auth.json is left alone, with the fix.
+// Linked auth.json drift shows in status: the table says when Codex's linked auth.json is left
+// alone, with the fix.
 #[test]
 fn a_linked_auth_json_left_alone_gets_a_line_with_its_fix() {
     let mut doc = sample();

@@ -142,7 +142,7 @@ fn assert_documented_shape(s: &Value) {
     );
     assert!(
         !s.to_string().contains("@example.test"),
-        "no email in status (review #45)"
+        "no raw account email in status"
     );
 }
 

@@ -23,7 +23,7 @@ fn list_reads_the_file_and_disable_edits_it_under_the_locks() {
     let out = home.run_ctl(&["accounts", "list"]);
     assert!(
         out.status.success(),
-        "missing storage is not an error (review #3): {}",
+        "missing storage is not an error (exit 0): {}",
         show(&out)
     );
     assert!(stdout(&out).contains("no accounts yet"), "{}", show(&out));

@@ -19,7 +19,7 @@ fn bind_app_writes_the_daemons_port_and_key_and_unbind_restores_the_bytes() {
     let text = stdout(&out);
     let port = daemon_port(&home);
     let key = client_key(&home);
-    assert_ne!(port, 0, "review #47");
+    assert_ne!(port, 0, "bind never writes port 0");
     assert!(
         text.contains(&format!("http://127.0.0.1:{port}/backend-api/codex")),
         "{}",

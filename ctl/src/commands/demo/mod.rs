@@ -1,4 +1,4 @@
-//! `codexctl demo` (issue 7): watch the router work before trusting it with real logins.
+//! `codexctl demo`: watch the router work before trusting it with real logins.
 //!
 //! A throwaway `codex-routerd` serves a temporary router home whose upstream and issuer are the
 //! fake ChatGPT backend, running inside this process (`codex-router-demo`'s rig); a stand-in for

@@ -1,6 +1,7 @@
 //! `rotation status [--json]`: the binding as found, next to the daemon it should reach.
-//! Read-only (review #7): the config and `bind/` are read without a lock, the daemon only
-//! answers `ping` and `proxy.info`; nothing is created, started or written. Exit 0 either way.
+//! Read-only (a status command changes no shared state): the config and `bind/` are read without
+//! a lock, the daemon only answers `ping` and `proxy.info`; nothing is created, started or
+//! written. Exit 0 either way.
 
 use codex_router_codex_config::BindingView;
 use codex_router_core::Secret;
