@@ -132,6 +132,33 @@ pub fn worst_added_p99(r: &Report, kind: Kind) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// A cell with only the daemon's CPU per request, for the tests of this module and the chart's.
+#[cfg(test)]
+pub(crate) fn cell(name: &str, cpu: f64) -> CellReport {
+    let mut c = CellReport::new(name, "");
+    c.derived.insert("daemon_cpu_ms_per_request".into(), cpu);
+    c
+}
+
+/// A full-mode report holding `cells`.
+#[cfg(test)]
+pub(crate) fn report(cells: Vec<CellReport>) -> Report {
+    Report {
+        mode: "full".into(),
+        started_at: String::new(),
+        wall_s: 0.0,
+        machine: crate::machine::Machine::default(),
+        body_bytes: 0,
+        nginx: String::new(),
+        daemon_env: Vec::new(),
+        quiet_wait_s: 0.0,
+        busy_starts: 0,
+        cells,
+        checks: Vec::new(),
+        targets: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,29 +176,11 @@ mod tests {
 
     #[test]
     fn a_curve_collects_its_cells_in_order_and_measures_its_growth() {
-        let cell = |name: &str, cpu: f64| {
-            let mut c = CellReport::new(name, "");
-            c.derived.insert("daemon_cpu_ms_per_request".into(), cpu);
-            c
-        };
-        let r = Report {
-            mode: "full".into(),
-            started_at: String::new(),
-            wall_s: 0.0,
-            machine: crate::machine::Machine::default(),
-            body_bytes: 0,
-            nginx: String::new(),
-            daemon_env: Vec::new(),
-            quiet_wait_s: 0.0,
-            busy_starts: 0,
-            cells: vec![
-                cell("accounts-1000", 0.12),
-                cell("accounts-1", 0.10),
-                cell("c16", 1.0),
-            ],
-            checks: Vec::new(),
-            targets: Vec::new(),
-        };
+        let r = report(vec![
+            cell("accounts-1000", 0.12),
+            cell("accounts-1", 0.10),
+            cell("c16", 1.0),
+        ]);
         let p = points(&r, Kind::Accounts);
         assert_eq!(p.iter().map(|p| p.x).collect::<Vec<_>>(), vec![1.0, 1000.0]);
         let (growth, first, last) = cpu_growth(&r, Kind::Accounts).unwrap();

@@ -158,3 +158,25 @@ fn panel(s: &mut String, kind: Kind, points: &[Point<'_>], x0: f64, y0: f64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::curves::{cell, report};
+
+    #[test]
+    fn the_chart_draws_one_panel_per_curve_with_a_point_per_cell() {
+        assert!(render(&report(vec![cell("c16", 1.0)])).is_none());
+        let mut big = cell("sessions-100k", 0.11);
+        big.derived.insert("nginx_cpu_ms_per_request".into(), 0.05);
+        let r = report(vec![cell("sessions-0", 0.10), big, cell("accounts-1", 0.1)]);
+        let svg = render(&r).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("vs live sessions") && svg.contains("vs accounts"));
+        assert!(!svg.contains("vs body"), "no body cells, no body panel");
+        assert!(svg.contains(">100k<"), "sizes label the x axis");
+        // The router's two sessions points, nginx's one, the one accounts point.
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert!(!svg.contains("NaN"));
+    }
+}
