@@ -14,6 +14,7 @@
 //! - [`headers`], [`reply`], [`usage`], [`metrics`].
 
 mod attempts;
+mod collect;
 pub mod forward;
 pub mod guard;
 pub mod headers;
@@ -161,17 +162,16 @@ async fn handle(State(state): State<Arc<ProxyState>>, req: Request) -> Response 
             responses,
         } => {
             let limit = state.config().max_body_bytes;
-            let bytes = match axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
+            let announced = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+            let bytes = match collect::collect(body, announced, cap).await {
                 Ok(b) => b,
-                Err(e) => {
-                    let too_large = std::error::Error::source(&e)
-                        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-                    return if too_large {
-                        reply::too_large(limit)
-                    } else {
-                        reply::bad_request_body()
-                    };
-                }
+                Err(collect::CollectError::TooLarge) => return reply::too_large(limit),
+                Err(collect::CollectError::Broken) => return reply::bad_request_body(),
             };
             forward::forward(state, &upstream_path, responses, parts, bytes).await
         }
