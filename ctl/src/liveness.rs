@@ -126,8 +126,7 @@ pub fn lock_holder(paths: &RouterPaths) -> anyhow::Result<Option<u32>> {
 
 /// Decodes a result into `T`, keeping the raw reply in the error when it does not fit.
 pub fn decode<T: DeserializeOwned>(value: Value) -> anyhow::Result<T> {
-    serde_json::from_value::<T>(value.clone())
-        .map_err(|err| anyhow::anyhow!("unexpected reply from codex-routerd ({err}): {value}"))
+    Ok(codex_router_ipc::decode_reply(value)?)
 }
 
 impl Daemon {

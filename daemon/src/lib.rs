@@ -154,7 +154,7 @@ pub async fn run_with(
     );
     let runtime = Runtime::open(RuntimeOptions {
         paths: paths.clone(),
-        pool_config: config::pool_config(&settings),
+        pool_config: settings.rotation.pool.clone(),
         oauth,
         clock: opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
     })

@@ -196,10 +196,8 @@ fn save_state(
             None => io.remove(&paths.original)?,
         }
     }
-    let bytes = encode(&plan.state).map_err(|err| BindError::Write {
-        path: paths.state.clone(),
-        source: std::io::Error::other(err.to_string()),
-    })?;
+    let bytes = encode(&plan.state)
+        .map_err(|err| BindError::write(&paths.state, std::io::Error::other(err.to_string())))?;
     io.write(&paths.state, &bytes, 0o600)
 }
 

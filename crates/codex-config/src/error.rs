@@ -64,19 +64,11 @@ pub enum BindError {
         expected: &'static str,
     },
 
-    #[error("cannot read {path}: {source}; check that it belongs to this user and is readable")]
-    Read { path: PathBuf, source: io::Error },
-
-    #[error(
-        "cannot write {path}: {source}; check free space and that the directory belongs to this user \
-         (the previous version of the file, if any, is unchanged)"
-    )]
-    Write { path: PathBuf, source: io::Error },
-
     #[error("cannot remove {path}: {source}; remove it by hand")]
     Remove { path: PathBuf, source: io::Error },
 
-    /// The lock on `bind/bind.lock` or the bind directory.
+    /// The lock on `bind/bind.lock` or the bind directory, and any file that cannot be read or
+    /// written: the store's messages for those are the ones every command shows.
     #[error(transparent)]
     Store(#[from] StoreError),
 
@@ -123,6 +115,20 @@ fn keyring_hint(store: Option<&str>) -> String {
 }
 
 impl BindError {
+    pub(crate) fn read(path: &std::path::Path, source: io::Error) -> Self {
+        BindError::Store(StoreError::Read {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    pub(crate) fn write(path: &std::path::Path, source: io::Error) -> Self {
+        BindError::Store(StoreError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
     /// Name the file a pure-edit parse error came from.
     pub(crate) fn at(self, path: &std::path::Path) -> Self {
         match self {

@@ -72,10 +72,7 @@ pub(crate) struct Io<'a> {
 
 impl Io<'_> {
     pub(crate) fn write(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), BindError> {
-        retry(|| self.fs.write(path, bytes, mode)).map_err(|source| BindError::Write {
-            path: path.to_owned(),
-            source,
-        })
+        retry(|| self.fs.write(path, bytes, mode)).map_err(|source| BindError::write(path, source))
     }
 
     pub(crate) fn remove(&self, path: &Path) -> Result<(), BindError> {
@@ -104,10 +101,7 @@ impl Io<'_> {
             aside = PathBuf::from(format!("{}.{n}", base.display()));
             n += 1;
         }
-        retry(|| self.fs.rename(path, &aside)).map_err(|source| BindError::Write {
-            path: aside.clone(),
-            source,
-        })?;
+        retry(|| self.fs.rename(path, &aside)).map_err(|source| BindError::write(&aside, source))?;
         Ok(Some(aside))
     }
 }
@@ -121,10 +115,7 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, BindError> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(BindError::Read {
-            path: path.to_owned(),
-            source,
-        }),
+        Err(source) => Err(BindError::read(path, source)),
     }
 }
 
@@ -136,10 +127,7 @@ pub(crate) fn mode_of(path: &Path) -> Result<Option<u32>, BindError> {
         match fs::metadata(path) {
             Ok(meta) => Ok(Some(meta.permissions().mode() & 0o7777)),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(BindError::Read {
-                path: path.to_owned(),
-                source,
-            }),
+            Err(source) => Err(BindError::read(path, source)),
         }
     }
     #[cfg(not(unix))]
@@ -151,10 +139,8 @@ pub(crate) fn mode_of(path: &Path) -> Result<Option<u32>, BindError> {
 
 /// Create `dir` (and its parents) as `0700` if missing; an existing `~/.codex` keeps its mode.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), BindError> {
-    codex_router_store::create_dir_with_mode(dir, PRIVATE_DIR_MODE).map_err(|source| BindError::Write {
-        path: dir.to_owned(),
-        source,
-    })
+    codex_router_store::create_dir_with_mode(dir, PRIVATE_DIR_MODE)
+        .map_err(|source| BindError::write(dir, source))
 }
 
 /// The file to write for `path`: a symlinked `config.toml` (a dotfiles manager's) is written

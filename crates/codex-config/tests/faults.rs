@@ -10,6 +10,7 @@ use std::fs;
 use std::io::ErrorKind;
 
 use codex_router_codex_config::{BindError, bind_app_with, unbind_app_with};
+use codex_router_store::StoreError;
 use common::*;
 
 const ORIGINAL: &[u8] = b"# mine\nmodel = \"gpt-5\"\n";
@@ -49,7 +50,7 @@ fn a_persistent_failure_is_reported_and_leaves_everything_as_it_was() {
         let fs_ = FlakyFs::failing(file, u32::MAX);
         let err = bind_app_with(&fs_, &homes.config, &homes.bind_dir, &spec(), now()).unwrap_err();
         assert!(
-            matches!(err, BindError::Write { ref path, .. } if path.ends_with(file)),
+            matches!(err, BindError::Store(StoreError::Write { ref path, .. }) if path.ends_with(file)),
             "{err}"
         );
         assert!(err.to_string().contains(file), "{err}");
@@ -83,7 +84,7 @@ fn unbind_retries_and_keeps_its_state_when_writes_keep_failing() {
 
     let fs_ = FlakyFs::failing("config.toml", u32::MAX);
     let err = unbind_app_with(&fs_, &homes.config, &homes.bind_dir, now()).unwrap_err();
-    assert!(matches!(err, BindError::Write { .. }), "{err}");
+    assert!(matches!(err, BindError::Store(StoreError::Write { .. })), "{err}");
     assert_eq!(fs::read(&homes.config).unwrap(), bound);
     assert!(
         homes.bind_dir.join("state.json").exists(),

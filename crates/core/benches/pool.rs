@@ -6,40 +6,22 @@
 //! the pool grows (1 … 1 000 accounts) and as the session map grows (0 … 100 000 live sessions
 //! with `max_sessions` raised to match), for a turn of a bound session and for a new session.
 //! The operation-count tests in `select_tests.rs` and `session.rs` are the proof that the cost is
-//! flat; this shows what it is in time. It uses only the public API, so the same file builds
-//! against older commits for a before/after row.
+//! flat; this shows what it is in time. It uses only the public API, so the same files (this one
+//! and `common/`) build against older commits for a before/after row.
 //!
 //! `cargo bench -p codex-router-core --bench pool` (add `-- --quick` for a shorter run).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use codex_router_core::Timestamp;
-use codex_router_core::account::AccountStatus;
 use codex_router_core::outcome::Outcome;
-use codex_router_core::pool::{AccountMeta, Pool, PoolConfig};
+use codex_router_core::pool::Pool;
 use codex_router_core::select::Selection;
 use codex_router_core::session::SessionHash;
 
-fn pool(accounts: usize, max_sessions: usize) -> Pool {
-    let mut p = Pool::new(PoolConfig {
-        max_sessions,
-        session_ttl: Duration::from_secs(24 * 3600),
-        ..PoolConfig::default()
-    });
-    p.sync_accounts(
-        (0..accounts)
-            .map(|i| AccountMeta {
-                id: format!("id{i}"),
-                label: format!("acct-{i}"),
-                plan_type: Some("pro".into()),
-                enabled: true,
-                status: AccountStatus::Ok,
-            })
-            .collect(),
-    );
-    p
-}
+mod common;
+use common::pool;
 
 /// One request's critical sections, as the proxy runs them (the session key is hashed before).
 fn request(p: &mut Pool, key: Option<SessionHash>, now: Timestamp) {

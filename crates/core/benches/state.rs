@@ -9,32 +9,19 @@
 //! `cargo bench -p codex-router-core --bench state`
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use codex_router_core::Timestamp;
-use codex_router_core::account::AccountStatus;
 use codex_router_core::outcome::Outcome;
-use codex_router_core::pool::{AccountMeta, Pool, PoolConfig};
+use codex_router_core::pool::Pool;
 use codex_router_core::select::Selection;
 use codex_router_core::session::SessionHash;
 
+mod common;
+use common::pool;
+
 fn filled(sessions: usize, now: Timestamp) -> Pool {
-    let mut p = Pool::new(PoolConfig {
-        max_sessions: sessions,
-        session_ttl: Duration::from_secs(24 * 3600),
-        ..PoolConfig::default()
-    });
-    p.sync_accounts(
-        (0..3)
-            .map(|i| AccountMeta {
-                id: format!("id{i}"),
-                label: format!("acct-{i}"),
-                plan_type: Some("pro".into()),
-                enabled: true,
-                status: AccountStatus::Ok,
-            })
-            .collect(),
-    );
+    let mut p = pool(3, sessions);
     for i in 0..sessions {
         let mut ctx = p.begin(Some(SessionHash::of(&format!("s-{i}"))), false, now);
         let Selection::Use(lease) = p.select(&mut ctx, now) else {

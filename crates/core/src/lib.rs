@@ -20,6 +20,7 @@ pub mod label;
 pub mod outcome;
 pub mod persist;
 pub mod pool;
+pub mod pool_config;
 pub mod quota;
 pub mod record;
 pub mod secret;

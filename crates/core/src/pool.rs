@@ -7,60 +7,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
 use crate::account::{Account, AccountStatus, State};
+pub use crate::pool_config::{PoolConfig, Strategy, UnknownStrategy};
 use crate::quota::QuotaReading;
 use crate::session::SessionMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    Sticky,
-    RoundRobin,
-    FillFirst,
-    LeastUsed,
-    /// Spend quota that would expire unused first: the account whose live window resets
-    /// soonest, then the most remaining quota.
-    ResetAware,
-}
-
-/// The rotation settings the core needs (SPEC §8 `[rotation]`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PoolConfig {
-    pub strategy: Strategy,
-    pub max_attempts: u32,
-    pub session_ttl: Duration,
-    pub max_sessions: usize,
-    pub preemptive_quota_percent: f64,
-    /// Base cooldown of a usage limit whose reset nobody named.
-    pub rate_limit_default: Duration,
-    pub server_error_base: Duration,
-    pub network_error_base: Duration,
-    pub backoff_max: Duration,
-    pub outage_accounts: u32,
-    pub outage_window: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        Self {
-            strategy: Strategy::Sticky,
-            max_attempts: 4,
-            session_ttl: Duration::from_secs(30 * 60),
-            max_sessions: 10_000,
-            preemptive_quota_percent: 97.0,
-            rate_limit_default: Duration::from_secs(60),
-            server_error_base: Duration::from_secs(4),
-            network_error_base: Duration::from_secs(6),
-            backoff_max: Duration::from_secs(300),
-            outage_accounts: 3,
-            outage_window: Duration::from_secs(10),
-        }
-    }
-}
 
 /// SPEC §9 counters. Serialised as the `counters` object of `status --json`; a counter added
 /// here reaches that stable document, so document it in `docs/status-schema.md` (the schema

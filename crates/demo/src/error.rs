@@ -1,9 +1,8 @@
 //! Why the demo stopped. The messages are the ones users read after `codexctl:`; the sources
 //! carry the underlying cause, printed after a colon.
 
-use codex_router_ipc::IpcError;
+use codex_router_ipc::{IpcError, UnexpectedReply};
 use codex_router_store::StoreError;
-use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -30,8 +29,8 @@ pub enum DemoError {
         #[source]
         source: Box<IpcError>,
     },
-    #[error("unexpected reply from codex-routerd ({reason}): {raw}")]
-    Reply { reason: String, raw: Value },
+    #[error(transparent)]
+    Reply(#[from] UnexpectedReply),
     #[error("{what}")]
     Http {
         what: &'static str,

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use codex_router_core::Secret;
-use codex_router_ipc::IpcClient;
+use codex_router_ipc::{IpcClient, decode_reply};
 use codex_router_protocol::methods::{self, ProxyInfo};
 use codex_router_protocol::status::StatusDoc;
 use codex_router_store::{AccountsFile, RouterPaths, StoredAccount, StoredTokens, save_accounts};
@@ -95,10 +95,7 @@ impl Rig {
         let mut child = DaemonChild::spawn(exe, &daemon_env(dir.path(), &fake), &log, terminate)?;
         let mut rig_daemon = wait_ready(&paths, &mut child, &log).await?;
         let raw = call(&mut rig_daemon, methods::PROXY_INFO).await?;
-        let proxy: ProxyInfo = serde_json::from_value(raw.clone()).map_err(|e| DemoError::Reply {
-            reason: e.to_string(),
-            raw,
-        })?;
+        let proxy: ProxyInfo = decode_reply(raw)?;
         Ok(Rig {
             daemon: rig_daemon,
             proxy,
@@ -111,9 +108,9 @@ impl Rig {
     /// The daemon's `status` document.
     pub async fn status(&mut self) -> Result<StatusDoc, DemoError> {
         let raw = call(&mut self.daemon, methods::STATUS).await?;
-        serde_json::from_value(raw.clone()).map_err(|e| DemoError::Reply {
-            reason: format!("not a status document: {e}"),
-            raw,
+        decode_reply(raw).map_err(|mut e| {
+            e.reason = format!("not a status document: {}", e.reason);
+            DemoError::Reply(e)
         })
     }
 

@@ -48,9 +48,7 @@ fn link_checks(paths: &RouterPaths, snapshot: Option<&StatusDoc>) -> Vec<Check> 
         Some(snapshot) => {
             let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_owned());
             snapshot
-                .codex_links
-                .iter()
-                .filter(|l| !l.is_ok())
+                .link_problems()
                 .map(|l| (l.state.clone(), or_unknown(&l.message), or_unknown(&l.fix)))
                 .collect()
         }

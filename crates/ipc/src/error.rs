@@ -146,6 +146,23 @@ pub enum IpcError {
     Timeout { method: String, timeout: Duration },
 }
 
+/// A well-formed answer that is not what the method promises (a daemon of another release, or
+/// a bug); `raw` is what came back, so the user sees it.
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected reply from codex-routerd ({reason}): {raw}")]
+pub struct UnexpectedReply {
+    pub reason: String,
+    pub raw: Value,
+}
+
+/// A method's result, decoded into the type the method promises.
+pub fn decode_reply<T: serde::de::DeserializeOwned>(raw: Value) -> Result<T, UnexpectedReply> {
+    serde_json::from_value::<T>(raw.clone()).map_err(|err| UnexpectedReply {
+        reason: err.to_string(),
+        raw,
+    })
+}
+
 impl IpcError {
     /// The daemon's error code, when this is an error answer.
     pub fn code(&self) -> Option<&ErrorCode> {

@@ -37,7 +37,7 @@ pub use futures_util::stream::BoxStream;
 
 pub use client::{DEFAULT_CALL_TIMEOUT, IpcClient};
 pub use endpoint::{Endpoint, endpoint_name, local_endpoint};
-pub use error::{IpcError, RpcError};
+pub use error::{IpcError, RpcError, UnexpectedReply, decode_reply};
 pub use handler::Handler;
 pub use listener::{IpcListener, bind};
 pub use server::{DEFAULT_MAX_CONNECTIONS, ServeOptions, serve, serve_with};

@@ -154,24 +154,31 @@ pub struct LabelParams {
     pub label: String,
 }
 
-/// Params of `accounts.refresh`: `{"account": "..."}` or `{"all": true}`, exactly one.
+/// Params of `accounts.refresh` and `accounts.check`: `{"account": "..."}` or `{"all": true}`,
+/// exactly one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RefreshParams {
+pub struct TargetParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all: bool,
 }
 
-/// What `accounts.refresh` should refresh, once validated.
+/// Params of `accounts.refresh`.
+pub type RefreshParams = TargetParams;
+
+/// Params of `accounts.check`.
+pub type CheckParams = TargetParams;
+
+/// What `accounts.refresh` or `accounts.check` should act on, once validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshTarget {
     Account(String),
     All,
 }
 
-impl RefreshParams {
+impl TargetParams {
     pub fn account(account: impl Into<String>) -> Self {
         Self {
             account: Some(account.into()),
@@ -186,41 +193,16 @@ impl RefreshParams {
         }
     }
 
-    /// Exactly one of `account` and `all` must be given.
-    pub fn target(self) -> Result<RefreshTarget, InvalidParams> {
-        one_target(ACCOUNTS_REFRESH, self.account, self.all)
-    }
-}
-
-/// Params of `accounts.check`: `{"account": "..."}` or `{"all": true}`, exactly one, like
-/// `accounts.refresh`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub all: bool,
-}
-
-impl CheckParams {
-    pub fn account(account: impl Into<String>) -> Self {
-        Self {
-            account: Some(account.into()),
-            all: false,
+    /// Exactly one of `account` and `all` must be given; an error names `method`.
+    pub fn target(self, method: &str) -> Result<RefreshTarget, InvalidParams> {
+        match (self.account, self.all) {
+            (Some(account), false) => Ok(RefreshTarget::Account(account)),
+            (None, true) => Ok(RefreshTarget::All),
+            _ => Err(InvalidParams {
+                method: method.to_owned(),
+                reason: "give exactly one of `account` and `all: true`".to_owned(),
+            }),
         }
-    }
-
-    pub fn all() -> Self {
-        Self {
-            account: None,
-            all: true,
-        }
-    }
-
-    /// Exactly one of `account` and `all` must be given.
-    pub fn target(self) -> Result<RefreshTarget, InvalidParams> {
-        one_target(ACCOUNTS_CHECK, self.account, self.all)
     }
 }
 
@@ -355,16 +337,3 @@ impl fmt::Debug for ProxyInfo {
 #[cfg(test)]
 #[path = "methods_tests.rs"]
 mod tests;
-
-/// `{"account": ...}` or `{"all": true}`, exactly one: the shape of every method that acts on one
-/// account or on all of them.
-fn one_target(method: &str, account: Option<String>, all: bool) -> Result<RefreshTarget, InvalidParams> {
-    match (account, all) {
-        (Some(account), false) => Ok(RefreshTarget::Account(account)),
-        (None, true) => Ok(RefreshTarget::All),
-        _ => Err(InvalidParams {
-            method: method.to_owned(),
-            reason: "give exactly one of `account` and `all: true`".to_owned(),
-        }),
-    }
-}

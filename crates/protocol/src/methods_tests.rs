@@ -91,9 +91,12 @@ fn refresh_params_snapshots_and_validation() {
     assert_eq!(to_json(&RefreshParams::all()), r#"{"all":true}"#);
 
     let one: RefreshParams = decode_params(ACCOUNTS_REFRESH, json!({"account": "x"})).unwrap();
-    assert_eq!(one.target().unwrap(), RefreshTarget::Account("x".into()));
+    assert_eq!(
+        one.target(ACCOUNTS_REFRESH).unwrap(),
+        RefreshTarget::Account("x".into())
+    );
     let all: RefreshParams = decode_params(ACCOUNTS_REFRESH, json!({"all": true})).unwrap();
-    assert_eq!(all.target().unwrap(), RefreshTarget::All);
+    assert_eq!(all.target(ACCOUNTS_REFRESH).unwrap(), RefreshTarget::All);
 
     for bad in [
         json!({}),
@@ -101,7 +104,7 @@ fn refresh_params_snapshots_and_validation() {
         json!({"account": "x", "all": true}),
     ] {
         let params: RefreshParams = decode_params(ACCOUNTS_REFRESH, bad.clone()).unwrap();
-        assert!(params.target().is_err(), "{bad}");
+        assert!(params.target(ACCOUNTS_REFRESH).is_err(), "{bad}");
     }
 }
 
@@ -191,10 +194,10 @@ fn check_params_and_result_snapshots() {
     assert_eq!(to_json(&CheckParams::account("2")), r#"{"account":"2"}"#);
     assert_eq!(to_json(&CheckParams::all()), r#"{"all":true}"#);
     let all: CheckParams = decode_params(ACCOUNTS_CHECK, json!({"all": true})).unwrap();
-    assert_eq!(all.target().unwrap(), RefreshTarget::All);
+    assert_eq!(all.target(ACCOUNTS_CHECK).unwrap(), RefreshTarget::All);
     for bad in [json!({}), json!({"account": "x", "all": true})] {
         let params: CheckParams = decode_params(ACCOUNTS_CHECK, bad.clone()).unwrap();
-        let err = params.target().unwrap_err();
+        let err = params.target(ACCOUNTS_CHECK).unwrap_err();
         assert_eq!(err.method, ACCOUNTS_CHECK, "{bad}");
     }
     assert!(decode_params::<CheckParams>(ACCOUNTS_CHECK, json!({"force": true})).is_err());

@@ -48,6 +48,13 @@ pub struct StatusDoc {
     pub hint: Option<String>,
 }
 
+impl StatusDoc {
+    /// The links the router no longer keeps fresh: what `status` and `doctor` both warn about.
+    pub fn link_problems(&self) -> impl Iterator<Item = &CodexLinkRow> {
+        self.codex_links.iter().filter(|l| !l.is_ok())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaemonSection {
     pub pid: u32,

@@ -57,7 +57,7 @@ pub async fn forward(
     };
     match attempts::run(&state, &cfg, &mut ctx, &mut transport, true).await {
         Ended::Delivered { delivered, lease } => deliver(&state, &cfg, &ctx, lease, delivered),
-        Ended::PassThrough { passthrough, label } => pass_through(passthrough, &label, ctx.calls()),
+        Ended::PassThrough { passthrough, label } => reply::upstream_answer(passthrough, &label, ctx.calls()),
         Ended::Exhausted(e) => reply::exhausted(&e, ctx.calls()),
     }
 }
@@ -211,21 +211,6 @@ fn deliver(state: &ProxyState, cfg: &ProxyConfig, ctx: &RequestCtx, lease: Lease
     set_router_headers(resp.headers_mut(), Some(&lease.label), ctx.calls());
     let stream_guard = StreamGuard::new(state.runtime.clone(), lease, ctx.session.clone(), true);
     *resp.body_mut() = Body::from_stream(relay(c.held, c.rest, cfg.idle_timeout, stream_guard));
-    resp
-}
-
-fn pass_through(passthrough: Option<PassThrough>, label: &str, attempts: u32) -> Response {
-    let Some((status, headers, bytes)) = passthrough else {
-        return reply::error(
-            StatusCode::BAD_GATEWAY,
-            "router_upstream_error",
-            "the upstream failed",
-        );
-    };
-    let mut resp = Response::new(Body::from(bytes));
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
-    set_router_headers(resp.headers_mut(), Some(label), attempts);
     resp
 }
 

@@ -2,8 +2,9 @@
 
 use axum::body::Body;
 use axum::response::Response;
+use bytes::Bytes;
 use codex_router_core::exhausted::Exhausted;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 use crate::headers::set_router_headers;
@@ -16,6 +17,27 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    resp
+}
+
+/// The upstream's own answer, relayed because no other account could replace it; `None` (the
+/// last attempt never got one) is a 502 of the router's own.
+pub(crate) fn upstream_answer(
+    answer: Option<(StatusCode, HeaderMap, Bytes)>,
+    label: &str,
+    attempts: u32,
+) -> Response {
+    let Some((status, headers, bytes)) = answer else {
+        return error(
+            StatusCode::BAD_GATEWAY,
+            "router_upstream_error",
+            "the upstream failed",
+        );
+    };
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    set_router_headers(resp.headers_mut(), Some(label), attempts);
     resp
 }
 

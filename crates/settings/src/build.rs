@@ -14,8 +14,8 @@ use crate::duration::format_duration;
 use crate::error::{Problem, SettingsError};
 use crate::listen::ListenAddr;
 use crate::model::{
-    OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
-    WebsocketMode,
+    OAuthSettings, PoolConfig, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy,
+    UpstreamSettings, WebsocketMode,
 };
 use crate::raw::{RawFile, RawOAuth, RawProxy, RawRotation, RawUpstream};
 
@@ -181,7 +181,28 @@ pub(crate) fn build(
     raw: &RawFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Settings, Vec<SettingEntry>), SettingsError> {
-    let defaults = Settings::default();
+    let (settings, entries) = build_over(raw, env, Settings::default())?;
+    check_backoff_cap(&settings.rotation.pool)?;
+    Ok((settings, entries))
+}
+
+/// Every key of `settings` with its value as `config show` prints it, in file order: the list
+/// the builder records, so comparing two of them compares every key without naming each.
+pub(crate) fn entries(settings: &Settings) -> Vec<SettingEntry> {
+    // Nothing is read from a file or the environment, so no converter runs and nothing can
+    // fail; the empty list is only the type's due.
+    build_over(&RawFile::default(), &|_| None, settings.clone())
+        .map(|(_, entries)| entries)
+        .unwrap_or_default()
+}
+
+/// [`build`] with `defaults` where neither the file nor the environment sets a key, without
+/// the checks across keys.
+fn build_over(
+    raw: &RawFile,
+    env: &dyn Fn(&str) -> Option<String>,
+    defaults: Settings,
+) -> Result<(Settings, Vec<SettingEntry>), SettingsError> {
     let mut b = Builder {
         env,
         entries: Vec::new(),
@@ -189,7 +210,7 @@ pub(crate) fn build(
     let proxy = build_proxy(&mut b, &raw.proxy, defaults.proxy)?;
     let upstream = build_upstream(&mut b, &raw.upstream, defaults.upstream)?;
     let oauth = build_oauth(&mut b, &raw.oauth, defaults.oauth)?;
-    let rotation = build_rotation(&mut b, &raw.rotation)?;
+    let rotation = build_rotation(&mut b, &raw.rotation, defaults.rotation)?;
 
     let poll = &dur(Min::AtLeast(Duration::from_secs(10)));
     let quota = QuotaSettings {
@@ -202,7 +223,13 @@ pub(crate) fn build(
     };
 
     let filter = &|i: Input<'_>| convert::filter(i).map(Some);
-    let log_filter = b.get_env("log.filter", &raw.log.filter, None, filter, (ENV_LOG, filter))?;
+    let log_filter = b.get_env(
+        "log.filter",
+        &raw.log.filter,
+        defaults.log_filter,
+        filter,
+        (ENV_LOG, filter),
+    )?;
 
     let settings = Settings {
         proxy,
@@ -212,7 +239,6 @@ pub(crate) fn build(
         quota,
         log_filter,
     };
-    check_backoff_cap(&settings.rotation)?;
     Ok((settings, b.entries))
 }
 
@@ -332,11 +358,17 @@ fn build_oauth(
     })
 }
 
-fn build_rotation(b: &mut Builder<'_>, file: &RawRotation) -> Result<RotationSettings, SettingsError> {
-    let default = RotationSettings::default();
+fn build_rotation(
+    b: &mut Builder<'_>,
+    file: &RawRotation,
+    RotationSettings {
+        pool: default,
+        spare_codex_login,
+    }: RotationSettings,
+) -> Result<RotationSettings, SettingsError> {
     let positive = &dur(Min::Positive);
     let at_least_one = &int(1u32);
-    Ok(RotationSettings {
+    let pool = PoolConfig {
         strategy: b.get(
             "rotation.strategy",
             &file.strategy,
@@ -403,17 +435,20 @@ fn build_rotation(b: &mut Builder<'_>, file: &RawRotation) -> Result<RotationSet
             default.outage_window,
             positive,
         )?,
+    };
+    Ok(RotationSettings {
+        pool,
         spare_codex_login: b.get(
             "rotation.spare_codex_login",
             &file.spare_codex_login,
-            default.spare_codex_login,
+            spare_codex_login,
             &convert::boolean,
         )?,
     })
 }
 
 /// The cap of the doubling cooldowns cannot be below their starting points.
-fn check_backoff_cap(r: &RotationSettings) -> Result<(), SettingsError> {
+fn check_backoff_cap(r: &PoolConfig) -> Result<(), SettingsError> {
     for (base_key, base) in [
         ("rotation.server_error_base", r.server_error_base),
         ("rotation.network_error_base", r.network_error_base),

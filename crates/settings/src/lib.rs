@@ -33,8 +33,8 @@ pub use duration::{format_duration, parse_duration};
 pub use error::SettingsError;
 pub use listen::{ListenAddr, ListenAddrError, ListenHost};
 pub use model::{
-    OAuthSettings, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy, UpstreamSettings,
-    WebsocketMode,
+    OAuthSettings, PoolConfig, ProxySettings, QuotaSettings, RotationSettings, Settings, Strategy,
+    UpstreamSettings, WebsocketMode,
 };
 
 /// Validated settings from the file's text (`None`: no file) and the environment.
@@ -67,6 +67,17 @@ pub fn restart_required(old: &Settings, new: &Settings) -> Vec<&'static str> {
         keys.push("proxy.listen");
     }
     keys
+}
+
+/// The keys whose value differs between `old` and `new`, by their `config.toml` name, in file
+/// order.
+pub fn changed_keys(old: &Settings, new: &Settings) -> Vec<&'static str> {
+    build::entries(old)
+        .into_iter()
+        .zip(build::entries(new))
+        .filter(|(a, b)| a.value != b.value)
+        .map(|(a, _)| a.key)
+        .collect()
 }
 
 /// The text of `config.toml`, `None` if there is no such file (defaults apply).

@@ -80,17 +80,17 @@ fn defaults_are_the_spec_defaults() {
     assert_eq!(s.upstream.idle_timeout, Duration::from_secs(300));
     assert_eq!(s.oauth.issuer, "https://auth.openai.com");
     assert_eq!(s.oauth.client_id, "app_EMoamEEZ73f0CkXaXp7hrann");
-    assert_eq!(s.rotation.strategy, Strategy::Sticky);
-    assert_eq!(s.rotation.max_attempts, 4);
-    assert_eq!(s.rotation.session_ttl, Duration::from_secs(1800));
-    assert_eq!(s.rotation.max_sessions, 10_000);
-    assert_eq!(s.rotation.preemptive_quota_percent, 97.0);
-    assert_eq!(s.rotation.rate_limit_default, Duration::from_secs(60));
-    assert_eq!(s.rotation.server_error_base, Duration::from_secs(4));
-    assert_eq!(s.rotation.network_error_base, Duration::from_secs(6));
-    assert_eq!(s.rotation.backoff_max, Duration::from_secs(300));
-    assert_eq!(s.rotation.outage_accounts, 3);
-    assert_eq!(s.rotation.outage_window, Duration::from_secs(10));
+    assert_eq!(s.rotation.pool.strategy, Strategy::Sticky);
+    assert_eq!(s.rotation.pool.max_attempts, 4);
+    assert_eq!(s.rotation.pool.session_ttl, Duration::from_secs(1800));
+    assert_eq!(s.rotation.pool.max_sessions, 10_000);
+    assert_eq!(s.rotation.pool.preemptive_quota_percent, 97.0);
+    assert_eq!(s.rotation.pool.rate_limit_default, Duration::from_secs(60));
+    assert_eq!(s.rotation.pool.server_error_base, Duration::from_secs(4));
+    assert_eq!(s.rotation.pool.network_error_base, Duration::from_secs(6));
+    assert_eq!(s.rotation.pool.backoff_max, Duration::from_secs(300));
+    assert_eq!(s.rotation.pool.outage_accounts, 3);
+    assert_eq!(s.rotation.pool.outage_window, Duration::from_secs(10));
     assert_eq!(s.quota.poll_interval, Duration::from_secs(300));
     assert_eq!(s.log_filter, None);
     // An empty file and a file of comments are the defaults too.
@@ -160,17 +160,19 @@ fn every_key_is_read_from_the_file() {
             client_id: "app_test".into(),
         },
         rotation: RotationSettings {
-            strategy: Strategy::RoundRobin,
-            max_attempts: 2,
-            session_ttl: Duration::from_secs(3600),
-            max_sessions: 50,
-            preemptive_quota_percent: 90.5,
-            rate_limit_default: Duration::from_secs(120),
-            server_error_base: Duration::from_secs(1),
-            network_error_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(86_400),
-            outage_accounts: 5,
-            outage_window: Duration::from_secs(30),
+            pool: PoolConfig {
+                strategy: Strategy::RoundRobin,
+                max_attempts: 2,
+                session_ttl: Duration::from_secs(3600),
+                max_sessions: 50,
+                preemptive_quota_percent: 90.5,
+                rate_limit_default: Duration::from_secs(120),
+                server_error_base: Duration::from_secs(1),
+                network_error_base: Duration::from_secs(2),
+                backoff_max: Duration::from_secs(86_400),
+                outage_accounts: 5,
+                outage_window: Duration::from_secs(30),
+            },
             spare_codex_login: false,
         },
         quota: QuotaSettings {
@@ -234,7 +236,7 @@ fn environment_beats_the_file() {
     assert_eq!(s.upstream.headers_timeout, Duration::from_millis(1500));
     assert_eq!(s.upstream.idle_timeout, Duration::from_secs(600));
     // Keys without an override keep the file's value.
-    assert_eq!(s.rotation.max_attempts, 2);
+    assert_eq!(s.rotation.pool.max_attempts, 2);
     let n_env = entries
         .iter()
         .filter(|e| matches!(e.source, Source::Env(_)))
@@ -259,7 +261,7 @@ fn a_bad_file_value_is_an_error_even_when_the_environment_overrides_it() {
 fn only_a_listen_change_needs_a_restart() {
     let old = Settings::default();
     let mut new = old.clone();
-    new.rotation.max_attempts = 9;
+    new.rotation.pool.max_attempts = 9;
     new.upstream.base_url = "http://127.0.0.1:1".into();
     new.log_filter = Some("debug".into());
     assert!(restart_required(&old, &new).is_empty());

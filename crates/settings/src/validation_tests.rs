@@ -242,7 +242,7 @@ fn syntax_errors_give_line_and_column() {
 #[test]
 fn a_byte_order_mark_is_ignored() {
     let s = load(Some("\u{feff}[rotation]\nmax_attempts = 2\n"), &no_env).unwrap();
-    assert_eq!(s.rotation.max_attempts, 2);
+    assert_eq!(s.rotation.pool.max_attempts, 2);
 }
 
 #[test]

@@ -9,8 +9,7 @@ pub mod quota;
 
 use codex_router_core::Timestamp;
 use codex_router_protocol::status::{
-    AccountRow, CodexLinkRow, CodexLogin, Counters, DaemonSection, LastErrorView, StatusDoc, StorageSection,
-    WsCounters,
+    AccountRow, CodexLogin, Counters, DaemonSection, LastErrorView, StatusDoc, StorageSection, WsCounters,
 };
 use serde_json::Value;
 
@@ -47,7 +46,7 @@ pub fn render_doc(doc: &StatusDoc, now: Timestamp) -> String {
     if let Some(line) = doc.codex_login.as_ref().map(codex_login_line) {
         out.push_str(&format!("codex login {line}\n"));
     }
-    for line in codex_link_lines(&doc.codex_links) {
+    for line in codex_link_lines(doc) {
         out.push_str(&format!("codex auth {line}\n"));
     }
     if !doc.accounts.is_empty() {
@@ -75,10 +74,8 @@ fn daemon_line(d: &DaemonSection, now: Timestamp) -> String {
 }
 
 /// One line per linked Codex `auth.json` the router no longer keeps fresh, with its fix.
-pub fn codex_link_lines(links: &[CodexLinkRow]) -> Vec<String> {
-    links
-        .iter()
-        .filter(|l| !l.is_ok())
+pub fn codex_link_lines(doc: &StatusDoc) -> Vec<String> {
+    doc.link_problems()
         .map(|l| {
             format!(
                 "{} ({}). Fix: {}",

@@ -8,7 +8,7 @@ use codex_router_core::account::State;
 use codex_router_ipc::RpcError;
 use codex_router_ipc::protocol::ErrorCode;
 use codex_router_ipc::protocol::methods::{
-    AccountListRow, AccountParams, AccountResult, AccountsList, AddAccountParams, AddAccountResult,
+    self, AccountListRow, AccountParams, AccountResult, AccountsList, AddAccountParams, AddAccountResult,
     LabelParams, RefreshOutcome, RefreshParams, RefreshResult, RefreshTarget,
 };
 use codex_router_runtime::{AccountRef, ManageError, RefreshFailure};
@@ -106,7 +106,7 @@ pub(super) async fn label(ctl: &Control, p: LabelParams) -> Result<Value, RpcErr
 /// token was refused for good, and presenting it again cannot help (SPEC §6).
 pub(super) async fn refresh(ctl: &Control, p: RefreshParams) -> Result<Value, RpcError> {
     let snap = ctl.runtime.snapshot();
-    let targets: Vec<(String, String, bool)> = match p.target()? {
+    let targets: Vec<(String, String, bool)> = match p.target(methods::ACCOUNTS_REFRESH)? {
         RefreshTarget::All => snap
             .accounts
             .iter()

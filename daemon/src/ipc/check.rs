@@ -11,7 +11,7 @@
 use codex_router_core::account::AccountStatus;
 use codex_router_core::usage::Applied;
 use codex_router_ipc::RpcError;
-use codex_router_ipc::protocol::methods::{CheckOutcome, CheckParams, CheckResult, RefreshTarget};
+use codex_router_ipc::protocol::methods::{self, CheckOutcome, CheckParams, CheckResult, RefreshTarget};
 use codex_router_runtime::ManageError;
 use serde_json::Value;
 
@@ -20,7 +20,7 @@ use super::{Control, to_json};
 use crate::status::quota_view;
 
 pub(super) async fn check(ctl: &Control, p: CheckParams) -> Result<Value, RpcError> {
-    let ids: Vec<String> = match p.target()? {
+    let ids: Vec<String> = match p.target(methods::ACCOUNTS_CHECK)? {
         RefreshTarget::All => ctl
             .runtime
             .with_pool_read(|p| p.accounts().iter().map(|a| a.id.clone()).collect()),

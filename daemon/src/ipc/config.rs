@@ -15,7 +15,7 @@ use codex_router_settings::{Settings, SettingsError};
 use serde_json::{Value, json};
 
 use super::{Control, to_json};
-use crate::config::{pool_config, proxy_config};
+use crate::config::proxy_config;
 
 pub(super) async fn show(ctl: &Control) -> Result<Value, RpcError> {
     // File IO goes to the blocking pool: the daemon's one runtime worker also serves the proxy.
@@ -59,7 +59,7 @@ pub(super) async fn reload(ctl: &Control) -> Result<Value, RpcError> {
     let mut effective = new;
     effective.proxy.listen = old.proxy.listen;
     effective.upstream.connect_timeout = old.upstream.connect_timeout;
-    ctl.runtime.set_pool_config(pool_config(&effective));
+    ctl.runtime.set_pool_config(effective.rotation.pool.clone());
     ctl.proxy.set_config(proxy_config(&effective));
     ctl.native.set_spare(effective.rotation.spare_codex_login);
     if effective.oauth != old.oauth {
@@ -84,73 +84,11 @@ fn split(old: &Settings, new: &Settings) -> (Vec<&'static str>, Vec<&'static str
     if old.upstream.connect_timeout != new.upstream.connect_timeout {
         restart.push("upstream.connect_timeout");
     }
-    let live = changed_keys(old, new)
+    let live = codex_router_settings::changed_keys(old, new)
         .into_iter()
         .filter(|k| !restart.contains(k))
         .collect();
     (live, restart)
-}
-
-/// Every key whose value differs, by its `config.toml` name.
-pub(crate) fn changed_keys(a: &Settings, b: &Settings) -> Vec<&'static str> {
-    let (p, q) = (&a.proxy, &b.proxy);
-    let (u, v) = (&a.upstream, &b.upstream);
-    let (r, s) = (&a.rotation, &b.rotation);
-    let checks = [
-        ("proxy.listen", p.listen != q.listen),
-        ("proxy.max_body_bytes", p.max_body_bytes != q.max_body_bytes),
-        ("proxy.hold_events", p.hold_events != q.hold_events),
-        ("proxy.hold_timeout", p.hold_timeout != q.hold_timeout),
-        ("proxy.drain_timeout", p.drain_timeout != q.drain_timeout),
-        (
-            "proxy.ws_context_max_bytes",
-            p.ws_context_max_bytes != q.ws_context_max_bytes,
-        ),
-        ("upstream.base_url", u.base_url != v.base_url),
-        ("upstream.connect_timeout", u.connect_timeout != v.connect_timeout),
-        ("upstream.headers_timeout", u.headers_timeout != v.headers_timeout),
-        ("upstream.idle_timeout", u.idle_timeout != v.idle_timeout),
-        ("upstream.websocket", u.websocket != v.websocket),
-        ("oauth.issuer", a.oauth.issuer != b.oauth.issuer),
-        ("oauth.client_id", a.oauth.client_id != b.oauth.client_id),
-        ("rotation.strategy", r.strategy != s.strategy),
-        ("rotation.max_attempts", r.max_attempts != s.max_attempts),
-        ("rotation.session_ttl", r.session_ttl != s.session_ttl),
-        ("rotation.max_sessions", r.max_sessions != s.max_sessions),
-        (
-            "rotation.preemptive_quota_percent",
-            r.preemptive_quota_percent != s.preemptive_quota_percent,
-        ),
-        (
-            "rotation.rate_limit_default",
-            r.rate_limit_default != s.rate_limit_default,
-        ),
-        (
-            "rotation.server_error_base",
-            r.server_error_base != s.server_error_base,
-        ),
-        (
-            "rotation.network_error_base",
-            r.network_error_base != s.network_error_base,
-        ),
-        ("rotation.backoff_max", r.backoff_max != s.backoff_max),
-        ("rotation.outage_accounts", r.outage_accounts != s.outage_accounts),
-        ("rotation.outage_window", r.outage_window != s.outage_window),
-        (
-            "rotation.spare_codex_login",
-            r.spare_codex_login != s.spare_codex_login,
-        ),
-        (
-            "quota.poll_interval",
-            a.quota.poll_interval != b.quota.poll_interval,
-        ),
-        ("log.filter", a.log_filter != b.log_filter),
-    ];
-    checks
-        .into_iter()
-        .filter(|(_, differs)| *differs)
-        .map(|(k, _)| k)
-        .collect()
 }
 
 /// Invalid settings are the caller's to fix: `invalid_params`, naming the key in `data`.
@@ -163,8 +101,8 @@ fn settings_error(e: SettingsError) -> RpcError {
 mod tests {
     use super::*;
 
-    /// Guards `changed_keys` against a settings field added without a line here: every key the
-    /// settings crate reports must be one `changed_keys` knows.
+    /// Every key the settings crate reports is one a reload can tell changed, and only the two
+    /// that wait for a restart do.
     #[test]
     fn changed_keys_covers_every_setting() {
         let (_, entries) = codex_router_settings::load_with_sources(None, &|_| None).unwrap();
@@ -182,21 +120,21 @@ mod tests {
         all.upstream.websocket = codex_router_settings::WebsocketMode::Off;
         all.oauth.issuer.push('x');
         all.oauth.client_id.push('x');
-        all.rotation.strategy = codex_router_settings::Strategy::FillFirst;
-        all.rotation.max_attempts += 1;
-        all.rotation.session_ttl *= 2;
-        all.rotation.max_sessions += 1;
-        all.rotation.preemptive_quota_percent -= 1.0;
-        all.rotation.rate_limit_default *= 2;
-        all.rotation.server_error_base *= 2;
-        all.rotation.network_error_base *= 2;
-        all.rotation.backoff_max *= 2;
-        all.rotation.outage_accounts += 1;
-        all.rotation.outage_window *= 2;
+        all.rotation.pool.strategy = codex_router_settings::Strategy::FillFirst;
+        all.rotation.pool.max_attempts += 1;
+        all.rotation.pool.session_ttl *= 2;
+        all.rotation.pool.max_sessions += 1;
+        all.rotation.pool.preemptive_quota_percent -= 1.0;
+        all.rotation.pool.rate_limit_default *= 2;
+        all.rotation.pool.server_error_base *= 2;
+        all.rotation.pool.network_error_base *= 2;
+        all.rotation.pool.backoff_max *= 2;
+        all.rotation.pool.outage_accounts += 1;
+        all.rotation.pool.outage_window *= 2;
         all.rotation.spare_codex_login = false;
         all.quota.poll_interval *= 2;
         all.log_filter = Some("debug".into());
-        let changed = changed_keys(&Settings::default(), &all);
+        let changed = codex_router_settings::changed_keys(&Settings::default(), &all);
         let keys: Vec<&str> = entries.iter().map(|e| e.key).collect();
         assert_eq!(changed, keys);
         let (live, restart) = split(&Settings::default(), &all);

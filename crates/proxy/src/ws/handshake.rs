@@ -1,6 +1,5 @@
 //! The handshake's attempt: open the upstream WebSocket for the chosen account.
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use codex_router_core::outcome::{Outcome, classify_http};
@@ -10,7 +9,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::upstream::{self, ConnectError, UpstreamWs};
 use crate::attempts::{Call, Transport};
-use crate::headers::{outbound, set_router_headers};
+use crate::headers::outbound;
 use crate::{ProxyConfig, ProxyState, reply};
 
 /// What the handshake opened for the connection.
@@ -126,16 +125,6 @@ impl Transport for Handshake<'_> {
 
 /// The upstream's refusal of a handshake that no other account could replace.
 pub(crate) fn refused(passthrough: Option<Refusal>, label: &str, attempts: u32) -> Response {
-    let Some((status, headers, body)) = passthrough else {
-        return reply::error(
-            StatusCode::BAD_GATEWAY,
-            "router_upstream_error",
-            "the upstream failed",
-        );
-    };
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    *resp.headers_mut() = crate::headers::inbound(&headers);
-    set_router_headers(resp.headers_mut(), Some(label), attempts);
-    resp
+    let answer = passthrough.map(|(status, headers, body)| (status, crate::headers::inbound(&headers), body));
+    reply::upstream_answer(answer, label, attempts)
 }

@@ -8,43 +8,24 @@
 use std::time::Duration;
 
 use codex_router_core::Timestamp;
-use codex_router_protocol::methods::{self, CheckParams, CheckResult};
+use codex_router_protocol::methods::{self, CheckResult};
 
 use crate::cli::CheckArgs;
 use crate::commands::status_render::quota::{reading_cell, window_cells};
 use crate::ctx::Ctx;
-use crate::exit::{FAILURE, Quiet};
-use crate::liveness::{decode, probe};
 use crate::table::Table;
-use crate::{output, timefmt};
+use crate::timefmt;
 
 /// The daemon bounds each poll at 15 s and polls accounts concurrently; a 401 adds one refresh
 /// round trip before the retry.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn run(ctx: &Ctx<'_>, args: &CheckArgs) -> anyhow::Result<()> {
-    let mut daemon = probe(&ctx.paths).await.require()?;
-    let params = match &args.account {
-        Some(account) => CheckParams::account(account.clone()),
-        None => CheckParams::all(),
-    };
-    let raw = daemon
-        .call_timeout(
-            methods::ACCOUNTS_CHECK,
-            serde_json::to_value(&params)?,
-            CHECK_TIMEOUT,
-        )
-        .await?;
-    let result: CheckResult = decode(raw.clone())?;
-    if ctx.json {
-        output::json(&raw)?;
-    } else {
-        output::print(&render(&result, timefmt::now()))?;
-    }
-    if result.accounts.iter().any(|a| !a.ok) {
-        return Err(Quiet(FAILURE).into());
-    }
-    Ok(())
+    let method = (methods::ACCOUNTS_CHECK, CHECK_TIMEOUT);
+    super::on_accounts(ctx, method, args.account.as_deref(), |result| {
+        render(result, timefmt::now())
+    })
+    .await
 }
 
 /// A table of what each poll read, then one line per failure with its reason.

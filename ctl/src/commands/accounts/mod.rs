@@ -15,7 +15,8 @@ mod offline;
 
 use std::time::Duration;
 
-use codex_router_protocol::methods::{self, AccountResult, RefreshParams, RefreshResult};
+use codex_router_protocol::methods::{self, AccountResult, CheckResult, RefreshResult, TargetParams};
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::cli::{AccountsCommand, RefreshArgs};
@@ -77,41 +78,75 @@ async fn edit(ctx: &Ctx<'_>, reference: &str, edit: Edit) -> anyhow::Result<()> 
     output::line(&format!("{verb} account {label} ({id}){note}"))
 }
 
-async fn refresh(ctx: &Ctx<'_>, args: &RefreshArgs) -> anyhow::Result<()> {
+/// The answer of a method run per account (`accounts.refresh`, `accounts.check`).
+trait PerAccount: DeserializeOwned {
+    fn all_ok(&self) -> bool;
+}
+
+impl PerAccount for RefreshResult {
+    fn all_ok(&self) -> bool {
+        self.accounts.iter().all(|a| a.ok)
+    }
+}
+
+impl PerAccount for CheckResult {
+    fn all_ok(&self) -> bool {
+        self.accounts.iter().all(|a| a.ok)
+    }
+}
+
+/// Calls `method` on one account, or on all of them when none is named, and shows the answer:
+/// the raw reply under `--json`, else `render`'s text. Any account that failed makes the exit
+/// status a failure.
+async fn on_accounts<T: PerAccount>(
+    ctx: &Ctx<'_>,
+    (method, timeout): (&str, Duration),
+    account: Option<&str>,
+    render: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
     let mut daemon = probe(&ctx.paths).await.require()?;
-    let params = match &args.account {
-        Some(account) => RefreshParams::account(account.clone()),
-        None => RefreshParams::all(),
+    let params = match account {
+        Some(account) => TargetParams::account(account),
+        None => TargetParams::all(),
     };
     let raw = daemon
-        .call_timeout(
-            methods::ACCOUNTS_REFRESH,
-            serde_json::to_value(&params)?,
-            REFRESH_TIMEOUT,
-        )
+        .call_timeout(method, serde_json::to_value(&params)?, timeout)
         .await?;
-    let result: RefreshResult = decode(raw.clone())?;
+    let result: T = decode(raw.clone())?;
     if ctx.json {
         output::json(&raw)?;
     } else {
-        for a in &result.accounts {
-            let line = match (&a.ok, &a.error) {
-                (true, _) => format!("refreshed {} ({})", a.label, a.id),
-                (false, err) => format!(
-                    "{} ({}): refresh failed: {}",
-                    a.label,
-                    a.id,
-                    err.as_deref().unwrap_or("unknown error")
-                ),
-            };
-            output::line(&line)?;
-        }
-        if result.accounts.is_empty() {
-            output::line("no accounts to refresh")?;
-        }
+        output::print(&render(&result))?;
     }
-    if result.accounts.iter().any(|a| !a.ok) {
+    if !result.all_ok() {
         return Err(Quiet(FAILURE).into());
     }
     Ok(())
+}
+
+async fn refresh(ctx: &Ctx<'_>, args: &RefreshArgs) -> anyhow::Result<()> {
+    let method = (methods::ACCOUNTS_REFRESH, REFRESH_TIMEOUT);
+    on_accounts(ctx, method, args.account.as_deref(), render_refresh).await
+}
+
+/// One line per account; a failure names its reason.
+fn render_refresh(result: &RefreshResult) -> String {
+    if result.accounts.is_empty() {
+        return "no accounts to refresh\n".to_owned();
+    }
+    let mut out = String::new();
+    for a in &result.accounts {
+        let line = match (&a.ok, &a.error) {
+            (true, _) => format!("refreshed {} ({})", a.label, a.id),
+            (false, err) => format!(
+                "{} ({}): refresh failed: {}",
+                a.label,
+                a.id,
+                err.as_deref().unwrap_or("unknown error")
+            ),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
