@@ -106,10 +106,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_that_breaks_mid_body_is_a_broken_body() {
-        let frames: Vec<Result<Bytes, std::io::Error>> = vec![
-            Ok(Bytes::from_static(b"ab")),
-            Err(std::io::Error::other("reset")),
-        ];
+        let frames: Vec<Result<Bytes, std::io::Error>> =
+            vec![Ok(Bytes::from_static(b"ab")), Err(std::io::Error::other("reset"))];
         let got = collect(Body::from_stream(stream::iter(frames)), Some(4), 10).await;
         assert_eq!(got, Err(CollectError::Broken));
     }
