@@ -31,6 +31,11 @@ pub enum Held {
     Broken,
 }
 
+/// The event names whose data the hold reads: the ones that can report a failure.
+fn may_be_failure(name: &str) -> bool {
+    name == "response.failed" || name == "error"
+}
+
 pub async fn hold(
     mut stream: UpstreamStream,
     max_events: u32,
@@ -39,7 +44,7 @@ pub async fn hold(
 ) -> Held {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut held = Vec::new();
-    let mut splitter = SseSplitter::default();
+    let mut splitter = SseSplitter::keeping_data_of(may_be_failure);
     let mut events = 0u32;
     loop {
         if events >= max_events {
@@ -68,17 +73,20 @@ pub async fn hold(
         held.push(Bytes::copy_from_slice(&chunk));
         for ev in parsed {
             events += 1;
-            let Some(data) = ev.data else { continue };
             let class = match ev.event.as_deref() {
                 // Named events are classified by name; only a possible failure is parsed (a real
-                // `response.created` echoes the whole request's instructions and tools).
+                // `response.created` echoes the whole request's instructions and tools, and its
+                // data is not even kept).
                 Some("response.created" | "response.in_progress" | "codex.rate_limits") => {
                     EventClass::OutputFree
                 }
-                Some(name) if name != "response.failed" && name != "error" => EventClass::Output,
-                _ => match serde_json::from_str::<serde_json::Value>(&data) {
-                    Ok(v) => classify_event(&v, now()),
-                    Err(_) => EventClass::Output,
+                Some(name) if !may_be_failure(name) => EventClass::Output,
+                _ => match ev.data {
+                    None => continue,
+                    Some(data) => match serde_json::from_str::<serde_json::Value>(&data) {
+                        Ok(v) => classify_event(&v, now()),
+                        Err(_) => EventClass::Output,
+                    },
                 },
             };
             match class {

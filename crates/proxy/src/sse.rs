@@ -23,6 +23,9 @@ pub struct SseSplitter {
     fields: Fields,
 }
 
+/// Which named events' `data` a reader needs; `None`: all of them.
+type KeepData = Option<fn(&str) -> bool>;
+
 /// The fields of the event being read.
 #[derive(Default)]
 struct Fields {
@@ -30,6 +33,8 @@ struct Fields {
     data: Option<String>,
     /// A line other than blanks was seen (a comment-only block is still an event).
     any: bool,
+    /// Named events whose `data` is kept (see [`SseSplitter::keeping_data_of`]).
+    keep: KeepData,
 }
 
 impl Fields {
@@ -41,13 +46,21 @@ impl Fields {
                     data: self.data.take(),
                 });
             }
-            *self = Fields::default();
+            *self = Fields {
+                keep: self.keep,
+                ..Fields::default()
+            };
             return;
         }
         self.any |= !line.trim_ascii().is_empty();
         if let Some(rest) = line.strip_prefix(b"event:") {
             self.event = Some(String::from_utf8_lossy(rest.trim_ascii()).into_owned());
         } else if let Some(rest) = line.strip_prefix(b"data:") {
+            if let (Some(keep), Some(name)) = (self.keep, &self.event)
+                && !keep(name)
+            {
+                return;
+            }
             let rest = String::from_utf8_lossy(rest.strip_prefix(b" ").unwrap_or(rest));
             match &mut self.data {
                 Some(d) => {
@@ -61,6 +74,16 @@ impl Fields {
 }
 
 impl SseSplitter {
+    /// A splitter that keeps the `data` of a named event only when `keep(name)` says so: the
+    /// hold classifies most events by name, and the backend's `response.created` echoes the
+    /// whole request's instructions and tools, tens of kilobytes not worth copying into a string.
+    /// An event whose data was dropped still comes out, with its name and `data: None`.
+    pub fn keeping_data_of(keep: fn(&str) -> bool) -> Self {
+        let mut s = Self::default();
+        s.fields.keep = Some(keep);
+        s
+    }
+
     /// Feeds a chunk; returns the events it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<RawEvent> {
         let mut out = Vec::new();
@@ -96,6 +119,25 @@ mod tests {
         assert_eq!(ev[0].data.as_deref(), Some("{\"type\":\"response.created\"}"));
         assert_eq!(ev[1].data, None);
         assert_eq!(ev[2].data.as_deref(), Some("a\nb"));
+    }
+
+    #[test]
+    fn data_of_named_events_the_reader_does_not_need_is_not_kept() {
+        let mut s = SseSplitter::keeping_data_of(|name| name == "error");
+        let ev = s.push(b"event: big\ndata: {\"x\":1}\n\nevent: error\ndata: e\n\ndata: bare\n\n");
+        assert_eq!(ev.len(), 3);
+        assert_eq!(
+            (ev[0].event.as_deref(), ev[0].data.as_deref()),
+            (Some("big"), None)
+        );
+        assert_eq!(
+            (ev[1].event.as_deref(), ev[1].data.as_deref()),
+            (Some("error"), Some("e"))
+        );
+        assert_eq!(
+            (ev[2].event.as_deref(), ev[2].data.as_deref()),
+            (None, Some("bare"))
+        );
     }
 
     #[test]
