@@ -14,8 +14,8 @@ use codex_router_core::record::StreamEnd;
 use codex_router_core::select::Lease;
 use codex_router_core::session::SessionHash;
 use codex_router_runtime::Runtime;
+use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use futures_util::{FutureExt, StreamExt};
 
 use crate::hold::UpstreamStream;
 
@@ -73,8 +73,8 @@ struct RelayState {
 /// Upper bound on the bytes gathered into one client write.
 const GATHER_CAP: usize = 64 << 10;
 
-/// Scheduler passes granted to the upstream connection per gathered chunk. hyper's client
-/// connection needs two after a chunk is taken (measured); the third is slack.
+/// Scheduler passes without a new chunk after which gathering ends. hyper's client connection
+/// needs up to two after a chunk is taken (measured); the third is slack.
 const GATHER_YIELDS: usize = 3;
 
 /// The body stream: held chunks first, then the upstream's, until it ends, errors or stalls.
@@ -143,10 +143,12 @@ pub fn relay(
 /// loopback a write costs more than everything else the router does for an event).
 ///
 /// The upstream connection task hands its body over one chunk at a time and only after it has
-/// been scheduled again, so each round yields to the scheduler up to [`GATHER_YIELDS`] times;
-/// a round that finds nothing ready ends the gathering. Nothing waits for data that has not
-/// arrived, so events produced apart still travel apart (the no-batching target of
-/// docs/benchmarks.md measures this).
+/// been scheduled again. So the relay waits on the body channel itself (the connection task's
+/// send wakes it at once, next in line on the worker) and, beside it, on one pass of the
+/// scheduler; [`GATHER_YIELDS`] passes in a row without a new chunk end the gathering. Waiting
+/// only on passes (as the relay first did) cost a full round of every other ready task per
+/// chunk under load. Nothing waits for data that has not arrived, so events produced apart
+/// still travel apart (the no-batching target of docs/benchmarks.md measures this).
 /// Returns the gathered bytes and, when the stream ended or failed meanwhile, that news.
 async fn gather_ready<S, E>(first: Bytes, up: &mut S) -> (Bytes, Option<Option<Result<Bytes, E>>>)
 where
@@ -155,15 +157,20 @@ where
     let mut buf: Option<BytesMut> = None;
     let mut len = first.len();
     let mut peeked = None;
+    let mut idle = 0;
     'gather: while len < GATHER_CAP {
-        let mut next = None;
-        for _ in 0..GATHER_YIELDS {
-            tokio::task::yield_now().await;
-            next = up.next().now_or_never();
-            if next.is_some() {
-                break;
+        let next = tokio::select! {
+            biased;
+            next = up.next() => Some(next),
+            () = tokio::task::yield_now() => None,
+        };
+        if next.is_none() {
+            idle += 1;
+            if idle < GATHER_YIELDS {
+                continue;
             }
         }
+        idle = 0;
         match next {
             Some(Some(Ok(chunk))) => {
                 len += chunk.len();
