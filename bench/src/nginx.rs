@@ -118,8 +118,11 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     l.local_addr().context("finding a free port")
 }
 
-/// Two workers (like the daemon's two tokio workers on this machine), no logs on the hot path,
-/// request and response buffering off, a keep-alive pool to the upstream.
+/// Two workers (one per core, nginx's usual setting), no logs on the hot path, request and
+/// response buffering off, a keep-alive pool to the upstream. No per-connection request limit on
+/// either side (nginx closes a keep-alive connection after 1 000 requests by default; the daemon
+/// never does): the load generator's connection could race that close and count an error that is
+/// the baseline's configuration, not a proxy's failure.
 pub fn config(dir: &Path, listen: SocketAddr, upstream: SocketAddr, account: &HelloAccount) -> String {
     let d = dir.display();
     format!(
@@ -136,9 +139,11 @@ http {{
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
-  upstream fake {{ server {upstream}; keepalive 256; }}
+  upstream fake {{ server {upstream}; keepalive 256; keepalive_requests 100000000; }}
   server {{
     listen {listen};
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
     client_max_body_size 64m;
     client_body_buffer_size 1m;
     tcp_nodelay on;
