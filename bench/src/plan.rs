@@ -72,7 +72,7 @@ pub struct Realistic {
 }
 
 impl Plan {
-    /// About five minutes on 2 cores.
+    /// About fourteen minutes on 2 cores (the scale curves are most of it).
     pub fn full() -> Self {
         Self {
             smoke: false,
