@@ -58,65 +58,63 @@ fn scale_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64
             |v| v <= 1.3,
         ));
     }
-    curve_targets(out, g);
-    let cpu0 = g("sessions-0", "daemon_cpu_ms_per_request");
-    let cpu100k = g("sessions-100k", "daemon_cpu_ms_per_request");
+    flat_curve(
+        out,
+        g,
+        "0 → 100 000 live sessions",
+        "session curve",
+        &["sessions-0", "sessions-10k", "sessions-100k"],
+    );
+    flat_curve(
+        out,
+        g,
+        "1 → 1 000 accounts",
+        "pool curve",
+        &["accounts-1", "accounts-10", "accounts-100", "accounts-1000"],
+    );
+    body_targets(out, g);
+}
+
+/// A curve that must stay flat: CPU per request from its first cell to its last grows by at most
+/// 20 %, and its worst added total p99 at c=16 stays under 1 ms.
+fn flat_curve(
+    out: &mut Vec<TargetEval>,
+    g: &dyn Fn(&str, &str) -> Option<f64>,
+    span: &str,
+    curve: &str,
+    cells: &[&str],
+) {
+    let cpu = |c: Option<&&str>| c.and_then(|c| g(c, "daemon_cpu_ms_per_request"));
+    let (first, last) = (cpu(cells.first()), cpu(cells.last()));
     out.push(eval(
         "scale-2",
-        "0 → 100 000 live sessions: daemon CPU per request grows ≤ 20 %",
-        cpu0.zip(cpu100k).map(|(a, b)| b / a),
+        &format!("{span}: daemon CPU per request grows ≤ 20 %"),
+        first.zip(last).map(|(a, b)| b / a),
         |v| {
             format!(
                 "{:+.0} % ({:.3} → {:.3} ms)",
                 (v - 1.0) * 100.0,
-                cpu0.unwrap_or(0.0),
-                cpu100k.unwrap_or(0.0)
+                first.unwrap_or(0.0),
+                last.unwrap_or(0.0)
             )
         },
         |v| v <= 1.2,
     ));
-    let p99 = ["sessions-0", "sessions-10k", "sessions-100k"]
+    let p99 = cells
         .iter()
         .filter_map(|c| g(c, "router_added_total_p99_ms"))
         .reduce(f64::max);
     out.push(eval(
         "scale-2",
-        "session curve at c=16: added total p99 < 1 ms (worst point)",
+        &format!("{curve} at c=16: added total p99 < 1 ms (worst point)"),
         p99,
         added,
         |v| v < 1.0,
     ));
 }
 
-/// The pool curve's slope and tail, and the 8 MB body against nginx and against its own size.
-fn curve_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
-    let cpu1 = g("accounts-1", "daemon_cpu_ms_per_request");
-    let cpu1000 = g("accounts-1000", "daemon_cpu_ms_per_request");
-    out.push(eval(
-        "scale-2",
-        "1 → 1 000 accounts: daemon CPU per request grows ≤ 20 %",
-        cpu1.zip(cpu1000).map(|(a, b)| b / a),
-        |v| {
-            format!(
-                "{:+.0} % ({:.3} → {:.3} ms)",
-                (v - 1.0) * 100.0,
-                cpu1.unwrap_or(0.0),
-                cpu1000.unwrap_or(0.0)
-            )
-        },
-        |v| v <= 1.2,
-    ));
-    let p99 = ["accounts-1", "accounts-10", "accounts-100", "accounts-1000"]
-        .iter()
-        .filter_map(|c| g(c, "router_added_total_p99_ms"))
-        .reduce(f64::max);
-    out.push(eval(
-        "scale-2",
-        "pool curve at c=16: added total p99 < 1 ms (worst point)",
-        p99,
-        added,
-        |v| v < 1.0,
-    ));
+/// The 8 MB body against nginx and against its own size.
+fn body_targets(out: &mut Vec<TargetEval>, g: &dyn Fn(&str, &str) -> Option<f64>) {
     let router = g("body-8m", "router_added_first_byte_p50_ms");
     let nginx = g("body-8m", "nginx_added_first_byte_p50_ms");
     out.push(eval(
@@ -337,4 +335,35 @@ fn ws_targets(r: &Report, perf: bool, out: &mut Vec<TargetEval>) {
         |v| format!("{v:+.3} ms (normal step {normal:.3} ms)"),
         |v| v <= 5.0,
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::curves::{cell, report};
+
+    #[test]
+    fn a_flat_curve_is_judged_from_its_end_points_and_its_worst_tail() {
+        let mut cells = vec![cell("accounts-1", 0.100), cell("accounts-1000", 0.125)];
+        for (c, p99) in cells.iter_mut().zip([0.8, 1.4]) {
+            c.derived.insert("router_added_total_p99_ms".into(), p99);
+        }
+        let r = report(cells);
+        let found = |text: &str| {
+            evaluate(&r)
+                .into_iter()
+                .find(|t| t.target.starts_with(text))
+                .unwrap()
+        };
+        let growth = found("1 → 1 000 accounts");
+        assert_eq!(growth.met, Some(false), "{}", growth.measured);
+        assert!(growth.measured.starts_with("+25 %"), "{}", growth.measured);
+        let tail = found("pool curve at c=16");
+        assert_eq!((tail.met, tail.measured.as_str()), (Some(false), "+1.400 ms"));
+        assert_eq!(
+            found("0 → 100 000 live sessions").met,
+            None,
+            "no cells, not measured"
+        );
+    }
 }
