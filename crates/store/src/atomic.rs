@@ -19,8 +19,22 @@ use crate::retry::{RetryPolicy, retry};
 /// Replace `path` with `bytes` atomically; `mode` is the Unix permission bits of the result
 /// (ignored on Windows).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
-    write_atomic_with(path, bytes, mode, &RealFs, RetryPolicy::DEFAULT)
+    write_atomic_with(path, &|w| w.write_all(bytes), mode, &RealFs, RetryPolicy::DEFAULT)
 }
+
+/// [`write_atomic`] with the contents written by `content` straight into the temporary file, so a
+/// large document (a `state.json` of 100 000 sessions) is never held whole in memory. `content` may
+/// run more than once (a retried write starts over) and must write the same bytes each time.
+pub fn write_atomic_streamed(
+    path: &Path,
+    content: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+    mode: u32,
+) -> Result<(), StoreError> {
+    write_atomic_with(path, content, mode, &RealFs, RetryPolicy::DEFAULT)
+}
+
+/// What writes a file's contents into its temporary file.
+pub(crate) type Content<'a> = &'a dyn Fn(&mut dyn Write) -> io::Result<()>;
 
 /// Create `path` with `bytes` atomically unless it already exists. Returns `false`, leaving
 /// the existing file alone, if it does. Two racing creators end with exactly one file, and
@@ -29,7 +43,7 @@ pub fn create_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<bool, Store
     let fs = RealFs;
     let policy = RetryPolicy::DEFAULT;
     let (dir, name) = split(path)?;
-    let tmp = create_tmp_with_retry(&fs, policy, path, &dir, &name, bytes, mode)?;
+    let tmp = create_tmp_with_retry(&fs, policy, path, &dir, &name, &|w| w.write_all(bytes), mode)?;
     let linked = retry(policy, || fs::hard_link(&tmp, path));
     let created = match linked {
         Ok(()) => true,
@@ -91,9 +105,9 @@ pub fn remove_stale_tmp(dir: &Path, older_than: Duration) -> usize {
 
 /// The filesystem operations of an atomic write, behind a trait so tests can inject failures.
 pub(crate) trait Fs {
-    /// Create `tmp` (it must not exist), write `bytes`, flush to disk, set `mode`. On failure
+    /// Create `tmp` (it must not exist), write what `content` writes, flush to disk, set `mode`. On failure
     /// after creating it, remove it again.
-    fn create_tmp(&self, tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()>;
+    fn create_tmp(&self, tmp: &Path, content: Content<'_>, mode: u32) -> io::Result<()>;
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     fn remove(&self, path: &Path) -> io::Result<()>;
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
@@ -102,13 +116,13 @@ pub(crate) trait Fs {
 pub(crate) struct RealFs;
 
 impl Fs for RealFs {
-    fn create_tmp(&self, tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    fn create_tmp(&self, tmp: &Path, content: Content<'_>, mode: u32) -> io::Result<()> {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
         let mut file = options.open(tmp)?;
-        let written = write_and_flush(&mut file, bytes, mode);
+        let written = write_and_flush(&mut file, content, mode);
         drop(file);
         if written.is_err() {
             let _ = fs::remove_file(tmp);
@@ -132,8 +146,12 @@ impl Fs for RealFs {
     }
 }
 
-fn write_and_flush(file: &mut File, bytes: &[u8], mode: u32) -> io::Result<()> {
-    file.write_all(bytes)?;
+fn write_and_flush(file: &mut File, content: Content<'_>, mode: u32) -> io::Result<()> {
+    {
+        let mut buffered = io::BufWriter::with_capacity(64 << 10, &mut *file);
+        content(&mut buffered)?;
+        buffered.flush()?;
+    }
     file.sync_all()?;
     // The umask may have narrowed the mode given at creation; set it exactly.
     #[cfg(unix)]
@@ -164,13 +182,13 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 /// [`write_atomic`] over any [`Fs`], with any retry policy.
 pub(crate) fn write_atomic_with(
     path: &Path,
-    bytes: &[u8],
+    content: Content<'_>,
     mode: u32,
     fs: &dyn Fs,
     policy: RetryPolicy,
 ) -> Result<(), StoreError> {
     let (dir, name) = split(path)?;
-    let tmp = create_tmp_with_retry(fs, policy, path, &dir, &name, bytes, mode)?;
+    let tmp = create_tmp_with_retry(fs, policy, path, &dir, &name, content, mode)?;
     if let Err(source) = retry(policy, || fs.rename(&tmp, path)) {
         if let Err(err) = retry(policy, || fs.remove(&tmp)) {
             tracing::warn!(path = %tmp.display(), error = %err, "cannot remove temp file after a failed write");
@@ -192,12 +210,12 @@ fn create_tmp_with_retry(
     path: &Path,
     dir: &Path,
     name: &str,
-    bytes: &[u8],
+    content: Content<'_>,
     mode: u32,
 ) -> Result<PathBuf, StoreError> {
     retry(policy, || {
         let tmp = dir.join(tmp_name(name));
-        match fs.create_tmp(&tmp, bytes, mode) {
+        match fs.create_tmp(&tmp, content, mode) {
             Ok(()) => Ok(tmp),
             // A name collision (vanishingly rare): another try gets another random part.
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(

@@ -27,8 +27,8 @@ impl FlakyFs {
 }
 
 impl Fs for FlakyFs {
-    fn create_tmp(&self, tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-        RealFs.create_tmp(tmp, bytes, mode)
+    fn create_tmp(&self, tmp: &Path, content: Content<'_>, mode: u32) -> io::Result<()> {
+        RealFs.create_tmp(tmp, content, mode)
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.renames.fetch_add(1, Ordering::SeqCst);
@@ -95,7 +95,7 @@ fn five_transient_rename_failures_then_success() {
     let path = dir.path().join("config.toml");
     fs::write(&path, b"old").unwrap();
     let fs_ = FlakyFs::new(5, io::ErrorKind::ResourceBusy);
-    write_atomic_with(&path, b"new", 0o600, &fs_, FAST).unwrap();
+    write_atomic_with(&path, &|w| w.write_all(b"new"), 0o600, &fs_, FAST).unwrap();
     assert_eq!(fs::read(&path).unwrap(), b"new");
     assert_eq!(fs_.renames.load(Ordering::SeqCst), 6);
     assert_eq!(names_in(dir.path()), ["config.toml"]);
@@ -113,7 +113,7 @@ fn persistent_failure_reports_the_path_and_keeps_the_original() {
         io::ErrorKind::WouldBlock,
     ] {
         let fs_ = FlakyFs::new(6, kind);
-        let err = write_atomic_with(&path, b"new", 0o600, &fs_, FAST).unwrap_err();
+        let err = write_atomic_with(&path, &|w| w.write_all(b"new"), 0o600, &fs_, FAST).unwrap_err();
         assert!(
             matches!(&err, StoreError::Write { path: p, .. } if *p == path),
             "{err:?}"
@@ -130,7 +130,7 @@ fn a_permanent_error_is_not_retried() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     let fs_ = FlakyFs::new(1, io::ErrorKind::StorageFull);
-    assert!(write_atomic_with(&path, b"x", 0o600, &fs_, FAST).is_err());
+    assert!(write_atomic_with(&path, &|w| w.write_all(b"x"), 0o600, &fs_, FAST).is_err());
     assert_eq!(fs_.renames.load(Ordering::SeqCst), 1);
     assert!(names_in(dir.path()).is_empty());
 }

@@ -38,7 +38,7 @@ pub use accounts::{
     ACCOUNTS_VERSION, AccountsFile, AccountsLoad, StoredAccount, StoredStatus, StoredTokens, load_accounts,
     save_accounts,
 };
-pub use atomic::{create_atomic, remove_stale_tmp, write_atomic};
+pub use atomic::{create_atomic, remove_stale_tmp, write_atomic, write_atomic_streamed};
 pub use client_key::{load_or_create_client_key, read_client_key};
 pub use daemon_info::{DaemonInfo, read_daemon_info, remove_daemon_info, write_daemon_info};
 pub use dirs::{create_dir_with_mode, create_private_dir};
