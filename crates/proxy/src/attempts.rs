@@ -43,15 +43,22 @@ pub(crate) trait Transport {
     type Delivered;
     type PassThrough;
 
-    /// Makes one upstream call. `clean` asks for the §4.3 cleaning even when the lease does
-    /// not (the retry after an `invalid_encrypted_content`).
+    /// Makes one upstream call.
     fn call(
         &mut self,
-        lease: &Lease,
-        creds: &Credentials,
-        ctx: &RequestCtx,
-        clean: bool,
+        at: Attempt<'_>,
     ) -> impl Future<Output = Call<Self::Delivered, Self::PassThrough>> + Send;
+}
+
+/// What one attempt is made with.
+#[derive(Clone, Copy)]
+pub(crate) struct Attempt<'a> {
+    pub lease: &'a Lease,
+    pub creds: &'a Credentials,
+    pub ctx: &'a RequestCtx,
+    /// The §4.3 cleaning even when the lease does not ask for it (the retry after an
+    /// `invalid_encrypted_content`).
+    pub clean: bool,
 }
 
 /// How a client request's attempts ended.
@@ -114,7 +121,15 @@ pub(crate) async fn run<T: Transport>(
                     break;
                 }
             };
-            let (outcome, status, passthrough) = match transport.call(&lease, &creds, ctx, clean).await {
+            let (outcome, status, passthrough) = match transport
+                .call(Attempt {
+                    lease: &lease,
+                    creds: &creds,
+                    ctx,
+                    clean,
+                })
+                .await
+            {
                 Call::Delivered {
                     delivered,
                     outcome,

@@ -10,12 +10,11 @@ use codex_router_core::body::{self, BodyPeek};
 use codex_router_core::outcome::{Outcome, classify_http};
 use codex_router_core::select::{Lease, RequestCtx};
 use codex_router_core::session::session_key;
-use codex_router_runtime::Credentials;
 use futures_util::StreamExt;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
-use crate::attempts::{self, Call, Ended, Transport};
+use crate::attempts::{self, Attempt, Call, Ended, Transport};
 use crate::headers::{inbound, outbound, set_router_headers};
 use crate::hold::{Held, UpstreamStream, hold};
 use crate::relay::{StreamGuard, relay};
@@ -83,13 +82,13 @@ impl Transport for HttpTransport<'_> {
     type Delivered = Committed;
     type PassThrough = PassThrough;
 
-    async fn call(
-        &mut self,
-        lease: &Lease,
-        creds: &Credentials,
-        ctx: &RequestCtx,
-        clean: bool,
-    ) -> Call<Committed, PassThrough> {
+    async fn call(&mut self, at: Attempt<'_>) -> Call<Committed, PassThrough> {
+        let Attempt {
+            lease,
+            creds,
+            ctx,
+            clean,
+        } = at;
         let (send_body, compaction_dropped) = cleaned_body(self.body, lease, ctx, clean);
         let headers = outbound(
             &self.parts.headers,

@@ -3,12 +3,12 @@
 use axum::response::Response;
 use bytes::Bytes;
 use codex_router_core::outcome::{Outcome, classify_http};
-use codex_router_core::select::{Lease, RequestCtx};
+
 use codex_router_runtime::Credentials;
 use http::{HeaderMap, StatusCode};
 
 use super::upstream::{self, ConnectError, UpstreamWs};
-use crate::attempts::{Call, Transport};
+use crate::attempts::{Attempt, Call, Transport};
 use crate::headers::outbound;
 use crate::{ProxyConfig, ProxyState, reply};
 
@@ -98,13 +98,8 @@ impl Transport for Handshake<'_> {
     type Delivered = Opened;
     type PassThrough = Refusal;
 
-    async fn call(
-        &mut self,
-        lease: &Lease,
-        creds: &Credentials,
-        _ctx: &RequestCtx,
-        _clean: bool,
-    ) -> Call<Opened, Refusal> {
+    async fn call(&mut self, at: Attempt<'_>) -> Call<Opened, Refusal> {
+        let Attempt { lease, creds, .. } = at;
         let headers = ws_outbound(self.headers, creds, lease.clean_body);
         match open::<Opened, Refusal>(self.cfg, self.state, headers).await {
             Ok(opened) => {

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use codex_router_core::Timestamp;
 use codex_router_core::body;
 use codex_router_core::outcome::{EventClass, Outcome, classify_http};
-use codex_router_core::select::{Lease, RequestCtx};
+use codex_router_core::select::Lease;
 use codex_router_core::ws_context::Lookup;
 use codex_router_core::wsframe::{self, CreateFrame, classify_frame, event_info};
 use codex_router_runtime::Credentials;
@@ -28,7 +28,7 @@ use super::conn::{Conn, Upstream};
 use super::handshake::{self, Opened, Refusal, ws_outbound};
 use super::stats::Count;
 use super::upstream::UpstreamWs;
-use crate::attempts::{Call, Transport};
+use crate::attempts::{Attempt, Call, Transport};
 use crate::forward::{self, Committed};
 use crate::{ProxyConfig, ProxyState};
 
@@ -95,13 +95,10 @@ impl Transport for WsRequest<'_> {
     type Delivered = Delivered;
     type PassThrough = WsReply;
 
-    async fn call(
-        &mut self,
-        lease: &Lease,
-        creds: &Credentials,
-        _ctx: &RequestCtx,
-        clean: bool,
-    ) -> Call<Delivered, WsReply> {
+    async fn call(&mut self, at: Attempt<'_>) -> Call<Delivered, WsReply> {
+        let Attempt {
+            lease, creds, clean, ..
+        } = at;
         let mut reopened = false;
         loop {
             if self.conn.http_only {
